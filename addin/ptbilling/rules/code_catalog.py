@@ -1,0 +1,181 @@
+"""The HCPCS/CPT code catalog: what each therapy code is, for the rules.
+
+For each code: timed (15-minute, 8-minute rule) or untimed (one unit per day),
+family, discipline, whether it is an "always" or "sometimes" therapy code, and
+its Medicare payment status and MULT PROC indicator from the fee schedule
+release in force on the date of service.
+
+Labels are our own words; CPT descriptors are AMA copyright and are never copied.
+
+References:
+- therapy-billing-rules.md section 3 (timed and untimed codes, families).
+- CMS Pub. 100-04 ch. 5 section 20.2 (timed codes are "each 15 minutes").
+- CMS PFS Relative Value File (PPRRVU), STATUS CODE and MULT PROC columns;
+  shipped: RVU25D, October 2025 release (see datasets.py / releases.json).
+- CMS "Annual Therapy Update" code list ("always" vs "sometimes" therapy).
+Codes whose ``timing_source`` says ``unverified`` were classified from their
+published unit of time without a primary source; they are shown as such.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import datasets
+from .errors import UnknownCode, UnsupportedDate
+from .rvu_file import read_release_csv
+
+TIMED = "timed"
+UNTIMED = "untimed"
+OTHER_TIME = "other-time"  # time-based, but not in 15-minute units: not counted by the 8-minute rule
+
+#: The catalog starts with the 2017 evaluation codes (97161-97172); earlier
+#: years used codes this catalog does not know.
+FIRST_YEAR = 2017
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    label: str
+    timing: str
+    family: str
+    discipline: str  # PT, OT, SLP or any
+    therapy: str  # always, sometimes, never
+    since: dt.date
+    timing_source: str
+    status: str  # Medicare payment status (A, B, C, I, N, R, ...) or "" when no release
+    mult_proc: str
+    status_release: str  # which fee schedule release the status came from
+
+    @property
+    def timed(self) -> bool:
+        return self.timing == TIMED
+
+
+def normalize_code(value: object) -> str | None:
+    """'97110', 97110.0, ' g0283 ' -> '97110', 'G0283'; blank -> None.
+
+    Excel hands numbers as floats, and staff type codes in lower case or with
+    spaces; all mean the same code.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        if value.is_integer():
+            return str(int(value)).zfill(5) if 0 <= value < 100000 else str(int(value))
+        return str(value)
+    if isinstance(value, int):
+        return str(value).zfill(5) if 0 <= value < 100000 else str(value)
+    text = "".join(str(value).split()).upper()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    return text or None
+
+
+@lru_cache(maxsize=1)
+def _base_rows() -> tuple[dict, ...]:
+    with open(datasets.SHIPPED_DIR / "code_catalog.csv", newline="", encoding="utf-8") as f:
+        return tuple(csv.DictReader(f))
+
+
+class Catalog:
+    """Codes known on one date of service; ``catalog[code]`` raises UnknownCode."""
+
+    def __init__(self, infos: dict[str, CodeInfo], dos: dt.date | None):
+        self._infos = infos
+        self.dos = dos
+
+    def __contains__(self, code: str) -> bool:
+        return code in self._infos
+
+    def __iter__(self):
+        return iter(self._infos.values())
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+    def get(self, code: str | None) -> CodeInfo | None:
+        return self._infos.get(code)  # type: ignore[arg-type]
+
+    def __getitem__(self, code: str) -> CodeInfo:
+        info = self._infos.get(code)
+        if info is None:
+            close = difflib.get_close_matches(code, self._infos, n=3, cutoff=0.6)
+            raise UnknownCode(code, ("did you mean " + " or ".join(close)) if close else "not a therapy code in the catalog")
+        return info
+
+
+def _status_release(dos: dt.date | None):
+    """The fee schedule release whose STATUS/MULT PROC apply on ``dos``.
+
+    A year with no release yet (say, January before CMS's file is imported)
+    takes the latest earlier release and says so in ``status_release``: payment
+    status rarely changes, and the fee functions refuse such years outright.
+    """
+    rvus = [r for r in datasets.releases() if r.kind == "rvu"]
+    if dos is not None:
+        try:
+            return datasets.in_force("rvu", dos), False
+        except UnsupportedDate:
+            rvus = [r for r in rvus if r.effective_from <= dos]
+    if not rvus:
+        return None, False
+    rvus.sort(key=lambda r: (r.effective_from, r.origin == "imported"))
+    return rvus[-1], dos is not None
+
+
+@lru_cache(maxsize=32)
+def _build(release, carried: bool, dos: dt.date | None) -> Catalog:
+    status = read_release_csv(release.path) if release is not None else {}
+    where = ""
+    if release is not None:
+        where = release.name + (f" (carried forward to {dos.year})" if carried else "")
+    infos = {}
+    for row in _base_rows():
+        since = dt.date.fromisoformat(row["since"])
+        if dos is not None and dos < since:
+            continue
+        s = status.get(row["code"])
+        infos[row["code"]] = CodeInfo(
+            code=row["code"], label=row["label"], timing=row["timing"], family=row["family"],
+            discipline=row["discipline"], therapy=row["therapy"], since=since,
+            timing_source=row["timing_source"],
+            status=s.status if s else "", mult_proc=s.mult_proc if s else "",
+            status_release=where if s else "",
+        )
+    return Catalog(infos, dos)
+
+
+def catalog_for(dos: dt.date | None = None) -> Catalog:
+    """The catalog in force on date of service ``dos``.
+
+    ``None`` asks only for what does not depend on the date (timed or untimed,
+    family, discipline), as ``PT_UNITS`` does; the status then comes from the
+    newest release and must not be used for payment.
+    Raises UnsupportedDate for years before the catalog starts.
+    """
+    if isinstance(dos, dt.datetime):
+        dos = dos.date()
+    if dos is not None and dos.year < FIRST_YEAR:
+        raise UnsupportedDate("code catalog", dos.year, f"{FIRST_YEAR} and later")
+    release, carried = _status_release(dos)
+    # Cache by what actually differs: the release and, for codes added later
+    # (97129, 97550...), whether they exist yet. Year granularity is enough.
+    key_date = None if dos is None else dt.date(dos.year, 1, 1)
+    return _build(release, carried, key_date)
+
+
+def lookup(code: object, dos: dt.date | None = None) -> CodeInfo:
+    """One code's entry; raises UnknownCode naming the code (and close matches)."""
+    norm = normalize_code(code)
+    if norm is None:
+        raise UnknownCode("(blank)", "a code is required")
+    return catalog_for(dos)[norm]

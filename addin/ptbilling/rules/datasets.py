@@ -1,0 +1,133 @@
+"""Year- and quarter-dependent figures: which release is in force on a date of service.
+
+Every dated figure the rules use (relative values, GPCIs, NCCI edits, MUEs,
+conversion factors, KX thresholds) lives in a data file, never in code. Each
+release is described once in a ``releases.json`` (the shipped one beside this
+module, and one in the user data folder for what ``ptbilling data import-*``
+added) with its effective dates, its source and whether it is ``official`` or
+``unverified``. :func:`in_force` is the one function that picks a release by
+date of service; everything else asks it.
+
+Imported releases win over shipped ones for the same dates, so an office can
+load CMS's newer quarterly file without upgrading the add-in. Nothing is ever
+downloaded: the rules read only these files.
+
+References: therapy-billing-rules.md sections 6-8 and 11 (what each dataset holds).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import UnsupportedDate
+
+SHIPPED_DIR = Path(__file__).with_name("data")
+
+#: what each kind of dataset is, for messages and ``ptbilling data list``
+KINDS = {
+    "rvu": "Medicare fee schedule relative values (PPRRVU)",
+    "gpci": "Medicare GPCIs by locality",
+    "ptp": "NCCI practitioner procedure-to-procedure edits",
+    "mue": "NCCI practitioner medically unlikely edits",
+}
+
+
+@dataclass(frozen=True)
+class Release:
+    kind: str
+    path: Path
+    effective_from: dt.date
+    effective_to: dt.date
+    name: str
+    source: str
+    status: str  # "official" or "unverified"
+    origin: str  # "shipped" or "imported"
+
+    def covers(self, dos: dt.date) -> bool:
+        return self.effective_from <= dos <= self.effective_to
+
+
+def user_data_dir() -> Path:
+    """Where imported releases live: $PTBILLING_DATA_DIR, else the OS's user data folder."""
+    env = os.environ.get("PTBILLING_DATA_DIR")
+    if env:
+        return Path(env)
+    import platformdirs  # a pure-Python helper; imported late so the core loads without it
+
+    return Path(platformdirs.user_data_dir("ptbilling", appauthor=False))
+
+
+def _read_index(folder: Path, origin: str) -> tuple[Release, ...]:
+    index = folder / "releases.json"
+    if not index.is_file():
+        return ()
+    entries = json.loads(index.read_text(encoding="utf-8"))
+    return tuple(
+        Release(
+            kind=e["kind"],
+            path=folder / e["file"],
+            effective_from=dt.date.fromisoformat(e["effective_from"]),
+            effective_to=dt.date.fromisoformat(e["effective_to"]),
+            name=e["name"],
+            source=e["source"],
+            status=e["status"],
+            origin=origin,
+        )
+        for e in entries
+    )
+
+
+@lru_cache(maxsize=8)
+def _releases_cached(user_dir: str, stamp: float) -> tuple[Release, ...]:
+    return _read_index(Path(user_dir), "imported") + _read_index(SHIPPED_DIR, "shipped")
+
+
+def releases() -> tuple[Release, ...]:
+    """Every known release, imported first (they take precedence), then shipped."""
+    folder = user_data_dir()
+    index = folder / "releases.json"
+    stamp = index.stat().st_mtime if index.is_file() else 0.0
+    return _releases_cached(str(folder), stamp)
+
+
+def in_force(kind: str, dos: dt.date) -> Release:
+    """The release of ``kind`` in force on date of service ``dos``.
+
+    Imported releases win over shipped ones; among releases of one origin, the
+    one that took effect last wins (a quarterly update replaces the annual file).
+    Raises UnsupportedDate naming the year and what is available.
+    """
+    if isinstance(dos, dt.datetime):
+        dos = dos.date()
+    candidates = [r for r in releases() if r.kind == kind and r.covers(dos)]
+    if not candidates:
+        have = sorted({f"{r.effective_from:%Y-%m-%d}..{r.effective_to:%Y-%m-%d}" for r in releases() if r.kind == kind})
+        raise UnsupportedDate(
+            KINDS.get(kind, kind), dos.year,
+            (", ".join(have) if have else "none") + f"; import with 'ptbilling data import-{kind}'",
+        )
+    candidates.sort(key=lambda r: (r.origin == "imported", r.effective_from), reverse=True)
+    return candidates[0]
+
+
+def register_release(kind: str, file_name: str, effective_from: dt.date, effective_to: dt.date,
+                     name: str, source: str, status: str, folder: Path | None = None) -> Path:
+    """Record an imported release in the user data folder's index (replacing one of the same file)."""
+    folder = folder or user_data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    index = folder / "releases.json"
+    entries = json.loads(index.read_text(encoding="utf-8")) if index.is_file() else []
+    entries = [e for e in entries if e["file"] != file_name]
+    entries.append({
+        "kind": kind, "file": file_name,
+        "effective_from": effective_from.isoformat(), "effective_to": effective_to.isoformat(),
+        "name": name, "source": source, "status": status,
+    })
+    tmp = index.with_suffix(".tmp")
+    tmp.write_text(json.dumps(entries, indent=1), encoding="utf-8")
+    os.replace(tmp, index)
+    return folder / file_name

@@ -1,0 +1,50 @@
+"""Exceptions of the rules core.
+
+Each subclasses the built-in it refines, so a caller that only knows Python
+(``except ValueError``) still catches it, and each message names the bad value
+and what would have been accepted.
+"""
+from __future__ import annotations
+
+
+class PtBillingError(Exception):
+    """Base of every error the rules core raises on purpose."""
+
+
+class UnknownCode(PtBillingError, ValueError):
+    """A CPT/HCPCS code that is not in the catalog."""
+
+    def __init__(self, code: object, hint: str = ""):
+        self.code = code
+        msg = f"unknown code {code!s}"
+        if hint:
+            msg += f" ({hint})"
+        super().__init__(msg)
+
+
+class UnsupportedDate(PtBillingError, ValueError):
+    """A date of service for which a dataset or rule has no figures."""
+
+    def __init__(self, what: str, year: int, available: str = ""):
+        self.what = what
+        self.year = year
+        msg = f"no {what} for {year}"
+        if available:
+            msg += f"; available: {available}"
+        super().__init__(msg)
+
+
+class BadValue(PtBillingError, ValueError):
+    """An input value (minutes, method, modifier...) that cannot be used."""
+
+
+class UnknownMethod(BadValue):
+    """A unit method other than the ones the core implements."""
+
+    def __init__(self, method: object, valid: tuple[str, ...]):
+        self.method = method
+        super().__init__(f"unknown method {method!r}; use one of {', '.join(valid)}")
+
+
+class DataImportError(PtBillingError, ValueError):
+    """A CMS file whose layout the importer does not recognise."""

@@ -1,0 +1,162 @@
+"""Importer for CMS's Physician Fee Schedule relative value file (PPRRVU).
+
+References:
+- CMS, "PFS Relative Value Files" (quarterly RVUyyA-D zips); the PPRRVUyy CSV layout:
+  nine title/header lines, then the column header row starting ``HCPCS``.
+- therapy-billing-rules.md section 11 (the shared 2025 October release, RVU25D).
+
+Headers drift between years (words move between the stacked header lines), so
+columns are found by the words of each column's whole stacked header, never by
+position. Only what the rules use is kept. DESCRIPTION is never read: CPT
+descriptors are AMA copyright.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from .errors import DataImportError
+
+
+@dataclass(frozen=True)
+class RvuRow:
+    code: str
+    modifier: str
+    status: str
+    work_rvu: float
+    pe_rvu_nonfacility: float
+    pe_rvu_facility: float
+    mp_rvu: float
+    mult_proc: str
+    conversion_factor: float | None
+
+
+# column -> test on the stacked, upper-cased, space-normalised header words
+_COLUMNS = {
+    "code": lambda h: h == "HCPCS" or h.endswith(" HCPCS"),
+    "modifier": lambda h: h == "MOD" or h.endswith(" MOD"),
+    "status": lambda h: "STATUS CODE" in h,
+    "work_rvu": lambda h: h.endswith("WORK RVU"),
+    "pe_rvu_nonfacility": lambda h: "NON-FAC PE RVU" in h and "OPPS" not in h,
+    "pe_rvu_facility": lambda h: re.search(r"(^|[^-])FACILITY PE RVU", h) is not None
+    and "NON" not in h and "OPPS" not in h,
+    "mp_rvu": lambda h: h.endswith("MP RVU") and "OPPS" not in h,
+    "mult_proc": lambda h: "MULT PROC" in h,
+    "conversion_factor": lambda h: "CONV FACTOR" in h,
+}
+_REQUIRED = ("code", "status", "work_rvu", "pe_rvu_nonfacility", "mp_rvu", "mult_proc")
+
+
+def _stacked_headers(rows: list[list[str]], header_row: int) -> list[str]:
+    """Join, per column, the header words CMS stacks over several lines.
+
+    The header block is the run of lines just above the ``HCPCS`` line that have
+    more than one non-empty cell: the single-cell lines above it are titles.
+    """
+    start = header_row
+    while start > 0 and sum(1 for c in rows[start - 1] if c.strip()) > 1:
+        start -= 1
+    width = max(len(r) for r in rows[start : header_row + 1])
+    out = []
+    for j in range(width):
+        words = [rows[i][j].strip() for i in range(start, header_row + 1) if j < len(rows[i])]
+        out.append(re.sub(r"\s+", " ", " ".join(w for w in words if w)).upper())
+    return out
+
+
+def _number(text: str, where: str) -> float:
+    text = text.strip()
+    if text in ("", "NA"):
+        return 0.0
+    try:
+        return float(text)
+    except ValueError:
+        raise DataImportError(f"{where}: {text!r} is not a number") from None
+
+
+def parse_rvu_file(text: str) -> list[RvuRow]:
+    """Parse a PPRRVU CSV (as text) into rows; raise DataImportError naming what is missing."""
+    rows = list(csv.reader(io.StringIO(text)))
+    header_row = next(
+        (i for i, r in enumerate(rows) if r and r[0].strip().upper() == "HCPCS"), None
+    )
+    if header_row is None:
+        raise DataImportError("no header line starting with HCPCS: not a CMS PPRRVU file")
+    headers = _stacked_headers(rows, header_row)
+    cols: dict[str, int] = {}
+    for name, test in _COLUMNS.items():
+        hits = [j for j, h in enumerate(headers) if test(h)]
+        if hits:
+            cols[name] = hits[0]
+    missing = [n for n in _REQUIRED if n not in cols]
+    if missing:
+        raise DataImportError(
+            "PPRRVU file lacks column(s) " + ", ".join(missing) + f"; headers seen: {headers}"
+        )
+    out = []
+    for i in range(header_row + 1, len(rows)):
+        r = rows[i]
+        if not r or not r[cols["code"]].strip():
+            continue
+        where = f"line {i + 1}"
+
+        def cell(name: str) -> str:
+            j = cols.get(name)
+            return r[j].strip() if j is not None and j < len(r) else ""
+
+        cf = cell("conversion_factor")
+        out.append(
+            RvuRow(
+                code=cell("code").upper(),
+                modifier=cell("modifier").upper(),
+                status=cell("status").upper(),
+                work_rvu=_number(cell("work_rvu"), where),
+                pe_rvu_nonfacility=_number(cell("pe_rvu_nonfacility"), where),
+                pe_rvu_facility=_number(cell("pe_rvu_facility"), where),
+                mp_rvu=_number(cell("mp_rvu"), where),
+                mult_proc=cell("mult_proc"),
+                conversion_factor=_number(cf, where) if cf else None,
+            )
+        )
+    if not out:
+        raise DataImportError("PPRRVU file has a header but no code rows")
+    return out
+
+
+# The normalised form kept under the package (shipped) and the user data folder
+# (imported): one header line, one row per code, only what the rules use.
+RELEASE_COLUMNS = (
+    "code", "modifier", "status", "work_rvu", "pe_rvu_nonfacility", "pe_rvu_facility",
+    "mp_rvu", "mult_proc", "conversion_factor",
+)
+
+
+def write_release_csv(rows: list[RvuRow], path) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(RELEASE_COLUMNS)
+        for r in rows:
+            w.writerow([
+                r.code, r.modifier, r.status, f"{r.work_rvu:g}", f"{r.pe_rvu_nonfacility:g}",
+                f"{r.pe_rvu_facility:g}", f"{r.mp_rvu:g}", r.mult_proc,
+                "" if r.conversion_factor is None else f"{r.conversion_factor:g}",
+            ])
+
+
+def read_release_csv(path) -> dict[str, RvuRow]:
+    """Rows of a normalised release keyed by code (global rows, no modifier, win)."""
+    out: dict[str, RvuRow] = {}
+    with open(path, newline="", encoding="utf-8") as f:
+        for d in csv.DictReader(f):
+            row = RvuRow(
+                code=d["code"], modifier=d["modifier"], status=d["status"],
+                work_rvu=float(d["work_rvu"]), pe_rvu_nonfacility=float(d["pe_rvu_nonfacility"]),
+                pe_rvu_facility=float(d["pe_rvu_facility"]), mp_rvu=float(d["mp_rvu"]),
+                mult_proc=d["mult_proc"],
+                conversion_factor=float(d["conversion_factor"]) if d["conversion_factor"] else None,
+            )
+            if row.code not in out or not row.modifier:
+                out[row.code] = row
+    return out

@@ -1,0 +1,340 @@
+"""Service units of timed and untimed codes: the CMS 8-minute rule and the per-code (AMA) method.
+
+References:
+- CMS Medicare Claims Processing Manual, Pub. 100-04, chapter 5, section 20.2,
+  "Reporting of Service Units With HCPCS": units come from the total timed
+  minutes of the day (the chart below); one unit per whole 15 minutes of a code;
+  leftover units go to the services with the most remaining minutes; never more
+  than the chart. Its four worked examples are tests.
+- First Coast Service Options, "Counting units for therapy services": a timed
+  code is reported on one line per date of service since 19 April 2021, its
+  minutes added together.
+- AOTA / ASHA guidance: untimed (service-based) codes are one unit per day and
+  their minutes are not in the timed total.
+- CPT time rule ("a unit is attained when the midpoint is passed"): the
+  per-code method many commercial payers apply, 8-22 min = 1 unit, 23-37 = 2 ...
+- therapy-billing-rules.md sections 1 and 2.
+
+Tie rule (the manual lets the therapist choose; software must be predictable):
+leftover units go to the codes with the most leftover minutes; on equal
+leftovers, to the code with more total minutes; then to the lower code. It does
+not depend on the order of lines, and PT_EXPLAIN says when it was used.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from .code_catalog import TIMED, UNTIMED, Catalog, catalog_for, normalize_code
+from .errors import BadValue, UnknownCode, UnknownMethod
+
+CMS = "CMS"
+AMA = "AMA"
+METHODS = (CMS, AMA)
+CITATION = {CMS: "CMS Pub. 100-04 ch.5 §20.2", AMA: "CPT midpoint rule, per code"}
+
+MAX_MINUTES = 24 * 60  # one line cannot hold more than a day
+
+
+def chart_units(total_minutes: int) -> int:
+    """Units the CMS chart allows for a day's total timed minutes (0-7 -> 0, 8-22 -> 1, ...)."""
+    return (total_minutes + 7) // 15 if total_minutes >= 8 else 0
+
+
+def chart_range(units: int) -> tuple[int, int]:
+    """The total-minute band that gives ``units`` (0 -> 0-7, 1 -> 8-22, 3 -> 38-52)."""
+    return (0, 7) if units == 0 else (15 * units - 7, 15 * units + 7)
+
+
+def per_code_units(minutes: int) -> int:
+    """The per-code (AMA/CPT midpoint) units of one timed code: 8-22 -> 1, 23-37 -> 2 ..."""
+    return chart_units(minutes)
+
+
+def normalize_method(method: object) -> str:
+    if method is None or (isinstance(method, str) and not method.strip()):
+        return CMS
+    text = str(method).strip().upper()
+    if text in METHODS:
+        return text
+    raise UnknownMethod(method, METHODS)
+
+
+class LineProblem(BadValue):
+    """Why one line has no units; it names the value and how to fix it."""
+
+
+def coerce_minutes(value: object) -> int | None:
+    """Minutes as Excel or a CSV hands them -> whole minutes; None for blank.
+
+    Raises LineProblem for text, negatives, fractions, NaN/inf, booleans,
+    dates and more than 24 hours: a number there would be silently wrong.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise LineProblem(f"minutes must be a number, not {value}")
+    if isinstance(value, int):
+        m = value
+    elif isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise LineProblem(f"minutes must be a number, not {value}")
+        if not value.is_integer():
+            raise LineProblem(f"minutes must be whole: {value:g}")
+        m = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            f = float(text)
+        except ValueError:
+            raise LineProblem(f"minutes must be a number, not {text[:20]!r}") from None
+        return coerce_minutes(f)
+    else:
+        raise LineProblem(f"minutes must be a number, not a {type(value).__name__}")
+    if m < 0:
+        raise LineProblem(f"minutes cannot be negative: {m}")
+    if m > MAX_MINUTES:
+        raise LineProblem(f"{m} minutes is over 24 hours")
+    return m
+
+
+@dataclass
+class CodeShare:
+    """One code's part of a visit: its minutes and how its units were reached."""
+
+    code: str  # "" for a line with no code (a generic timed service)
+    minutes: int
+    timed: bool
+    lines: list[int] = field(default_factory=list)  # input positions, first is billed
+    whole: int = 0
+    leftover: int = 0
+    extra: int = 0
+    units: int = 0
+
+
+@dataclass
+class VisitUnits:
+    method: str
+    timed_total: int
+    chart: int  # CMS chart units for the timed total (also shown for AMA)
+    shares: list[CodeShare]
+    tie: str = ""  # how a tie was broken, if one was
+
+    def explain(self) -> str:
+        """One line saying how the units were reached (for notes and auditors)."""
+        timed = [s for s in self.shares if s.timed]
+        parts = []
+        if self.method == CMS:
+            lo, hi = chart_range(self.chart)
+            parts.append(f"{self.timed_total} timed min → {self.chart} unit{'s' if self.chart != 1 else ''} ({lo}–{hi}).")
+            bits = []
+            for s in timed:
+                name = s.code or "timed"
+                rep = f" (on {len(s.lines)} lines, added)" if len(s.lines) > 1 else ""
+                bits.append(f"{name} {s.minutes} min{rep}: {s.whole} whole + {s.leftover} left")
+            if bits:
+                parts.append("; ".join(bits) + ";")
+            rank = lambda s: (-s.leftover, -s.minutes, s.code)  # noqa: E731  (the tie rule)
+            got = sorted((s for s in timed if s.extra), key=rank)
+            missed = sorted((s for s in timed if not s.extra and s.leftover), key=rank)
+            if got:
+                who = ", ".join(f"{s.code or 'timed'} ({s.leftover})" for s in got)
+                vs = ""
+                if missed:
+                    vs = " > " + ", ".join(f"{s.code or 'timed'} ({s.leftover})" for s in missed)
+                parts.append(f"extra unit{'s' if len(got) > 1 else ''} to {who}{vs}.")
+            elif timed:
+                parts.append("no extra units.")
+            if self.tie:
+                parts.append(self.tie + ".")
+        else:
+            bits = [f"{s.code or 'timed'} {s.minutes} min → {s.units}" for s in timed]
+            parts.append("Per code: " + ("; ".join(bits) if bits else "no timed codes") + ".")
+        for s in self.shares:
+            if not s.timed:
+                parts.append(f"{s.code} untimed: 1 unit.")
+        parts.append(CITATION[self.method])
+        return " ".join(parts)
+
+
+def _allocate_cms(timed: list[CodeShare]) -> tuple[int, int, str]:
+    total = 0
+    whole_sum = 0
+    for s in timed:
+        total += s.minutes
+        s.whole, s.leftover = divmod(s.minutes, 15)
+        whole_sum += s.whole
+    chart = chart_units(total)
+    remaining = chart - whole_sum  # never negative: sum of floors <= floor of sum
+    tie = ""
+    if remaining > 0:
+        # Most leftover first; ties by more total minutes, then the lower code.
+        ranked = sorted(
+            (s for s in timed if s.leftover),
+            key=lambda s: (-s.leftover, -s.minutes, s.code),
+        )
+        for s in ranked[:remaining]:
+            s.extra = 1
+        if len(ranked) > remaining:
+            last_in, first_out = ranked[remaining - 1], ranked[remaining]
+            if last_in.leftover == first_out.leftover:
+                how = "more total minutes" if last_in.minutes != first_out.minutes else "lower code"
+                tie = (f"tie at {last_in.leftover} left between {last_in.code or 'timed'} and "
+                       f"{first_out.code or 'timed'}: unit to {last_in.code or 'timed'} ({how})")
+    for s in timed:
+        s.units = s.whole + s.extra
+    return total, chart, tie
+
+
+def visit_units(lines: Sequence[tuple[str | None, int]], method: str = CMS,
+                catalog: Catalog | None = None) -> tuple[list[int], VisitUnits]:
+    """Units for each line of one visit (one patient, one date).
+
+    ``lines`` are (code, minutes) with codes normalised (None = an unnamed timed
+    service) and minutes already whole and in range. Returns the units per line
+    (0 on repeats of a timed code, whose minutes were added to its first line)
+    and the working, for PT_EXPLAIN. Raises UnknownCode for a code not in the catalog.
+    """
+    method = normalize_method(method)
+    catalog = catalog if catalog is not None else catalog_for(None)
+    shares: dict[object, CodeShare] = {}
+    order: list[CodeShare] = []
+    per_line = [0] * len(lines)
+    for i, (code, minutes) in enumerate(lines):
+        if code is None:
+            key: object = i  # each unnamed line is its own service
+            timed = True
+        else:
+            info = catalog[code]
+            timed = info.timing == TIMED
+            key = code if timed else (code, i)  # untimed: one unit per line
+            if info.timing not in (TIMED, UNTIMED):
+                raise LineProblem(f"{code} is not billed in 15-minute units; enter its units by hand")
+        s = shares.get(key)
+        if s is None:
+            s = shares[key] = CodeShare(code or "", 0, timed)
+            order.append(s)
+        s.minutes += minutes
+        s.lines.append(i)
+    timed_shares = [s for s in order if s.timed]
+    if method == CMS:
+        total, chart, tie = _allocate_cms(timed_shares)
+    else:
+        total, tie = 0, ""
+        for s in timed_shares:
+            total += s.minutes
+            s.whole, s.leftover = divmod(s.minutes, 15)
+            s.units = per_code_units(s.minutes)
+        chart = chart_units(total)
+    for s in order:
+        if not s.timed:
+            s.units = 1
+        per_line[s.lines[0]] = s.units
+    return per_line, VisitUnits(method, total, chart, order, tie)
+
+
+def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
+              method: object = CMS, visits: Sequence[object] | None = None,
+              catalog: Catalog | None = None) -> list[int | None | LineProblem]:
+    """Units for every line of a log, grouped into visits by ``visits`` (or one visit).
+
+    Per line: an int, None for a blank line, or a LineProblem saying what is
+    wrong with it. A bad line is left out of its visit's total and the other
+    lines are still computed. Raises UnknownMethod or BadValue for arguments
+    that spoil every line (a method name, mismatched lengths).
+    """
+    method = normalize_method(method)
+    n = len(minutes)
+    if codes is not None and len(codes) != n:
+        raise BadValue(f"codes has {len(codes)} lines but minutes has {n}")
+    if visits is not None and len(visits) != n:
+        raise BadValue(f"visits has {len(visits)} lines but minutes has {n}")
+    catalog = catalog if catalog is not None else catalog_for(None)
+    out: list[int | None | LineProblem] = [None] * n
+    groups: dict[object, list[int]] = {}
+    cleaned: list[tuple[str | None, int] | None] = [None] * n
+    code_cache: dict[object, str | None] = {}
+    for i in range(n):
+        raw_code = codes[i] if codes is not None else None
+        raw_min = minutes[i]
+        try:
+            m = coerce_minutes(raw_min)
+            try:
+                code = code_cache[raw_code]
+            except (KeyError, TypeError):
+                code = normalize_code(raw_code)
+                if code is not None:
+                    info = catalog.get(code)
+                    if info is None:
+                        catalog[code]  # raises UnknownCode with suggestions
+                try:
+                    code_cache[raw_code] = code
+                except TypeError:
+                    pass
+            if m is None:
+                if code is None:
+                    continue  # a blank line stays blank
+                if catalog[code].timing == TIMED:
+                    raise LineProblem(f"no minutes for timed code {code}")
+                m = 0
+            if code is not None and catalog[code].timing not in (TIMED, UNTIMED):
+                raise LineProblem(f"{code} is not billed in 15-minute units; enter its units by hand")
+            key = None
+            if visits is not None:
+                key = _visit_key(visits[i])
+                if key is None:
+                    raise LineProblem("no visit key on this line")
+        except (LineProblem, UnknownCode) as e:
+            out[i] = e if isinstance(e, LineProblem) else LineProblem(str(e))
+            continue
+        cleaned[i] = (code, m)
+        groups.setdefault(key, []).append(i)
+    for idxs in groups.values():
+        units, _ = visit_units([cleaned[i] for i in idxs], method, catalog)  # type: ignore[misc]
+        for i, u in zip(idxs, units):
+            out[i] = u
+    return out
+
+
+def _visit_key(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def explain_visit(minutes: Iterable[object], codes: Iterable[object] | None = None,
+                  method: object = CMS, catalog: Catalog | None = None) -> str:
+    """The PT_EXPLAIN text for one visit; raises LineProblem/UnknownCode naming the bad line."""
+    minutes = list(minutes)
+    codes = list(codes) if codes is not None else [None] * len(minutes)
+    if len(codes) != len(minutes):
+        raise BadValue(f"codes has {len(codes)} lines but minutes has {len(minutes)}")
+    catalog = catalog if catalog is not None else catalog_for(None)
+    lines = []
+    for i, (raw_m, raw_c) in enumerate(zip(minutes, codes), start=1):
+        try:
+            m = coerce_minutes(raw_m)
+            code = normalize_code(raw_c)
+            if code is not None:
+                info = catalog[code]
+                if m is None and info.timing != TIMED:
+                    m = 0
+            if m is None:
+                if code is None:
+                    continue
+                raise LineProblem(f"no minutes for timed code {code}")
+        except (LineProblem, UnknownCode) as e:
+            raise LineProblem(f"line {i}: {e}") from None
+        lines.append((code, m))
+    if not lines:
+        raise BadValue("no lines to explain")
+    _, working = visit_units(lines, method, catalog)
+    return working.explain()

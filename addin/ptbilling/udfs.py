@@ -1,0 +1,99 @@
+"""The Excel functions: the module xlwings imports (UDF Modules = ptbilling.udfs).
+
+A thin front door. Each function only (1) coerces what Excel hands over,
+(2) calls the rules core, (3) turns errors into a short text in the cell.
+Nothing here may raise into a cell: a traceback in a cell is a bug.
+
+What xlwings hands a UDF: numbers as floats (97110 -> 97110.0), empty and error
+cells as None, and a single cell as a scalar, unless ``ndim`` is set; every
+range argument here sets ``ndim=2`` so a column and a row can be told apart and
+the result returned in the same orientation.
+"""
+from __future__ import annotations
+
+import functools
+
+import xlwings as xw
+
+from .rules import errors as _errors
+from .rules.service_units import LineProblem, explain_visit, log_units
+
+MAX_CELL_TEXT = 255  # keep messages readable in a cell and in the Function Wizard
+
+
+def _message(name: str, exc: BaseException) -> str:
+    if isinstance(exc, _errors.PtBillingError):
+        text = str(exc)
+    else:  # a bug of ours: still a message, never a traceback
+        text = f"internal error ({type(exc).__name__}: {exc})"
+    return f"{name}: {text}"[:MAX_CELL_TEXT]
+
+
+def _never_raises(f):
+    @functools.wraps(f)
+    def wrapper(*args):
+        try:
+            return f(*args)
+        except Exception as exc:  # noqa: BLE001 - the whole point: nothing reaches the cell
+            return _message(f.__name__, exc)
+
+    return wrapper
+
+
+def _lines(value, what: str) -> tuple[list, tuple[int, int]]:
+    """A 2-D value (ndim=2) -> its cells as one list, and the shape to answer in."""
+    if value is None:
+        return [None], (1, 1)
+    if not isinstance(value, list) or not value or not isinstance(value[0], list):
+        return [value], (1, 1)  # a scalar reached us without conversion
+    rows, cols = len(value), max(len(r) for r in value)
+    if rows > 1 and cols > 1:
+        raise _errors.BadValue(f"{what} must be one column or one row, not {rows}×{cols}")
+    flat = [c for r in value for c in r]
+    return flat, (rows, cols)
+
+
+def _matching(value, what: str, n: int) -> list | None:
+    """An optional range that must line up with minutes; a single cell applies to all lines."""
+    if value is None:
+        return None
+    flat, shape = _lines(value, what)
+    if shape == (1, 1) and n != 1:
+        return flat * n
+    if len(flat) != n:
+        raise _errors.BadValue(f"{what} has {len(flat)} cells but minutes has {n}")
+    return flat
+
+
+def _shaped(values: list, shape: tuple[int, int]):
+    cells = [str(v)[:MAX_CELL_TEXT] if isinstance(v, LineProblem) else v for v in values]
+    if shape == (1, 1):
+        return cells[0]
+    if shape[1] == 1:
+        return [[c] for c in cells]
+    return [cells]
+
+
+@xw.func
+@xw.arg("minutes", ndim=2, doc="Minutes of each service line: a number or a one-column (or one-row) range.")
+@xw.arg("codes", ndim=2, doc="Optional. CPT/HCPCS code of each line (97110, \"g0283\"). Blank means a timed code.")
+@xw.arg("method", doc="Optional. \"CMS\" (8-minute rule on the visit total, default) or \"AMA\" (each code on its own).")
+@xw.arg("visits", ndim=2, doc="Optional. Visit key of each line (e.g. patient & date); same key = one visit. Omitted: one visit.")
+@_never_raises
+def PT_UNITS(minutes, codes=None, method="CMS", visits=None):
+    """Billable units per service line by the Medicare 8-minute rule (CMS) or per code (AMA). Returns one value per line, same shape; blank lines stay blank, bad lines get a message."""
+    flat, shape = _lines(minutes, "minutes")
+    n = len(flat)
+    result = log_units(flat, _matching(codes, "codes", n), method, _matching(visits, "visits", n))
+    return _shaped(result, shape)
+
+
+@xw.func
+@xw.arg("minutes", ndim=2, doc="Minutes of each line of ONE visit: a number or a one-column (or one-row) range.")
+@xw.arg("codes", ndim=2, doc="Optional. CPT/HCPCS code of each line. Blank means a timed code.")
+@xw.arg("method", doc="Optional. \"CMS\" (default) or \"AMA\".")
+@_never_raises
+def PT_EXPLAIN(minutes, codes=None, method="CMS"):
+    """One line of text saying how the units of one visit were reached, with the rule's source. Paste it into notes or hand it to an auditor."""
+    flat, _ = _lines(minutes, "minutes")
+    return explain_visit(flat, _matching(codes, "codes", len(flat)), method)

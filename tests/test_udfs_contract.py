@@ -1,0 +1,142 @@
+"""The Excel contract, proven with xlwings' own code (no Excel): wrappers, conversion, never raising."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import xlwings_harness as xh
+
+FUNCTIONS = {  # name -> the optional arguments Excel must show as Optional
+    "PT_UNITS": ["codes", "method", "visits"],
+    "PT_EXPLAIN": ["codes", "method"],
+}
+
+
+def excel(func, *args):
+    return xh.call_as_excel(func, *args)
+
+
+def test_generate_vba_wrapper_declares_each_function_once_with_its_optionals():
+    """xlwings' generate_vba_wrapper writes one VBA Function per PT_ UDF, optionals marked."""
+    vba = xh.vba_wrapper()
+    for name, optionals in FUNCTIONS.items():
+        sigs = re.findall(rf"^Function {name}\((.*)\)$", vba, flags=re.M)
+        assert len(sigs) == 1, f"{name} declared {len(sigs)} times"
+        params = [p.strip() for p in sigs[0].split(",")]
+        assert [p.split()[-1] for p in params if p.startswith("Optional ")] == optionals
+    assert set(re.findall(r"^Function (PT_\w+)\(", vba, flags=re.M)) == set(FUNCTIONS)
+
+
+def test_function_wizard_texts_are_present_and_at_most_255_characters():
+    """Every docstring and argument help exists (not xlwings' default) and fits the Wizard."""
+    _, _, mod = xh.load()
+    for name in FUNCTIONS:
+        info = getattr(mod, name).__xlfunc__
+        assert info["ret"]["doc"] and len(info["ret"]["doc"]) <= 255
+        for arg in info["args"]:
+            assert not arg["doc"].startswith("Positional argument"), f"{name}.{arg['name']} has no help"
+            assert len(arg["doc"]) <= 255
+
+
+def test_pt_units_single_cell_gives_a_single_number():
+    """=PT_UNITS(38) -> 3."""
+    assert excel("PT_UNITS", 38.0) == [[3]]
+
+
+def test_pt_units_column_of_codes_as_excel_hands_them():
+    """=PT_UNITS({24;23},{"97112";"97110"}) -> {2;1}."""
+    assert excel("PT_UNITS", ((24.0,), (23.0,)), (("97112",), ("97110",))) == [[2], [1]]
+
+
+def test_pt_units_row_in_row_out_with_float_codes_and_lower_case_method():
+    """A row of minutes answers as a row; codes typed as numbers arrive as floats."""
+    assert excel("PT_UNITS", ((24.0, 23.0),), ((97112.0, 97110.0),), "ama") == [[2, 2]]
+
+
+def test_pt_units_whole_log_in_one_call_grouped_by_visit():
+    """=PT_UNITS(Log[Minutes], Log[Code], "CMS", Log[Visit]) computes each visit apart."""
+    mins = ((24.0,), (23.0,), (20.0,), (18.0,))
+    codes = (("97112",), ("97110",), ("97110",), ("97140",))
+    visits = (("p1 2025-03-03",), ("p1 2025-03-03",), (7.0,), (7.0,))
+    assert excel("PT_UNITS", mins, codes, "CMS", visits) == [[2], [1], [2], [1]]
+
+
+def test_pt_units_blank_and_error_cells_give_blanks():
+    """Empty cells and #N/A (error cells arrive as None) give blank results."""
+    assert excel("PT_UNITS", ((24.0,), (None,), (-2146826246,))) == [[2], [""], [""]]
+
+
+def test_pt_units_bad_line_gets_a_message_and_others_still_compute():
+    """A negative, a text and a 25-hour line each get a message in place."""
+    got = excel("PT_UNITS", ((24.0,), (-5.0,), ("ten",), (1500.0,)), ((97112.0,), (97110.0,), (97110.0,), (97110.0,)))
+    assert got[0] == [2]
+    assert "negative" in got[1][0] and "number" in got[2][0] and "24 hours" in got[3][0]
+
+
+def test_pt_units_dates_in_minutes_are_refused_not_counted():
+    """A datetime where minutes belong gives a message, not a serial number."""
+    got = excel("PT_UNITS", ((dt.datetime(2025, 3, 3),),))
+    assert isinstance(got[0][0], str) and "number" in got[0][0]
+
+
+def test_pt_units_bad_method_and_shapes_give_one_short_message():
+    """A wrong method or a 2-D range gives one message, never a traceback."""
+    assert excel("PT_UNITS", 38.0, xh.MISSING, "Medicare")[0][0].startswith("PT_UNITS: unknown method 'Medicare'")
+    assert "one column or one row" in excel("PT_UNITS", ((1.0, 2.0), (3.0, 4.0)))[0][0]
+    # one code cell applies to every line: 97110 on two lines is one 21-minute service
+    assert excel("PT_UNITS", ((1.0,), (20.0,)), "97110") == [[1], [0]]
+    assert "codes has 2 cells but minutes has 3" in excel("PT_UNITS", ((1.0,), (2.0,), (3.0,)), (("97110",), ("97110",)))[0][0]
+
+
+def test_pt_explain_as_excel_calls_it():
+    """=PT_EXPLAIN({24;23},{97112;97110}) is one line with the working and the source."""
+    got = excel("PT_EXPLAIN", ((24.0,), (23.0,)), ((97112.0,), (97110.0,)))
+    assert got[0][0].startswith("47 timed min → 3 units (38–52).") and "§20.2" in got[0][0]
+
+
+# --- never raise: arbitrary Excel-shaped values through xlwings' conversion ---------------
+
+scalars = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-10**6, 10**6).map(float),
+    st.text(max_size=12),
+    st.sampled_from(["97110", "97112", "g0283", "97010", "cms", "AMA", "", " ", "97110.0"]),
+    st.booleans(),
+    st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+    st.sampled_from([-2146826281, -2146826246, -2146826259]),  # #DIV/0!, #N/A, #NAME?
+)
+
+
+@st.composite
+def ranges(draw):
+    rows = draw(st.integers(1, 5))
+    cols = draw(st.integers(1, 3))
+    return tuple(tuple(draw(scalars) for _ in range(cols)) for _ in range(rows))
+
+
+excel_values = st.one_of(scalars, ranges(), st.just(xh.MISSING))
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(FUNCTIONS)), st.lists(excel_values, min_size=1, max_size=4))
+def test_property_every_function_returns_a_value_for_any_excel_input(name, args):
+    """Any mix of floats (NaN, inf), None, text, booleans, dates and ranges: a value, never an exception."""
+    n_args = len(xh.load()[2].__dict__[name].__xlfunc__["args"])
+    args = args[:n_args]
+    if args[0] == xh.MISSING:
+        args[0] = None
+    got = excel(name, *args)
+    assert isinstance(got, list) and got and all(isinstance(r, list) for r in got)
+    for row in got:
+        for cell in row:
+            assert cell is None or isinstance(cell, (str, int, float))
+            if isinstance(cell, float):
+                assert not math.isnan(cell)
+            if isinstance(cell, str):
+                assert "Traceback" not in cell and len(cell) <= 255
