@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--method", default="CMS", type=str.upper, choices=METHODS,
                    help="CMS: 8-minute rule on the visit total (default); AMA: each code on its own.")
     u.set_defaults(func=cmd_units)
+
+    # Each further command lives in its own module and registers itself here.
+    # (one line per command module; keep this list sorted)
     return p
 
 

@@ -16,6 +16,7 @@ import functools
 import xlwings as xw
 
 from .rules import errors as _errors
+from .session_log import check_table
 from .rules.service_units import LineProblem, explain_visit, log_units
 
 MAX_CELL_TEXT = 255  # keep messages readable in a cell and in the Function Wizard
@@ -97,3 +98,15 @@ def PT_EXPLAIN(minutes, codes=None, method="CMS"):
     """One line of text saying how the units of one visit were reached, with the rule's source. Paste it into notes or hand it to an auditor."""
     flat, _ = _lines(minutes, "minutes")
     return explain_visit(flat, _matching(codes, "codes", len(flat)), method)
+
+
+@xw.func
+@xw.arg("log", ndim=2, doc="The session log WITH its header row, e.g. SessionLog[#All]. Headers: Patient, Date, Payer, Provider, Code, Modifiers, Minutes, Units; optional Assistant Minutes, Prior Allowed.")
+@xw.arg("payer", doc="Optional. Payer for every row when the log has no Payer column (e.g. \"Medicare\").")
+@xw.arg("method", doc="Optional. Unit method for non-Medicare payers: \"AMA\" (default) or \"CMS\". Traditional Medicare always uses CMS.")
+@_never_raises
+def PT_VALIDATE(log, payer=None, method=None):
+    """Checks each claim line of a session log: codes, GP/GO/GN, CQ/CO, units, evaluations, provider, NCCI edits, MUEs, KX. One text per row: Check (header), OK, or findings with rule IDs and fixes."""
+    if not isinstance(log, list) or not log or not isinstance(log[0], list) or len(log) < 2:
+        raise _errors.BadValue("select the log with its header row and at least one data row")
+    return [[t] for t in check_table(log, payer, method)]

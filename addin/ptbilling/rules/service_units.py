@@ -22,6 +22,7 @@ not depend on the order of lines, and PT_EXPLAIN says when it was used.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -338,3 +339,90 @@ def explain_visit(minutes: Iterable[object], codes: Iterable[object] | None = No
         raise BadValue("no lines to explain")
     _, working = visit_units(lines, method, catalog)
     return working.explain()
+
+
+# --- checking billed units (PT_VALIDATE) ----------------------------------------------------
+
+from .findings import ERROR, WARN, Finding  # noqa: E402  (kept beside the checks that use it)
+
+UNIT_RULES = {
+    "UNITS-OVER": (ERROR, "More units billed than the payer's method (CMS 8-minute rule or per code) gives."),
+    "UNITS-UNDER": (WARN, "Fewer units billed than the method gives (or Units blank): revenue left unbilled."),
+    "UNITS-UNTIMED": (ERROR, "An untimed (service-based) code billed with more than 1 unit."),
+    "UNITS-UNDER-8": (ERROR, "A timed code under 8 minutes billed alone."),
+    "UNITS-DUPLICATE": (ERROR, "The same timed code on two lines of one visit (WARN before 2021-04-19 or for non-Medicare)."),
+    "GROUP-UNITS": (ERROR, "Group therapy 97150 billed with minutes and more than 1 unit (it is per session)."),
+    "MINUTES-MISSING": (ERROR, "A timed code with no minutes: its units cannot be checked."),
+}
+SINGLE_LINE_FROM = dt.date(2021, 4, 19)  # First Coast: one line per timed code per date of service
+
+
+def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) -> list[Finding]:
+    """Billed units against the method, for the lines of ONE visit (ClaimLine-like objects).
+
+    Reuses ``visit_units`` (the PT_UNITS core). Lines of the same timed code
+    are added together, as the rule requires; their billed units are compared
+    as a total on the code's first line. A CQ/CO line and a line without are
+    different lines of the same code by design (CMS's CQ/CO billing examples).
+    """
+    out: list[Finding] = []
+    usable = []
+    for ln in visit_lines:
+        info = catalog.get(ln.code)
+        if info is None or info.timing not in (TIMED, UNTIMED):
+            continue
+        if info.timing == UNTIMED:
+            if (ln.units or 0) > 1:
+                if ln.code == "97150":
+                    out.append(Finding(ln.index, ERROR, "GROUP-UNITS",
+                                       f"97150 is billed per session, not per 15 min — bill 1 unit, not {ln.units}"))
+                else:
+                    out.append(Finding(ln.index, ERROR, "UNITS-UNTIMED",
+                                       f"{ln.code} is untimed (1 unit per day) — bill 1, not {ln.units}"))
+            continue
+        if ln.minutes is None:
+            out.append(Finding(ln.index, ERROR, "MINUTES-MISSING",
+                               f"{ln.code} is timed but Minutes is blank — enter the treatment minutes"))
+            continue
+        usable.append(ln)
+    if not usable:
+        return out
+    by_code: dict[str, list] = {}
+    for ln in usable:
+        by_code.setdefault(ln.code, []).append(ln)
+    for code, lns in by_code.items():
+        seen: dict[bool, object] = {}
+        for ln in lns:
+            assisted = "CQ" in ln.modifiers or "CO" in ln.modifiers
+            first = seen.setdefault(assisted, ln)
+            if first is not ln:
+                strict = medicare and ln.dos >= SINGLE_LINE_FROM
+                out.append(Finding(ln.index, ERROR if strict else WARN, "UNITS-DUPLICATE",
+                                   f"{code} is on another line of this visit — put all {code} minutes on one line"))
+    _, working = visit_units([(ln.code, ln.minutes) for ln in usable], method, catalog)
+    units_of = {s.code: s.units for s in working.shares if s.timed}
+    alone = len(by_code) == 1
+    for code, lns in by_code.items():
+        want = units_of[code]
+        billed_cells = [ln.units for ln in lns]
+        billed = sum(u or 0 for u in billed_cells)
+        minutes = sum(ln.minutes for ln in lns)
+        first = lns[0]
+        if alone and minutes < 8 and billed >= 1:
+            out.append(Finding(first.index, ERROR, "UNITS-UNDER-8",
+                               f"{code} {minutes} min alone is under 8 minutes — not billable, bill 0 units"))
+            continue
+        if billed == want and all(u is not None for u in billed_cells):
+            continue
+        if method == CMS:
+            why = (f"{working.timed_total} timed min allow {working.chart} unit{'s' if working.chart != 1 else ''}"
+                   + ("" if alone else f", {want} to {code} by the 8-minute rule"))
+        else:
+            why = f"{code} {minutes} min allow {want} unit{'s' if want != 1 else ''} (per code)"
+        if billed > want:
+            out.append(Finding(first.index, ERROR, "UNITS-OVER", f"{why}, {billed} billed — bill {want}"))
+        elif None in billed_cells and billed == 0:
+            out.append(Finding(first.index, WARN, "UNITS-UNDER", f"Units blank; {why} — bill {want}"))
+        elif billed < want:
+            out.append(Finding(first.index, WARN, "UNITS-UNDER", f"{why}, {billed} billed — bill {want}"))
+    return out

@@ -1,0 +1,82 @@
+"""A claim line as the rules see it, visits, payers and providers.
+
+A visit is one patient on one date of service (Pub. 100-04 ch.5 §20.2 counts
+units per day). Which payer rules apply:
+
+- Traditional Medicare always gets the CMS 8-minute rule and the Medicare edits.
+- "Medicare Advantage" plans get the Medicare edits; their unit method follows
+  the ``method`` argument (the office's contract) and is CMS by default.
+- Any payer whose name mentions Medicare (e.g. "BCBS / Medicare secondary") is
+  treated as Medicare, as one EMR does when Medicare is primary or secondary.
+- Other payers get the per-code (AMA) method unless ``method`` says otherwise.
+
+References: therapy-billing-rules.md sections 1, 2 and 9.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .service_units import AMA, CMS, normalize_method
+
+#: provider credential -> (discipline, is an assistant)
+PROVIDERS = {
+    "PT": ("PT", False), "DPT": ("PT", False), "PTA": ("PT", True),
+    "OT": ("OT", False), "OTR": ("OT", False), "OTR/L": ("OT", False), "OTA": ("OT", True), "COTA": ("OT", True),
+    "SLP": ("SLP", False), "ST": ("SLP", False), "CCC-SLP": ("SLP", False),
+    "MD": ("MD", False), "DO": ("MD", False), "NP": ("NPP", False), "PA": ("NPP", False), "CNS": ("NPP", False),
+    "DC": ("DC", False),
+    "LMT": ("LMT", False), "MT": ("LMT", False),
+    "ATC": ("ATC", False), "AT": ("ATC", False),
+}
+THERAPISTS = {"PT", "OT", "SLP"}
+
+
+@dataclass(frozen=True)
+class ClaimLine:
+    index: int  # position in the log's data rows
+    patient: str
+    dos: dt.date
+    payer: str
+    provider: str  # credential as typed, upper case
+    code: str
+    modifiers: tuple[str, ...]
+    minutes: int | None
+    units: int | None  # billed
+    assistant_minutes: int | None = None
+    prior_allowed: float | None = None
+    has_assistant_column: bool = False
+
+    @property
+    def visit(self) -> tuple[str, dt.date]:
+        return (self.patient, self.dos)
+
+    def has(self, *mods: str) -> bool:
+        return any(m in self.modifiers for m in mods)
+
+
+def is_medicare(payer: str) -> bool:
+    return "MEDICARE" in payer.upper()
+
+
+def is_medicare_advantage(payer: str) -> bool:
+    p = payer.upper()
+    return "MEDICARE" in p and ("ADVANTAGE" in p or "MAPD" in p or "PART C" in p)
+
+
+def unit_method(payer: str, method: object = None) -> str:
+    """The unit method for a payer: traditional Medicare is always CMS; others follow ``method``.
+
+    ``method`` blank: Medicare and Medicare Advantage CMS, everyone else AMA.
+    """
+    chosen = None if method is None or (isinstance(method, str) and not method.strip()) else normalize_method(method)
+    if is_medicare(payer) and not is_medicare_advantage(payer):
+        return CMS
+    if chosen:
+        return chosen
+    return CMS if is_medicare(payer) else AMA
+
+
+def provider_discipline(provider: str) -> tuple[str | None, bool]:
+    """(discipline, is_assistant) of a credential; (None, False) when not recognised."""
+    return PROVIDERS.get(provider.replace(" ", ""), (None, False))

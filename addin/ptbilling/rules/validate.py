@@ -1,0 +1,94 @@
+"""The claim-line scrubber behind PT_VALIDATE and ``ptbilling check``.
+
+It runs every rule family over a log of claim lines and returns, per line, its
+findings. Each family lives in its own module with its sources:
+
+- payment_status       Medicare status B/I/N/R and unlisted codes
+- therapy_modifiers    GP/GO/GN
+- assistant_modifiers  CQ/CO and the de minimis standard
+- service_units        billed units vs the 8-minute rule / per-code method
+- evaluations          one evaluation per discipline per day
+- provider_scope       who may bill
+- ncci_ptp, mue        NCCI code-pair edits and medically unlikely edits
+- kx_modifier          KX threshold and targeted medical review
+
+A visit is one patient on one date. Rules never read today's date; every dated
+figure comes from the release in force on the line's date of service.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Sequence
+
+from . import assistant_modifiers, evaluations, payment_status, provider_scope, therapy_modifiers
+from .claim_lines import ClaimLine, is_medicare, unit_method
+from .code_catalog import catalog_for
+from .errors import UnknownCode, UnsupportedDate
+from .findings import ERROR, Finding
+from .service_units import UNIT_RULES, unit_findings
+
+INPUT_RULES = {"INPUT": (ERROR, "A cell could not be read (date, code, minutes, units...); the message names the cell.")}
+
+#: every rule ID -> (severity, what it checks); docs/rules.md must list exactly these
+RULES: dict[str, tuple[str, str]] = {
+    **INPUT_RULES,
+    **payment_status.RULES,
+    **therapy_modifiers.RULES,
+    **assistant_modifiers.RULES,
+    **UNIT_RULES,
+    **evaluations.RULES,
+    **provider_scope.RULES,
+}
+
+_SEVERITY_ORDER = {"ERROR": 0, "WARN": 1}
+
+
+def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
+                   problems: dict[int, Finding] | None = None) -> list[list[Finding]]:
+    """Findings per line (same positions as ``lines``; None lines get only their problems)."""
+    out: list[list[Finding]] = [[] for _ in lines]
+    for i, f in (problems or {}).items():
+        out[i].append(f)
+    visits: dict[tuple[str, dt.date], list[ClaimLine]] = {}
+    known: list[ClaimLine] = []
+    medicare_of: dict[str, bool] = {}
+    for ln in lines:
+        if ln is None:
+            continue
+        try:
+            catalog = catalog_for(ln.dos)
+            info = catalog[ln.code]
+        except UnsupportedDate as e:
+            out[ln.index].append(Finding(ln.index, ERROR, "INPUT", f"Date: {e} — check the date of service"))
+            continue
+        except UnknownCode as e:
+            out[ln.index].append(Finding(ln.index, ERROR, "CODE-UNKNOWN", f"{e} — correct the code"))
+            continue
+        medicare = medicare_of.get(ln.payer)
+        if medicare is None:
+            medicare = medicare_of[ln.payer] = is_medicare(ln.payer)
+        found = out[ln.index]
+        found += payment_status.status_findings(ln, info, medicare)
+        found += therapy_modifiers.therapy_modifier_findings(ln, info, medicare)
+        found += assistant_modifiers.assistant_findings(ln, info, medicare)
+        found += provider_scope.provider_findings(ln, info, medicare)
+        visits.setdefault(ln.visit, []).append(ln)
+        known.append(ln)
+    for (_, dos), vlines in visits.items():
+        payer = vlines[0].payer
+        medicare = medicare_of[payer]
+        catalog = catalog_for(dos)
+        found: list[Finding] = []
+        found += unit_findings(vlines, unit_method(payer, method), catalog, medicare)
+        found += evaluations.evaluation_findings(vlines)
+        for f in found:
+            out[f.line].append(f)
+    for row in out:
+        if len(row) > 1:
+            row.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.rule))
+    return out
+
+
+def check_text(findings: list[Finding]) -> str:
+    """The text PT_VALIDATE puts in a row: OK, or the findings joined by '; '."""
+    return "; ".join(str(f) for f in findings) if findings else "OK"
