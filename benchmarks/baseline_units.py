@@ -43,3 +43,11 @@ def plain_units(minutes, codes, visits):
         for c, i in first.items():
             out[i] = given[c]
     return out
+
+
+def plain_pt_units(minutes_col, codes_col, visits_col):
+    """The whole job of one PT_UNITS call, plainly: Excel's columns in, a column out."""
+    minutes = [int(r[0]) for r in minutes_col]
+    codes = [str(int(r[0])) if isinstance(r[0], float) else r[0] for r in codes_col]
+    visits = [r[0] for r in visits_col]
+    return [[u] for u in plain_units(minutes, codes, visits)]

@@ -14,6 +14,7 @@ import xlwings_harness as xh
 FUNCTIONS = {  # name -> the optional arguments Excel must show as Optional
     "PT_UNITS": ["codes", "method", "visits"],
     "PT_EXPLAIN": ["codes", "method"],
+    "PT_VALIDATE": ["payer", "method"],
 }
 
 

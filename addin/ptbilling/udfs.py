@@ -47,11 +47,10 @@ def _lines(value, what: str) -> tuple[list, tuple[int, int]]:
         return [None], (1, 1)
     if not isinstance(value, list) or not value or not isinstance(value[0], list):
         return [value], (1, 1)  # a scalar reached us without conversion
-    rows, cols = len(value), max(len(r) for r in value)
+    rows, cols = len(value), len(value[0])  # xlwings hands rectangular ranges
     if rows > 1 and cols > 1:
         raise _errors.BadValue(f"{what} must be one column or one row, not {rows}×{cols}")
-    flat = [c for r in value for c in r]
-    return flat, (rows, cols)
+    return ([r[0] for r in value] if cols == 1 else list(value[0])), (rows, cols)
 
 
 def _matching(value, what: str, n: int) -> list | None:
@@ -67,12 +66,15 @@ def _matching(value, what: str, n: int) -> list | None:
 
 
 def _shaped(values: list, shape: tuple[int, int]):
-    cells = [str(v)[:MAX_CELL_TEXT] if isinstance(v, LineProblem) else v for v in values]
+    """Answer in the caller's orientation; problems become their short message."""
+    def cell(v):
+        return v if v.__class__ is int or v is None else str(v)[:MAX_CELL_TEXT]
+
     if shape == (1, 1):
-        return cells[0]
+        return cell(values[0])
     if shape[1] == 1:
-        return [[c] for c in cells]
-    return [cells]
+        return [[v] if v.__class__ is int or v is None else [cell(v)] for v in values]
+    return [[cell(v) for v in values]]
 
 
 @xw.func

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from itertools import count, repeat
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -161,38 +162,55 @@ class VisitUnits:
         return " ".join(parts)
 
 
-def _allocate_cms(timed: list[CodeShare]) -> tuple[int, int, str]:
-    total = 0
-    whole_sum = 0
-    for s in timed:
-        total += s.minutes
-        s.whole, s.leftover = divmod(s.minutes, 15)
-        whole_sum += s.whole
-    chart = chart_units(total)
-    remaining = chart - whole_sum  # never negative: sum of floors <= floor of sum
-    tie = ""
+def _tie_key(key, totals):
+    """Ranking for leftover units: most leftover, then more total minutes, then the lower code."""
+    m = totals[key]
+    return (-(m % 15), -m, key if isinstance(key, str) else "")
+
+
+def code_units(totals: dict, method: str) -> dict:
+    """THE unit rule: timed minutes per code of one visit -> units per code.
+
+    CMS: the chart for the visit's total; one unit per whole 15 minutes of each
+    code; the remaining units one each to the codes with the most leftover
+    minutes (tie rule in ``_tie_key``). AMA: each code on its own. Keys are
+    codes (or any hashable for unnamed services); values whole minutes.
+    """
+    if method != CMS:
+        return {k: (m + 7) // 15 if m >= 8 else 0 for k, m in totals.items()}
+    units = {}
+    whole_sum = total = 0
+    for k, m in totals.items():
+        w = m // 15
+        units[k] = w
+        whole_sum += w
+        total += m
+    remaining = ((total + 7) // 15 if total >= 8 else 0) - whole_sum  # never negative
     if remaining > 0:
-        # Most leftover first; ties by more total minutes, then the lower code.
-        ranked = sorted(
-            (s for s in timed if s.leftover),
-            key=lambda s: (-s.leftover, -s.minutes, s.code),
-        )
-        for s in ranked[:remaining]:
-            s.extra = 1
-        if len(ranked) > remaining:
-            last_in, first_out = ranked[remaining - 1], ranked[remaining]
-            if last_in.leftover == first_out.leftover:
-                how = "more total minutes" if last_in.minutes != first_out.minutes else "lower code"
-                tie = (f"tie at {last_in.leftover} left between {last_in.code or 'timed'} and "
-                       f"{first_out.code or 'timed'}: unit to {last_in.code or 'timed'} ({how})")
-    for s in timed:
-        s.units = s.whole + s.extra
-    return total, chart, tie
+        ranked = sorted((k for k, m in totals.items() if m % 15), key=lambda k: _tie_key(k, totals))
+        for k in ranked[:remaining]:
+            units[k] += 1
+    return units
+
+
+def _tie_note(shares: list[CodeShare], totals: dict, keys: dict) -> str:
+    """Say how a tie at the cut between units given and not given was broken, if there was one."""
+    got = [s for s in shares if s.extra]
+    missed = [s for s in shares if not s.extra and s.leftover]
+    if not got or not missed:
+        return ""
+    last_in = max(got, key=lambda s: _tie_key(keys[id(s)], totals))
+    first_out = min(missed, key=lambda s: _tie_key(keys[id(s)], totals))
+    if last_in.leftover != first_out.leftover:
+        return ""
+    how = "more total minutes" if last_in.minutes != first_out.minutes else "lower code"
+    return (f"tie at {last_in.leftover} left between {last_in.code or 'timed'} and "
+            f"{first_out.code or 'timed'}: unit to {last_in.code or 'timed'} ({how})")
 
 
 def visit_units(lines: Sequence[tuple[str | None, int]], method: str = CMS,
                 catalog: Catalog | None = None) -> tuple[list[int], VisitUnits]:
-    """Units for each line of one visit (one patient, one date).
+    """Units for each line of one visit (one patient, one date), with the working.
 
     ``lines`` are (code, minutes) with codes normalised (None = an unnamed timed
     service) and minutes already whole and in range. Returns the units per line
@@ -202,6 +220,7 @@ def visit_units(lines: Sequence[tuple[str | None, int]], method: str = CMS,
     method = normalize_method(method)
     catalog = catalog if catalog is not None else catalog_for(None)
     shares: dict[object, CodeShare] = {}
+    keys: dict[int, object] = {}
     order: list[CodeShare] = []
     per_line = [0] * len(lines)
     for i, (code, minutes) in enumerate(lines):
@@ -217,24 +236,24 @@ def visit_units(lines: Sequence[tuple[str | None, int]], method: str = CMS,
         s = shares.get(key)
         if s is None:
             s = shares[key] = CodeShare(code or "", 0, timed)
+            keys[id(s)] = key
             order.append(s)
         s.minutes += minutes
         s.lines.append(i)
     timed_shares = [s for s in order if s.timed]
-    if method == CMS:
-        total, chart, tie = _allocate_cms(timed_shares)
-    else:
-        total, tie = 0, ""
-        for s in timed_shares:
-            total += s.minutes
-            s.whole, s.leftover = divmod(s.minutes, 15)
-            s.units = per_code_units(s.minutes)
-        chart = chart_units(total)
+    totals = {keys[id(s)]: s.minutes for s in timed_shares}
+    units = code_units(totals, method)
+    for s in timed_shares:
+        s.whole, s.leftover = divmod(s.minutes, 15)
+        s.units = units[keys[id(s)]]
+        s.extra = max(0, s.units - s.whole) if method == CMS else 0
+    tie = _tie_note(timed_shares, totals, keys) if method == CMS else ""
+    total = sum(totals.values())
     for s in order:
         if not s.timed:
             s.units = 1
         per_line[s.lines[0]] = s.units
-    return per_line, VisitUnits(method, total, chart, order, tie)
+    return per_line, VisitUnits(method, total, chart_units(total), order, tie)
 
 
 def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
@@ -246,6 +265,10 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
     wrong with it. A bad line is left out of its visit's total and the other
     lines are still computed. Raises UnknownMethod or BadValue for arguments
     that spoil every line (a method name, mismatched lengths).
+
+    This runs on every recalculation of a whole log in Excel, so the loop is
+    kept flat: the common cell types are handled inline and codes are looked up
+    once per distinct value; anything unusual goes through the full coercion.
     """
     method = normalize_method(method)
     n = len(minutes)
@@ -255,49 +278,98 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
         raise BadValue(f"visits has {len(visits)} lines but minutes has {n}")
     catalog = catalog if catalog is not None else catalog_for(None)
     out: list[int | None | LineProblem] = [None] * n
-    groups: dict[object, list[int]] = {}
-    cleaned: list[tuple[str | None, int] | None] = [None] * n
-    code_cache: dict[object, str | None] = {}
-    for i in range(n):
-        raw_code = codes[i] if codes is not None else None
-        raw_min = minutes[i]
-        try:
-            m = coerce_minutes(raw_min)
+    line_code: list[object] = [None] * n  # code, or the line's index for an unnamed service
+    line_min = [0] * n
+    line_timed = [True] * n
+    # raw cell value -> (code, timing) or the LineProblem it causes; -> whole minutes
+    code_cache: dict[object, tuple[str | None, str] | LineProblem] = {None: (None, TIMED)}
+    min_cache: dict[float, int] = {}
+    raw_groups: dict[object, list[int]] = {}
+    float_, bool_, problem = float, bool, LineProblem
+    codes_it = codes if codes is not None else repeat(None, n)
+    visits_it = visits if visits is not None else repeat(None, n)
+    for i, rc, rm, rv in zip(count(), codes_it, minutes, visits_it):
+        if rc.__class__ is bool_:
+            entry = _code_entry(rc, catalog)
+        else:
             try:
-                code = code_cache[raw_code]
-            except (KeyError, TypeError):
-                code = normalize_code(raw_code)
-                if code is not None:
-                    info = catalog.get(code)
-                    if info is None:
-                        catalog[code]  # raises UnknownCode with suggestions
-                try:
-                    code_cache[raw_code] = code
-                except TypeError:
-                    pass
-            if m is None:
-                if code is None:
-                    continue  # a blank line stays blank
-                if catalog[code].timing == TIMED:
-                    raise LineProblem(f"no minutes for timed code {code}")
-                m = 0
-            if code is not None and catalog[code].timing not in (TIMED, UNTIMED):
-                raise LineProblem(f"{code} is not billed in 15-minute units; enter its units by hand")
-            key = None
-            if visits is not None:
-                key = _visit_key(visits[i])
-                if key is None:
-                    raise LineProblem("no visit key on this line")
-        except (LineProblem, UnknownCode) as e:
-            out[i] = e if isinstance(e, LineProblem) else LineProblem(str(e))
+                entry = code_cache[rc]
+            except KeyError:
+                entry = code_cache[rc] = _code_entry(rc, catalog)
+        if rm.__class__ is float_ and rm in min_cache:
+            m: int | None = min_cache[rm]
+        else:
+            try:
+                m = coerce_minutes(rm)
+            except LineProblem as e:
+                out[i] = e
+                continue
+            if rm.__class__ is float_:
+                min_cache[rm] = m  # type: ignore[assignment]
+        if entry.__class__ is problem:
+            out[i] = entry
             continue
-        cleaned[i] = (code, m)
-        groups.setdefault(key, []).append(i)
+        code, timing = entry  # type: ignore[misc]
+        if m is None:
+            if code is None:
+                continue  # a blank line stays blank
+            if timing == TIMED:
+                out[i] = LineProblem(f"no minutes for timed code {code}")
+                continue
+            m = 0
+        line_code[i] = code if code is not None else i
+        line_min[i] = m
+        line_timed[i] = timing == TIMED
+        g = raw_groups.get(rv)
+        if g is None:
+            raw_groups[rv] = [i]
+        else:
+            g.append(i)
+    # Visit keys as typed ("P1 " and "P1", 7.0 and 7) mean the same visit.
+    groups: dict[object, list[int]] = {}
+    for raw, idxs in raw_groups.items():
+        key = _visit_key(raw) if visits is not None else None
+        if visits is not None and key is None:
+            for i in idxs:
+                out[i] = LineProblem("no visit key on this line")
+            continue
+        if key in groups:
+            groups[key] = sorted(groups[key] + idxs)
+        else:
+            groups[key] = idxs
     for idxs in groups.values():
-        units, _ = visit_units([cleaned[i] for i in idxs], method, catalog)  # type: ignore[misc]
-        for i, u in zip(idxs, units):
-            out[i] = u
+        totals: dict[object, int] = {}
+        first: dict[object, int] = {}
+        for i in idxs:
+            if line_timed[i]:
+                c = line_code[i]
+                if c in totals:
+                    totals[c] += line_min[i]
+                    out[i] = 0
+                else:
+                    totals[c] = line_min[i]
+                    first[c] = i
+            else:
+                out[i] = 1
+        if totals:
+            for c, u in code_units(totals, method).items():
+                out[first[c]] = u
     return out
+
+
+def _code_entry(raw_code: object, catalog: Catalog) -> tuple[str | None, str] | LineProblem:
+    code = normalize_code(raw_code)
+    if code is None:
+        return (None, TIMED)
+    info = catalog.get(code)
+    if info is None:
+        try:
+            catalog[code]
+        except UnknownCode as e:
+            return LineProblem(str(e))
+    if info.timing not in (TIMED, UNTIMED):
+        return LineProblem(f"{code} is not billed in 15-minute units; enter its units by hand")
+    return (code, info.timing)
 
 
 def _visit_key(value: object) -> object:

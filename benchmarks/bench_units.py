@@ -1,0 +1,87 @@
+"""Benchmark: one PT_UNITS call over a 300,000-line log, against the plain baseline.
+
+Run: python benchmarks/bench_units.py  (numbers go in the README)
+
+- ``PT_UNITS``: the Excel function as xlwings calls it, with Excel-shaped input
+  (a column of floats, codes as floats and text, visit keys), grouped by visit.
+- baseline: ``baseline_units.plain_pt_units``, the same job written plainly
+  (columns in, the rule on ints and strings, a column out), in the same run
+  on the same data; the rule alone on clean lists is printed too.
+Also: per-call time for a 6-line visit and for a 5,000-line column.
+"""
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "addin"))
+
+from baseline_units import plain_pt_units, plain_units  # noqa: E402
+
+from ptbilling import udfs  # noqa: E402
+
+CODES = ["97110", "97112", "97140", "97530", "97116", "97035", "97010", "97161", "G0283", "97150"]
+
+
+def make_log(n_lines: int, seed: int = 1):
+    rnd = random.Random(seed)
+    minutes, codes, visits = [], [], []
+    visit = 0
+    while len(minutes) < n_lines:
+        visit += 1
+        for _ in range(rnd.randint(2, 6)):
+            minutes.append(float(rnd.randint(0, 45)))
+            c = rnd.choice(CODES)
+            codes.append(float(c) if c.isdigit() else c)  # Excel hands numbers as floats
+            visits.append(f"P{visit % 997}|2025-03-{1 + visit % 28:02d}")
+    return minutes[:n_lines], codes[:n_lines], visits[:n_lines]
+
+
+def best_of(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    n = 300_000
+    minutes, codes, visits = make_log(n)
+    col = lambda xs: [[x] for x in xs]  # noqa: E731  (what xlwings passes with ndim=2)
+    xm, xc, xv = col(minutes), col(codes), col(visits)
+    clean_m = [int(m) for m in minutes]
+    clean_c = [str(int(c)) if isinstance(c, float) else c for c in codes]
+
+    got = udfs.PT_UNITS(xm, xc, "CMS", xv)
+    assert [r[0] for r in got] == plain_units(clean_m, clean_c, visits), "PT_UNITS and baseline disagree"
+
+    t_udf = best_of(lambda: udfs.PT_UNITS(xm, xc, "CMS", xv), 3)
+    t_base = best_of(lambda: plain_pt_units(xm, xc, xv), 3)
+    t_rule_only = best_of(lambda: plain_units(clean_m, clean_c, visits), 3)
+
+    m5, c5, v5 = make_log(5_000, seed=2)
+    t_5k = best_of(lambda: udfs.PT_UNITS(col(m5), col(c5), "CMS", col(v5)), 7)
+    six_m, six_c = [[24.0], [23.0], [10.0], [8.0], [15.0], [12.0]], [[97112.0], [97110.0], [97010.0], [97035.0], [97140.0], [97530.0]]
+    reps = 2000
+    t = time.perf_counter()
+    for _ in range(reps):
+        udfs.PT_UNITS(six_m, six_c)
+    t_six = (time.perf_counter() - t) / reps
+
+    print(f"PT_UNITS, 300,000 lines grouped by visit : {t_udf * 1000:8.1f} ms")
+    print(f"plain baseline, same columns in and out  : {t_base * 1000:8.1f} ms")
+    print(f"  (of which the rule on clean ints)      : {t_rule_only * 1000:8.1f} ms")
+    print(f"ratio (target <= 1.5)                    : {t_udf / t_base:8.2f}")
+    print(f"PT_UNITS, 5,000-line column (target <50) : {t_5k * 1000:8.1f} ms")
+    print(f"PT_UNITS, one 6-line visit, per call     : {t_six * 1e6:8.1f} µs")
+
+
+if __name__ == "__main__":
+    main()
