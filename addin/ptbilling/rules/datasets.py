@@ -82,7 +82,7 @@ def _read_index(folder: Path, origin: str) -> tuple[Release, ...]:
 
 
 @lru_cache(maxsize=8)
-def _releases_cached(user_dir: str, stamp: float) -> tuple[Release, ...]:
+def _releases_cached(user_dir: str, stamp: tuple) -> tuple[Release, ...]:
     return _read_index(Path(user_dir), "imported") + _read_index(SHIPPED_DIR, "shipped")
 
 
@@ -90,7 +90,11 @@ def releases() -> tuple[Release, ...]:
     """Every known release, imported first (they take precedence), then shipped."""
     folder = user_data_dir()
     index = folder / "releases.json"
-    stamp = index.stat().st_mtime if index.is_file() else 0.0
+    try:
+        st = index.stat()
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except FileNotFoundError:
+        stamp = ()
     return _releases_cached(str(folder), stamp)
 
 
@@ -130,4 +134,5 @@ def register_release(kind: str, file_name: str, effective_from: dt.date, effecti
     tmp = index.with_suffix(".tmp")
     tmp.write_text(json.dumps(entries, indent=1), encoding="utf-8")
     os.replace(tmp, index)
+    _releases_cached.cache_clear()  # two imports within one clock tick must both be seen
     return folder / file_name

@@ -48,3 +48,16 @@ class UnknownMethod(BadValue):
 
 class DataImportError(PtBillingError, ValueError):
     """A CMS file whose layout the importer does not recognise."""
+
+
+class UnknownLocality(PtBillingError, ValueError):
+    """A Medicare payment locality that is not in the GPCI release in force."""
+
+    def __init__(self, locality: object, examples: tuple[str, ...] = (), hint: str = ""):
+        self.locality = locality
+        msg = f"unknown Medicare locality {locality!s}; write it as <MAC>-<locality number>"
+        if examples:
+            msg += ", e.g. " + ", ".join(examples)
+        if hint:
+            msg += f" ({hint})"
+        super().__init__(msg)

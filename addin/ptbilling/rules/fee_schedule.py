@@ -1,0 +1,692 @@
+"""Medicare fee schedule amounts of therapy lines, and the KX / review thresholds.
+
+One unit is paid (therapy-billing-rules.md section 7)::
+
+    (work RVU x work GPCI + PE RVU x PE GPCI + MP RVU x MP GPCI) x conversion factor
+
+with the non-facility PE RVU (office setting) and GPCI = 1 for the national
+amount. Then, per visit, the therapy multiple procedure payment reduction
+(MPPR), then 85% for CQ/CO lines.
+
+References:
+- therapy-billing-rules.md sections 5 (CQ/CO at 85% from 2022-01-01),
+  6 (KX threshold by year and bucket; $3,000 targeted review), 7 (the formula,
+  conversion factors, MPPR and the worked 2025 figures) and 11 (the data files).
+- CMS, Medicare Physician Fee Schedule (PFS): the PPRRVU relative value file
+  (STATUS CODE, RVUs, MULT PROC, CONV FACTOR) and Addendum E, GPCIs by locality.
+- CMS, "Multiple Procedure Payment Reduction (MPPR)" for "always therapy"
+  services (MULT PROC 5): 50% of the PE part for all but the unit with the
+  highest PE payment, from 1 April 2013.
+- CMS, "Billing Examples Using CQ/CO Modifiers" (payment at 85% from 2022).
+- CMS Physician Fee Schedule Relative Value File and payment status indicators
+  (STATUS CODE: A active, B bundled, C contractor-priced, I not valid for
+  Medicare, N not covered, R restricted, T paid only alone that day, ...).
+
+Every dated figure (conversion factors, KX and review thresholds, the CQ/CO
+rate, the MPPR rate) is read from ``data/figures.json`` with its source and
+whether it is ``official`` or ``unverified``; relative values and GPCIs come
+from the release in force on the date of service (``datasets.in_force``).
+A year without a figure or a release raises UnsupportedDate naming the year:
+money is never taken from another year.
+
+Judgement calls, fixed here so results are predictable:
+
+- Amounts are exact decimals. Each unit's amount is kept in full precision;
+  the line's total (after MPPR and after the CQ/CO 85%) is rounded once, to
+  the cent, half up. So 97110-CQ x1 in 2025 is 0.85 x 28.788385 = 24.4701...
+  -> $24.47, not 0.85 x $28.79.
+- MPPR ranking: the unit paid in full is the one with the highest PE payment
+  (PE RVU x PE GPCI x CF); on a tie, the higher total unit fee; then a line
+  without CQ/CO (the full unit goes where it is not cut again); then the lower
+  code; then the earlier line. Only payable lines (status A, R, T with RVUs)
+  take part: a bundled or invalid code never "uses up" the full unit.
+- A visit is the lines with the same ``visit`` key and date of service: pass a
+  patient (and provider) key when pricing several patients in one call.
+- The conversion factor comes from figures.json by date (it changed within
+  2024, which a yearly file cannot say). When figures.json has no factor for
+  the date, the CONV FACTOR column of the RVU release in force is used, with
+  that release's name and status. When an ``official`` release states the same
+  factor that figures.json marks ``unverified``, the figure is reported as
+  ``official`` (the CMS file confirms it).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import os
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Hashable, Mapping, Sequence
+
+from . import datasets, gpci_file, rvu_file
+from .code_catalog import normalize_code
+from .errors import BadValue, DataImportError, UnknownCode, UnknownLocality, UnsupportedDate
+
+CENT = Decimal("0.01")
+_ONE = Decimal(1)
+NATIONAL = (_ONE, _ONE, _ONE)
+ASSISTANT_MODIFIERS = ("CQ", "CO")
+OFFICIAL = "official"
+UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One dated figure: its value, where it comes from, and "official" or "unverified"."""
+
+    value: Decimal
+    source: str
+    status: str
+
+
+# --- figures.json -------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _figures() -> dict[str, tuple[tuple[dt.date, dt.date, Figure], ...]]:
+    raw = json.loads((datasets.SHIPPED_DIR / "figures.json").read_text(encoding="utf-8"))
+    out = {}
+    for kind, entries in raw.items():
+        if not isinstance(entries, list):
+            continue  # "about" and other notes for humans
+        out[kind] = tuple(
+            (
+                dt.date.fromisoformat(e["from"]),
+                dt.date.fromisoformat(e["to"]) if e.get("to") else dt.date.max,
+                Figure(Decimal(e["value"]), e["source"], e["status"]),
+            )
+            for e in entries
+        )
+    return out
+
+
+def _figure(kind: str, dos: dt.date) -> Figure | None:
+    for start, end, fig in _figures()[kind]:
+        if start <= dos <= end:
+            return fig
+    return None
+
+
+def _available(kind: str) -> str:
+    years = sorted({y for start, end, _ in _figures()[kind]
+                    for y in range(start.year, (end if end != dt.date.max else start).year + 1)})
+    if not years:
+        return "none"
+    return f"{years[0]}-{years[-1]}" if years[-1] != years[0] else str(years[0])
+
+
+def _as_date(dos: object) -> dt.date:
+    if isinstance(dos, dt.datetime):
+        return dos.date()
+    if isinstance(dos, dt.date):
+        return dos
+    raise BadValue(f"date of service must be a date, got {dos!r}")
+
+
+def kx_threshold(dos: dt.date) -> Figure:
+    """The KX modifier threshold (each bucket: PT+SLP, OT) for the calendar year of ``dos``."""
+    dos = _as_date(dos)
+    fig = _figure("kx_threshold", dos)
+    if fig is None:
+        raise UnsupportedDate("KX threshold", dos.year, _available("kx_threshold"))
+    return fig
+
+
+def review_threshold(dos: dt.date) -> Figure:
+    """The targeted medical review threshold (each bucket) for the calendar year of ``dos``."""
+    dos = _as_date(dos)
+    fig = _figure("review_threshold", dos)
+    if fig is None:
+        raise UnsupportedDate("targeted medical review threshold", dos.year, _available("review_threshold"))
+    return fig
+
+
+# --- RVU and GPCI releases (cached: PT_FEE runs on every recalculation) -------
+
+@dataclass(frozen=True)
+class _Rvu:
+    status: str
+    mppr: bool  # MULT PROC 5: the therapy MPPR applies
+    work: Decimal
+    pe: Decimal  # non-facility PE
+    mp: Decimal
+
+
+@dataclass(frozen=True)
+class _RvuTable:
+    release: datasets.Release
+    rows: dict
+    conversion_factor: Decimal | None  # the file's CONV FACTOR, when it has one value
+
+
+def _dec(x: float) -> Decimal:
+    # repr gives back the file's own digits (0.43, not 0.429999...)
+    return Decimal(repr(x))
+
+
+def _file_key(path: Path) -> tuple:
+    # inode too: an import replaces the file (os.replace), possibly within one mtime tick
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1,)
+    return (st.st_mtime_ns, st.st_ino, st.st_size)
+
+
+def _missing_file(release: datasets.Release) -> DataImportError:
+    return DataImportError(
+        f"{release.name}: its file {release.path} is missing; import the {release.kind} file again"
+    )
+
+
+@lru_cache(maxsize=16)
+def _rvu_table_cached(release: datasets.Release, key: tuple) -> _RvuTable:
+    if key == (-1,):
+        raise _missing_file(release)
+    rows = rvu_file.read_release_csv(release.path)
+    cfs = {r.conversion_factor for r in rows.values() if r.conversion_factor}
+    table = {
+        code: _Rvu(r.status, r.mult_proc == "5", _dec(r.work_rvu), _dec(r.pe_rvu_nonfacility), _dec(r.mp_rvu))
+        for code, r in rows.items()
+    }
+    return _RvuTable(release, table, _dec(cfs.pop()) if len(cfs) == 1 else None)
+
+
+def _rvu_table(dos: dt.date) -> _RvuTable:
+    """The RVUs in force on ``dos``; UnsupportedDate (with the import command) for a year without."""
+    release = datasets.in_force("rvu", dos)
+    return _rvu_table_cached(release, _file_key(release.path))
+
+
+@dataclass(frozen=True)
+class _GpciTable:
+    release: datasets.Release
+    values: dict  # locality -> (work, pe, mp) as Decimal
+    names: dict  # locality -> locality name
+
+
+@lru_cache(maxsize=16)
+def _gpci_table_cached(release: datasets.Release, key: tuple) -> _GpciTable:
+    if key == (-1,):
+        raise _missing_file(release)
+    rows = gpci_file.read_release_csv(release.path)
+    return _GpciTable(
+        release,
+        {k: (_dec(r.work), _dec(r.pe), _dec(r.mp)) for k, r in rows.items()},
+        {k: r.name for k, r in rows.items()},
+    )
+
+
+def _gpci_table(dos: dt.date) -> _GpciTable:
+    release = datasets.in_force("gpci", dos)
+    return _gpci_table_cached(release, _file_key(release.path))
+
+
+def normalize_locality(value: object) -> str | None:
+    """' 2102-1 ' -> '02102-01'; None, blank or 'national' -> None (the national amount)."""
+    if value is None:
+        return None
+    text = "".join(str(value).split()).upper()
+    if text in ("", "NATIONAL"):
+        return None
+    m = re.fullmatch(r"(\d{1,5})-(\d{1,2})", text)
+    return gpci_file.locality_key(*m.groups()) if m else text
+
+
+def _gpci_of(table: _GpciTable, locality: object, key: str) -> tuple[Decimal, Decimal, Decimal]:
+    found = table.values.get(key)
+    if found is None:
+        close = difflib.get_close_matches(key, table.values, n=3, cutoff=0.7)
+        picks = close or list(table.values)[:3]
+        raise UnknownLocality(
+            locality, tuple(f"{k} ({table.names[k]})" for k in picks), f"not in {table.release.name}"
+        )
+    return found
+
+
+def gpci(locality: str | None, dos: dt.date) -> tuple[Decimal, Decimal, Decimal]:
+    """(work, PE, MP) GPCIs of ``locality`` ("<MAC>-<locality>", e.g. "02102-01") on ``dos``.
+
+    None (or blank, or "national") gives the national (1, 1, 1). An unknown
+    locality raises UnknownLocality (a ValueError) naming it, with examples.
+    """
+    key = normalize_locality(locality)
+    if key is None:
+        return NATIONAL
+    dos = _as_date(dos)
+    return _gpci_of(_gpci_table(dos), locality, key)
+
+
+def _checked_cf(dos: dt.date, table: _RvuTable | None, qualifying_apm: bool) -> Figure:
+    fig = _figure("conversion_factor_qualifying_apm", dos) if qualifying_apm else None
+    if fig is None:
+        apm_from = min((s for s, _, _ in _figures()["conversion_factor_qualifying_apm"]), default=None)
+        if qualifying_apm and apm_from is not None and dos >= apm_from:
+            # from the year CMS split the factor, the general one is not the APM one
+            raise UnsupportedDate("conversion factor for qualifying APM participants", dos.year,
+                                  _available("conversion_factor_qualifying_apm"))
+        fig = _figure("conversion_factor", dos)
+    file_cf = table.conversion_factor if table is not None else None
+    if fig is None:
+        if file_cf is None:
+            raise UnsupportedDate(
+                "Medicare conversion factor", dos.year,
+                _available("conversion_factor") + " in figures.json, or a year whose PPRRVU file "
+                "was imported with 'ptbilling data import-rvu'",
+            )
+        return Figure(file_cf, f"CONV FACTOR column of {table.release.name}", table.release.status)
+    if fig.status != OFFICIAL and file_cf == fig.value and table.release.status == OFFICIAL:
+        return Figure(fig.value, f"{fig.source}; the same factor is in {table.release.name}", OFFICIAL)
+    return fig
+
+
+def conversion_factor(dos: dt.date, *, qualifying_apm: bool = False) -> Figure:
+    """The Medicare PFS conversion factor on ``dos`` (figures.json by date; see the module notes).
+
+    ``qualifying_apm=True`` asks for the qualifying APM participants' factor
+    (from 2026; before that there was one factor). Raises UnsupportedDate
+    naming the year when there is none.
+    """
+    dos = _as_date(dos)
+    try:
+        table = _rvu_table(dos)
+    except UnsupportedDate:
+        table = None  # figures.json alone may still know the factor
+    return _checked_cf(dos, table, qualifying_apm)
+
+
+# --- pricing lines ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FeeLine:
+    """One claim line to price: a code, its units, modifiers, date of service and visit."""
+
+    code: str
+    units: int
+    dos: dt.date
+    modifiers: frozenset = frozenset()
+    visit: Hashable = None  # lines with the same visit and dos are one visit for MPPR
+
+
+@dataclass(frozen=True)
+class LineFee:
+    """The Medicare allowed amount of one line and why it is that amount."""
+
+    code: str
+    units: int
+    amount: Decimal | None  # to the cent; None when the contractor prices it (status C)
+    why: str
+    payment_status: str  # the release's STATUS CODE (A, B, C, I, N, R, ...)
+    full_units: int  # units paid with their whole PE
+    reduced_units: int  # units paid with the MPPR share of their PE
+    assistant: bool  # the CQ/CO rate was applied
+    data_status: str  # "official", or "unverified" when a figure used is unverified
+
+
+# Statuses paid from the RVUs; T only when no other PFS service is paid that day,
+# R only when covered: both are priced, with a note.
+_PAID = {"A": "", "R": "status R: restricted coverage, paid only when covered",
+         "T": "status T: paid only if no other fee schedule service is paid that day"}
+_NOT_PAID = {
+    "B": "status B: bundled, never paid separately",
+    "I": "status I: not valid for Medicare",
+    "N": "status N: not covered by Medicare",
+    "E": "status E: excluded from the fee schedule by regulation",
+    "X": "status X: excluded from Medicare by law",
+    "P": "status P: bundled or excluded, not paid separately",
+    "M": "status M: measurement code, not paid",
+    "D": "status D: deleted code",
+    "G": "status G: not valid for Medicare",
+    "H": "status H: deleted modifier",
+}
+# what Medicare wants billed instead of a status I code (therapy-billing-rules.md section 3)
+_MEDICARE_INSTEAD = {"97014": "G0283"}
+_CONTRACTOR = "status C: priced by the contractor (MAC), no fee schedule amount"
+_CONTRACTOR_R = "status {} without RVUs: priced by the contractor (MAC) if covered"
+
+
+@dataclass
+class _Work:  # one line on its way through the visit (mutable scratch, private)
+    index: int
+    line: FeeLine
+    code: str
+    units: int
+    assistant: str  # "CQ", "CO" or ""
+    rvu: _Rvu | None
+    full: Decimal = Decimal(0)  # one unit, full PE, before CQ/CO
+    pe_pay: Decimal = Decimal(0)  # the PE part of one unit
+    full_units: int = 0
+    reduced_units: int = 0
+
+
+@dataclass(frozen=True)
+class _DayFigures:
+    table: _RvuTable
+    cf: Figure
+    gpci: tuple
+    place: str
+    assistant: Figure | None
+    mppr: Figure | None
+    data_status: str
+
+
+def _units(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise BadValue(f"units must be a whole number, got {value!r}")
+    if value != int(value) or value < 0:
+        raise BadValue(f"units must be a whole number of 0 or more, got {value!r}")
+    return int(value)
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
+def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
+                qualifying_apm: bool = False) -> list[LineFee]:
+    """Price claim lines with the Medicare PFS (non-facility), one LineFee per line, in order.
+
+    ``locality`` is "<MAC>-<locality>" (e.g. "02102-01") or None for the
+    national amount. Each line's date of service picks its RVU release, GPCIs
+    and conversion factor. Lines of one visit (same ``visit`` and date) share
+    one MPPR; CQ/CO lines are then paid at 85% from 2022-01-01.
+
+    Raises UnsupportedDate (a year without an RVU release: import it with
+    ``ptbilling data import-rvu``; or without a conversion factor),
+    UnknownCode (a code not in the release), UnknownLocality, BadValue.
+    """
+    key = normalize_locality(locality)
+    days: dict[dt.date, _DayFigures] = {}
+
+    def day(dos: dt.date) -> _DayFigures:
+        got = days.get(dos)
+        if got is None:
+            table = _rvu_table(dos)
+            cf = _checked_cf(dos, table, qualifying_apm)
+            statuses = {cf.status, table.release.status}
+            if key is None:
+                g, place = NATIONAL, "national"
+            else:
+                gt = _gpci_table(dos)
+                g, place = _gpci_of(gt, locality, key), f"locality {key}"
+                statuses.add(gt.release.status)
+            got = days[dos] = _DayFigures(
+                table, cf, g, place, _figure("assistant_rate", dos), _figure("mppr_pe_rate", dos),
+                UNVERIFIED if UNVERIFIED in statuses else OFFICIAL,
+            )
+        return got
+
+    work: list[_Work] = []
+    visits: dict[tuple, list[_Work]] = {}
+    for i, line in enumerate(lines):
+        dos = _as_date(line.dos)
+        code = normalize_code(line.code)
+        if code is None:
+            raise UnknownCode("(blank)", "a code is required")
+        units = _units(line.units)
+        mods = {str(m).strip().upper() for m in line.modifiers}
+        figs = day(dos)
+        rvu = figs.table.rows.get(code)
+        if rvu is None:
+            raise UnknownCode(code, f"not in {figs.table.release.name}")
+        w = _Work(i, line, code, units, next((m for m in ASSISTANT_MODIFIERS if m in mods), ""), rvu)
+        gw, gpe, gmp = figs.gpci
+        pe = rvu.pe * gpe
+        w.full = (rvu.work * gw + pe + rvu.mp * gmp) * figs.cf.value
+        w.pe_pay = pe * figs.cf.value
+        w.full_units = units
+        work.append(w)
+        if rvu.status in _PAID and w.full > 0 and rvu.mppr and units:
+            visits.setdefault((line.visit, dos), []).append(w)
+
+    tops: dict[tuple, _Work] = {}
+    for (visit, dos), members in visits.items():
+        if sum(w.units for w in members) < 2:
+            continue
+        if day(dos).mppr is None:
+            raise UnsupportedDate("therapy MPPR rate", dos.year, _available("mppr_pe_rate"))
+        # see the module notes for the order: PE payment, total fee, no CQ/CO, lower code, earlier line
+        top = min(members, key=lambda w: (-w.pe_pay, -w.full, bool(w.assistant), w.code, w.index))
+        tops[(visit, dos)] = top
+        for w in members:
+            w.full_units = 1 if w is top else 0
+            w.reduced_units = w.units - w.full_units
+
+    out = []
+    for w in work:
+        dos = _as_date(w.line.dos)
+        figs = days[dos]
+        status = w.rvu.status
+        if status not in _PAID or w.full == 0:
+            if status == "C" or status in _PAID:  # R with no RVUs (97545, 97546) is priced locally
+                why, amount = (_CONTRACTOR if status == "C" else _CONTRACTOR_R.format(status)), None
+            else:
+                why = _NOT_PAID.get(status, f"status {status}: not paid under the fee schedule")
+                if w.code in _MEDICARE_INSTEAD:
+                    why += f", bill {_MEDICARE_INSTEAD[w.code]}"
+                amount = Decimal("0.00")
+            out.append(LineFee(w.code, w.units, amount, why, status, 0, 0, False, figs.table.release.status))
+            continue
+        parts = [_PAID[status]] if _PAID[status] else []
+        if not w.units:
+            parts.append("0 units")
+        raw = w.full * w.full_units
+        if w.reduced_units:
+            rate = figs.mppr.value
+            gw, gpe, gmp = figs.gpci
+            reduced = (w.rvu.work * gw + w.rvu.pe * gpe * rate + w.rvu.mp * gmp) * figs.cf.value
+            raw += reduced * w.reduced_units
+            cut = f"{w.reduced_units} at {_percent(rate)} PE"
+            if w.full_units:
+                parts.append(f"MPPR: 1 unit full, {cut}")
+            else:
+                parts.append(f"MPPR: {cut} ({tops[(w.line.visit, dos)].code} paid in full)")
+        elif (w.line.visit, dos) in tops:
+            parts.append("MPPR: highest PE, paid in full")
+        applied = False
+        if w.assistant:
+            if figs.assistant is not None:
+                raw *= figs.assistant.value
+                applied = True
+                since = _figures()["assistant_rate"][0][0].year
+                parts.append(f"{w.assistant}: {_percent(figs.assistant.value)} from {since}")
+            else:
+                parts.append(f"{w.assistant}: paid in full before {_figures()['assistant_rate'][0][0].year}")
+        cf = figs.cf
+        parts.append(f"{figs.place}, CF ${cf.value} ({dos.year}{'' if cf.status == OFFICIAL else ', unverified'})")
+        out.append(LineFee(
+            w.code, w.units, raw.quantize(CENT, rounding=ROUND_HALF_UP), "; ".join(parts), status,
+            w.full_units, w.reduced_units, applied, figs.data_status,
+        ))
+    return out
+
+
+# --- KX threshold and targeted review ----------------------------------------
+
+#: KX buckets (therapy-billing-rules.md section 6): PT and SLP share one, OT has its own.
+PT_SLP = "PT+SLP"
+KX_BUCKETS = {"PT": PT_SLP, "SLP": PT_SLP, "OT": "OT"}
+
+
+@dataclass(frozen=True)
+class KxLine:
+    """One Medicare therapy line of a patient: date, discipline (PT, SLP, OT) and allowed amount."""
+
+    dos: dt.date
+    discipline: str
+    allowed: Decimal
+
+
+@dataclass(frozen=True)
+class KxMark:
+    """What one line needs: KX, and whether the bucket is past the targeted review threshold."""
+
+    bucket: str
+    year_total: Decimal  # the bucket's allowed amount for the year through this line, prior included
+    needs_kx: bool
+    past_review: bool
+    threshold: Figure
+    review: Figure
+
+
+def _money(value: object, what: str) -> Decimal:
+    if isinstance(value, bool):
+        raise BadValue(f"{what} must be an amount, got {value!r}")
+    try:
+        amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
+    except (InvalidOperation, TypeError, ValueError):
+        raise BadValue(f"{what} must be an amount, got {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise BadValue(f"{what} must be an amount of 0 or more, got {value!r}")
+    return amount
+
+
+def _bucket(discipline: object) -> str:
+    text = str(discipline).strip().upper()
+    if text in KX_BUCKETS:
+        return KX_BUCKETS[text]
+    if text in KX_BUCKETS.values():
+        return text
+    raise BadValue(f"unknown discipline {discipline!r} for the KX threshold; use PT, SLP or OT")
+
+
+def kx_marks(lines: Sequence[KxLine],
+             prior: Mapping[tuple[int, str], object] | None = None) -> list[KxMark]:
+    """Mark each of one patient's Medicare therapy lines for KX and targeted review.
+
+    Per calendar year and bucket (PT+SLP together, OT alone), the allowed
+    amounts add up in date order, starting from ``prior[(year, bucket)]``
+    (what other providers were paid that year; 0 if absent). A line needs KX
+    when the running total *passes* that year's threshold with it: the line
+    that takes the bucket past it (total > threshold; reaching it exactly is
+    not past) and every later line of the bucket in that year, including
+    zero-amount ones. ``past_review`` says the same of the $3,000 targeted
+    review threshold (a warning, not a denial).
+
+    Lines on one date keep their given order; the result is in the input's
+    order. Pure: no clock, no files beyond figures.json. Raises UnsupportedDate
+    for a year without a threshold and BadValue for a negative amount or an
+    unknown discipline.
+    """
+    totals: dict[tuple[int, str], Decimal] = {}
+    for (year, bucket), amount in (prior or {}).items():
+        totals[(int(year), _bucket(bucket))] = _money(amount, f"prior amount for {year} {bucket}")
+    marks: list[KxMark | None] = [None] * len(lines)
+    order = sorted(range(len(lines)), key=lambda i: _as_date(lines[i].dos))  # stable: same-day order kept
+    for i in order:
+        line = lines[i]
+        dos = _as_date(line.dos)
+        bucket = _bucket(line.discipline)
+        kx, review = kx_threshold(dos), review_threshold(dos)
+        k = (dos.year, bucket)
+        total = totals.get(k, Decimal(0)) + _money(line.allowed, f"allowed amount of line {i + 1}")
+        totals[k] = total
+        marks[i] = KxMark(bucket, total, total > kx.value, total > review.value, kx, review)
+    return marks  # type: ignore[return-value]
+
+
+# --- importing CMS files into the user data folder ----------------------------
+
+def _read_text(path: Path) -> str:
+    # read only: the user's file is never written. CMS files are ASCII; older
+    # ones were saved by Excel on Windows (cp1252).
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def _year(value: object) -> int:
+    try:
+        year = int(str(value).strip())
+    except ValueError:
+        raise BadValue(f"year must be a number like 2026, got {value!r}") from None
+    if not 1992 <= year <= 2100:  # the RBRVS fee schedule started in 1992
+        raise BadValue(f"year {year} is out of range")
+    return year
+
+
+_RVU_TITLE = re.compile(r"\b((?:19|20)\d\d)\s+National Physician Fee Schedule[^,]*", re.I)
+
+
+def _rvu_file_year(text: str, file_name: str) -> tuple[int | None, str]:
+    """(year, title) from the title line ("2025 National Physician Fee Schedule ..."), else the file name."""
+    head = text[: text.upper().find("HCPCS")] if "HCPCS" in text.upper() else text[:4000]
+    m = _RVU_TITLE.search(head)
+    if m:
+        return int(m.group(1)), " ".join(m.group(0).split())
+    m = re.search(r"PPRRVU(20\d\d)", file_name, re.I) or re.search(r"PPRRVU(\d\d)(?!\d)", file_name, re.I)
+    if m:
+        y = int(m.group(1))
+        return (y if y > 99 else 2000 + y), ""
+    return None, ""
+
+
+def _store(kind: str, year: int, write, name: str, source: str) -> datasets.Release:
+    folder = datasets.user_data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    file_name = f"{kind}_{year}.csv"
+    target = folder / file_name
+    tmp = folder / (file_name + ".tmp")
+    write(tmp)
+    os.replace(tmp, target)  # a half-written file is never in force
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    datasets.register_release(kind, file_name, start, end, name=name, source=source, status=OFFICIAL,
+                              folder=folder)
+    return datasets.Release(kind, target, start, end, name, source, OFFICIAL, "imported")
+
+
+def import_rvu(path, year: int | None = None) -> datasets.Release:
+    """Import a CMS PPRRVU CSV as the RVU release of ``year`` (1 January - 31 December).
+
+    The year comes from the title line ("2025 National Physician Fee
+    Schedule Relative Value File ...") or the file name (PPRRVU2025_Oct.csv,
+    PPRRVU24_JAN.csv) when not given; a given year that contradicts the file
+    is refused. The normalised rows go to the user data folder, replacing an
+    earlier import of that year (a later quarter replaces the earlier one).
+    The input file is only read. Raises DataImportError naming what is wrong.
+    """
+    path = Path(path)
+    text = _read_text(path)
+    rows = rvu_file.parse_rvu_file(text)
+    found, title = _rvu_file_year(text, path.name)
+    if year is None:
+        if found is None:
+            raise DataImportError(f"cannot tell which year {path.name} is for; give the year")
+        year = found
+    year = _year(year)
+    if found is not None and found != year:
+        raise DataImportError(f"{path.name} is the {found} file, not {year}")
+    name = f"{title or 'PPRRVU'} for {year} (imported from {path.name}, {len(rows)} rows)"
+    source = f"CMS National Physician Fee Schedule Relative Value File {path.name}"
+    return _store("rvu", year, lambda p: rvu_file.write_release_csv(rows, p), name, source)
+
+
+def import_gpci(path, year: int) -> datasets.Release:
+    """Import a CMS GPCI CSV (Addendum E layout) as the GPCI release of ``year``.
+
+    A year in the file's GPCI headers or title that contradicts ``year`` is
+    refused. The input file is only read. Raises DataImportError naming what
+    is wrong.
+    """
+    path = Path(path)
+    year = _year(year)
+    text = _read_text(path)
+    rows = gpci_file.parse_gpci_file(text)
+    found = gpci_file.file_year(text)
+    if found is not None and found != year:
+        raise DataImportError(f"{path.name} is the {found} GPCI file, not {year}")
+    name = f"CY {year} GPCIs by locality, {len(rows)} localities (imported from {path.name})"
+    source = f"CMS Geographic Practice Cost Indices by Medicare locality {path.name} (PFS Addendum E layout)"
+    return _store("gpci", year, lambda p: gpci_file.write_release_csv(rows, p), name, source)
+
+
+__all__ = [
+    "ASSISTANT_MODIFIERS", "CENT", "FeeLine", "Figure", "KX_BUCKETS", "KxLine", "KxMark", "LineFee",
+    "NATIONAL", "PT_SLP", "conversion_factor", "gpci", "import_gpci", "import_rvu", "kx_marks",
+    "kx_threshold", "normalize_locality", "price_lines", "review_threshold",
+]

@@ -1,0 +1,186 @@
+"""Importer for CMS's Geographic Practice Cost Indices (GPCIs) by Medicare locality.
+
+References:
+- CMS, PFS final rule Addendum E, "Final CY yyyy Geographic Practice Cost Indices
+  (GPCIs) by State and Medicare Locality" (the CSV on the PFS Relative Value
+  Files page): title lines, then one header row (MAC, State, Locality Number,
+  Locality Name, PW/work GPCI with the 1.0 floor, PE GPCI, MP GPCI), the
+  localities, and footnotes.
+- therapy-billing-rules.md section 7 (how the GPCIs enter the payment formula)
+  and section 11 (the shared file GPCI2025.csv; the ``<MAC>-<locality>`` key).
+
+A locality is keyed ``<MAC>-<locality number>``, e.g. ``02102-01`` for Alaska:
+the locality number alone is not unique (several states use ``00``), and the
+pair is what a MAC's own fee schedule lists. Leading zeros are kept (MAC five
+digits, locality two), also when a spreadsheet has dropped them from the file.
+
+Header words drift between years ("2025 PW GPCI (with 1.0 Floor)", "2024 Work
+GPCI", a header stacked over two lines), so columns are found by their words,
+never by position. The work GPCI used is the one with the floor the law
+applies (1.0, 1.5 in Alaska); a column "without" the floor is never taken.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from .errors import DataImportError
+
+
+@dataclass(frozen=True)
+class GpciRow:
+    locality: str  # "<MAC>-<locality number>", e.g. "02102-01"
+    state: str
+    name: str
+    work: float
+    pe: float
+    mp: float
+
+
+def locality_key(mac: str, number: str) -> str:
+    """'2102', '1' -> '02102-01': the key whatever a spreadsheet did to the zeros."""
+    return f"{mac.strip().zfill(5)}-{number.strip().zfill(2)}"
+
+
+def _is_gpci(h: str) -> bool:
+    return "GPCI" in h
+
+
+# column -> test on the (stacked) upper-cased, space-normalised header words
+_COLUMNS = {
+    "mac": lambda h: "CONTRACTOR" in h or "CARRIER" in h or re.search(r"\bMAC\b", h) is not None,
+    "state": lambda h: re.fullmatch(r"STATE( NAME| CODE)?", h) is not None,
+    "locality_number": lambda h: "LOCALITY" in h and "NAME" not in h and not _is_gpci(h),
+    "locality_name": lambda h: "LOCALITY" in h and "NAME" in h,
+    "work": lambda h: _is_gpci(h) and re.search(r"\b(PW|WORK)\b", h) is not None and "WITHOUT" not in h,
+    "pe": lambda h: _is_gpci(h) and re.search(r"\bPE\b|PRACTICE EXPENSE", h) is not None,
+    "mp": lambda h: _is_gpci(h) and re.search(r"\bMP\b|MALPRACTICE|LIABILITY", h) is not None,
+}
+_REQUIRED = ("mac", "locality_number", "work", "pe", "mp")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _header_block(rows: list[list[str]]) -> tuple[list[str], int, list[str]]:
+    """(stacked column headers, index of the first data row, title lines).
+
+    The first data row is the first with three or more numeric cells (title and
+    header cells are words). The header block is the run of lines just above
+    it with more than one non-empty cell; single-cell lines above are titles.
+    """
+    first = next((i for i, r in enumerate(rows) if sum(1 for c in r if _is_number(c.strip())) >= 3), None)
+    if first is None:
+        raise DataImportError("no locality rows (lines with GPCI numbers): not a CMS GPCI file")
+    start = first
+    while start > 0 and sum(1 for c in rows[start - 1] if c.strip()) > 1:
+        start -= 1
+    if start == first:
+        raise DataImportError("no header row above the locality rows: not a CMS GPCI file")
+    width = max(len(r) for r in rows[start:first])
+    headers = []
+    for j in range(width):
+        words = [rows[i][j].strip() for i in range(start, first) if j < len(rows[i])]
+        headers.append(re.sub(r"\s+", " ", " ".join(w for w in words if w)).upper())
+    titles = [" ".join(c.strip() for c in r if c.strip()) for r in rows[:start]]
+    return headers, first, [t for t in titles if t]
+
+
+def file_year(text: str) -> int | None:
+    """The year a GPCI file is for, from its GPCI column headers or title ("CY 2025"); None if unclear."""
+    rows = list(csv.reader(io.StringIO(text)))
+    headers, _, titles = _header_block(rows)
+    for place in ([h for h in headers if _is_gpci(h)], titles):
+        years = {int(y) for t in place for y in re.findall(r"\b(20\d\d)\b", t)}
+        if len(years) == 1:
+            return years.pop()
+    return None
+
+
+def _number(text: str, where: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise DataImportError(f"{where}: {text.strip()!r} is not a number") from None
+
+
+def parse_gpci_file(text: str) -> list[GpciRow]:
+    """Parse a CMS GPCI CSV (as text) into rows; raise DataImportError naming what is missing."""
+    rows = list(csv.reader(io.StringIO(text)))
+    headers, first, _ = _header_block(rows)
+    cols: dict[str, int] = {}
+    for name, test in _COLUMNS.items():
+        hits = [j for j, h in enumerate(headers) if test(h)]
+        if name == "work" and len(hits) > 1:
+            # two work columns: take the one the law pays (with the floor)
+            hits = [j for j in hits if "FLOOR" in headers[j]] or hits
+        if hits:
+            cols[name] = hits[0]
+    missing = [n for n in _REQUIRED if n not in cols]
+    if missing:
+        raise DataImportError(
+            "GPCI file lacks column(s) " + ", ".join(missing) + f"; headers seen: {headers}"
+        )
+    out: list[GpciRow] = []
+    seen: set[str] = set()
+    for i in range(first, len(rows)):
+        r = rows[i]
+
+        def cell(name: str) -> str:
+            j = cols.get(name)
+            return r[j].strip() if j is not None and j < len(r) else ""
+
+        mac = cell("mac")
+        if not mac.isdigit():
+            continue  # blank lines and footnotes ("MAC Assignments as of ...", "*Work GPCI ...")
+        where = f"line {i + 1}"
+        number = cell("locality_number")
+        if not number.isdigit():
+            raise DataImportError(f"{where}: locality number {number!r} is not a number")
+        key = locality_key(mac, number)
+        if key in seen:
+            raise DataImportError(f"{where}: locality {key} appears twice")
+        seen.add(key)
+        out.append(GpciRow(
+            locality=key,
+            state=cell("state").upper(),
+            name=cell("locality_name").rstrip("* ").strip(),  # '*' marks CMS footnotes
+            work=_number(cell("work"), where),
+            pe=_number(cell("pe"), where),
+            mp=_number(cell("mp"), where),
+        ))
+    if not out:
+        raise DataImportError("GPCI file has a header but no locality rows")
+    return out
+
+
+# The normalised form kept under the package (shipped) and the user data folder
+# (imported): one header line, one row per locality.
+RELEASE_COLUMNS = ("locality", "state", "name", "work_gpci", "pe_gpci", "mp_gpci")
+
+
+def write_release_csv(rows: list[GpciRow], path) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(RELEASE_COLUMNS)
+        for r in rows:
+            w.writerow([r.locality, r.state, r.name, f"{r.work:g}", f"{r.pe:g}", f"{r.mp:g}"])
+
+
+def read_release_csv(path) -> dict[str, GpciRow]:
+    """Rows of a normalised release keyed by locality ("02102-01")."""
+    out: dict[str, GpciRow] = {}
+    with open(path, newline="", encoding="utf-8") as f:
+        for d in csv.DictReader(f):
+            out[d["locality"]] = GpciRow(
+                locality=d["locality"], state=d["state"], name=d["name"],
+                work=float(d["work_gpci"]), pe=float(d["pe_gpci"]), mp=float(d["mp_gpci"]),
+            )
+    return out
