@@ -15,6 +15,7 @@ FUNCTIONS = {  # name -> the optional arguments Excel must show as Optional
     "PT_UNITS": ["codes", "method", "visits"],
     "PT_EXPLAIN": ["codes", "method"],
     "PT_VALIDATE": ["payer", "method"],
+    "PT_FEE": ["modifiers", "dates", "locality", "visits"],
 }
 
 
@@ -98,6 +99,48 @@ def test_pt_explain_as_excel_calls_it():
     """=PT_EXPLAIN({24;23},{97112;97110}) is one line with the working and the source."""
     got = excel("PT_EXPLAIN", ((24.0,), (23.0,)), ((97112.0,), (97110.0,)))
     assert got[0][0].startswith("47 timed min → 3 units (38–52).") and "§20.2" in got[0][0]
+
+
+def test_pt_validate_as_excel_hands_a_log():
+    """A header row, dates as datetime, codes as floats and blanks as None, checked row for row."""
+    log = (("Patient", "Date", "Payer", "Provider", "Code", "Modifiers", "Minutes", "Units"),
+           ("A", dt.datetime(2025, 3, 3), "Medicare", "PT", 97112.0, "GP", 24.0, 2.0),
+           ("A", dt.datetime(2025, 3, 3), "Medicare", "PT", 97110.0, "GP", 23.0, 1.0),
+           (None, None, None, None, None, None, None, None),
+           ("B", dt.datetime(2025, 3, 3), "Medicare", "PT", 97110.0, "GP", 30.0, 3.0))
+    assert excel("PT_VALIDATE", log) == [["Check"], ["OK"], ["OK"], [""],
+                                         ["ERROR UNITS-OVER: 30 timed min allow 2 units, 3 billed — bill 2"]]
+
+
+def test_pt_validate_without_header_columns_is_one_message():
+    """A range without the recognised headers gives one message naming what is missing."""
+    got = excel("PT_VALIDATE", (("a", "b"), (1.0, 2.0)))
+    assert got[0][0].startswith("PT_VALIDATE: missing columns Patient, Date")
+
+
+def test_pt_fee_2025_national_figures_to_the_cent():
+    """97110 x1 $28.79; x2 $50.62 (28.79 + 21.83); with 97530: 97530 $34.61, 97110 $21.83; CQ 85%."""
+    assert excel("PT_FEE", 97110.0, 1.0) == [[28.79]]
+    assert excel("PT_FEE", 97110.0, 2.0) == [[50.62]]
+    assert excel("PT_FEE", ((97110.0,), (97530.0,)), ((1.0,), (1.0,))) == [[21.83], [34.61]]
+    assert excel("PT_FEE", 97110.0, 1.0, "GP CQ", dt.datetime(2025, 5, 1)) == [[24.47]]
+
+
+def test_pt_fee_bundled_and_invalid_pay_zero_and_explain_says_why():
+    """97010 and 97014 pay 0; PT_EXPLAIN says status B and 'bill G0283'."""
+    assert excel("PT_FEE", ((97010.0,), (97014.0,)), ((1.0,), (1.0,))) == [[0.0], [0.0]]
+    text = excel("PT_EXPLAIN", ((10.0,), (15.0,)), ((97010.0,), (97014.0,)))[0][0]
+    assert "97010 pays $0 to Medicare (status B" in text and "bill G0283" in text
+
+
+def test_pt_fee_locality_visits_and_messages():
+    """Alaska's GPCIs raise the amount; visits split the MPPR; unknown locality and 2026 give messages."""
+    assert excel("PT_FEE", 97110.0, 1.0, xh.MISSING, xh.MISSING, "02102-01") == [[37.06]]
+    two_visits = excel("PT_FEE", ((97110.0,), (97530.0,)), ((1.0,), (1.0,)), xh.MISSING, xh.MISSING, xh.MISSING,
+                       (("v1",), ("v2",)))
+    assert two_visits == [[28.79], [34.61]]
+    assert "unknown Medicare locality 99999-01" in excel("PT_FEE", 97110.0, 1.0, xh.MISSING, xh.MISSING, "99999-01")[0][0]
+    assert "for 2026" in excel("PT_FEE", 97110.0, 1.0, xh.MISSING, dt.datetime(2026, 1, 2))[0][0]
 
 
 # --- never raise: arbitrary Excel-shaped values through xlwings' conversion ---------------

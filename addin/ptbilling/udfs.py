@@ -16,6 +16,7 @@ import functools
 import xlwings as xw
 
 from .rules import errors as _errors
+from .fee_log import cell_value, price_column
 from .session_log import check_table
 from .rules.service_units import LineProblem, explain_visit, log_units
 
@@ -68,7 +69,7 @@ def _matching(value, what: str, n: int) -> list | None:
 def _shaped(values: list, shape: tuple[int, int]):
     """Answer in the caller's orientation; problems become their short message."""
     def cell(v):
-        return v if v.__class__ is int or v is None else str(v)[:MAX_CELL_TEXT]
+        return v if v is None or v.__class__ in (int, float) else str(v)[:MAX_CELL_TEXT]
 
     if shape == (1, 1):
         return cell(values[0])
@@ -112,3 +113,20 @@ def PT_VALIDATE(log, payer=None, method=None):
     if not isinstance(log, list) or not log or not isinstance(log[0], list) or len(log) < 2:
         raise _errors.BadValue("select the log with its header row and at least one data row")
     return [[t] for t in check_table(log, payer, method)]
+
+
+@xw.func
+@xw.arg("codes", ndim=2, doc="CPT/HCPCS code of each line: one column or one row.")
+@xw.arg("units", ndim=2, doc="Units billed on each line (matching codes).")
+@xw.arg("modifiers", ndim=2, doc="Optional. Modifiers of each line, e.g. \"GP CQ\" (CQ/CO are paid at 85% from 2022).")
+@xw.arg("dates", ndim=2, doc="Optional. Date of service of each line; picks the year's RVUs and conversion factor. Omitted: the newest year installed.")
+@xw.arg("locality", doc="Optional. Medicare locality \"<MAC>-<locality>\", e.g. \"02102-01\". Omitted: national amount (GPCI = 1).")
+@xw.arg("visits", ndim=2, doc="Optional. Visit key of each line; the therapy MPPR applies within a visit. Omitted: all lines are one visit.")
+@_never_raises
+def PT_FEE(codes, units, modifiers=None, dates=None, locality=None, visits=None):
+    """Medicare allowed amount per line, to the cent: non-facility RVUs x GPCI x conversion factor, with the therapy MPPR (50% PE) per visit and CQ/CO at 85% from 2022."""
+    flat, shape = _lines(codes, "codes")
+    n = len(flat)
+    fees = price_column(flat, _matching(units, "units", n), _matching(modifiers, "modifiers", n),
+                        _matching(dates, "dates", n), locality, _matching(visits, "visits", n))
+    return _shaped([cell_value(f) for f in fees], shape)

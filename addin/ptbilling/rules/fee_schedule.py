@@ -345,6 +345,16 @@ _NOT_PAID = {
 # what Medicare wants billed instead of a status I code (therapy-billing-rules.md section 3)
 _MEDICARE_INSTEAD = {"97014": "G0283"}
 _CONTRACTOR = "status C: priced by the contractor (MAC), no fee schedule amount"
+
+
+def unpaid_reason(code: str, status: str) -> str | None:
+    """Why a code with this payment status pays $0 (e.g. 97010, 97014), or None if it is paid."""
+    if status in _PAID or status == "C" or not status:
+        return None
+    why = _NOT_PAID.get(status, f"status {status}: not paid under the fee schedule")
+    if code in _MEDICARE_INSTEAD:
+        why += f", bill {_MEDICARE_INSTEAD[code]}"
+    return why
 _CONTRACTOR_R = "status {} without RVUs: priced by the contractor (MAC) if covered"
 
 
@@ -464,9 +474,7 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
             if status == "C" or status in _PAID:  # R with no RVUs (97545, 97546) is priced locally
                 why, amount = (_CONTRACTOR if status == "C" else _CONTRACTOR_R.format(status)), None
             else:
-                why = _NOT_PAID.get(status, f"status {status}: not paid under the fee schedule")
-                if w.code in _MEDICARE_INSTEAD:
-                    why += f", bill {_MEDICARE_INSTEAD[w.code]}"
+                why = unpaid_reason(w.code, status) or f"status {status}: not paid"
                 amount = Decimal("0.00")
             out.append(LineFee(w.code, w.units, amount, why, status, 0, 0, False, figs.table.release.status))
             continue

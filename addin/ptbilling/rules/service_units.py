@@ -30,6 +30,7 @@ from typing import Iterable, Sequence
 
 from .code_catalog import TIMED, UNTIMED, Catalog, catalog_for, normalize_code
 from .errors import BadValue, UnknownCode, UnknownMethod
+from .fee_schedule import unpaid_reason
 
 CMS = "CMS"
 AMA = "AMA"
@@ -124,6 +125,7 @@ class VisitUnits:
     chart: int  # CMS chart units for the timed total (also shown for AMA)
     shares: list[CodeShare]
     tie: str = ""  # how a tie was broken, if one was
+    payment_notes: list[str] = field(default_factory=list)  # e.g. 97010 pays $0 (status B)
 
     def explain(self) -> str:
         """One line saying how the units were reached (for notes and auditors)."""
@@ -158,6 +160,8 @@ class VisitUnits:
         for s in self.shares:
             if not s.timed:
                 parts.append(f"{s.code} untimed: 1 unit.")
+        for note in self.payment_notes:
+            parts.append(note + ".")
         parts.append(CITATION[self.method])
         return " ".join(parts)
 
@@ -253,7 +257,13 @@ def visit_units(lines: Sequence[tuple[str | None, int]], method: str = CMS,
         if not s.timed:
             s.units = 1
         per_line[s.lines[0]] = s.units
-    return per_line, VisitUnits(method, total, chart_units(total), order, tie)
+    notes = []
+    for s in order:
+        info = catalog.get(s.code) if s.code else None
+        reason = unpaid_reason(s.code, info.status) if info is not None else None
+        if reason and reason not in notes:
+            notes.append(f"{s.code} pays $0 to Medicare ({reason})")
+    return per_line, VisitUnits(method, total, chart_units(total), order, tie, notes)
 
 
 def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
