@@ -178,7 +178,7 @@ def test_cq_on_a_line_the_therapist_furnished_wholly():
 
 def test_cq_rules_start_in_2020():
     """A PTA line without CQ on 2019-12-31 is not flagged; on 2020-01-01 it is."""
-    assert check(row("97110", 30, 2, provider="PTA", date=dt.datetime(2019, 12, 31))) == ["OK"]
+    assert "ASSIST" not in check(row("97110", 30, 2, provider="PTA", date=dt.datetime(2019, 12, 31)))[0]
     assert "ASSIST-MISSING" in check(row("97110", 30, 2, provider="PTA", date=dt.datetime(2020, 1, 1)))[0]
 
 
@@ -246,3 +246,52 @@ def test_payer_argument_replaces_a_missing_payer_column():
     assert "MOD-THERAPY-MISSING" in check_table(table, "Medicare")[1]
     with pytest.raises(MissingColumns, match="Payer"):
         check_table(table)
+
+
+# --- KX threshold and targeted review ---------------------------------------------------------
+
+def test_kx_crossing_point_without_prior_amounts():
+    """Daily 97530 x4 visits: the line that takes PT+SLP past $2,410 and every later one need KX."""
+    from decimal import Decimal
+
+    from ptbilling.rules.fee_schedule import FeeLine, price_lines
+
+    per_visit = price_lines([FeeLine("97530", 4, dt.date(2025, 1, 2))])[0].amount
+    crossing = next(n for n in range(1, 40) if per_visit * n > Decimal("2410"))
+    rows = [row("97530", 60, 4, date=dt.datetime(2025, 1, 1) + dt.timedelta(days=d)) for d in range(crossing + 2)]
+    got = check(*rows)
+    flagged = [i for i, text in enumerate(got) if "KX-MISSING" in text]
+    assert flagged == list(range(crossing - 1, crossing + 2))
+
+
+def test_kx_crossing_point_with_prior_amounts_on_both_sides():
+    """Prior $2,381.21 + 97110 $28.79 = $2,410.00 exactly is not past; one cent more is."""
+    at = check(row("97110", 15, 1, **{"Prior Allowed": 2381.21}))
+    past = check(row("97110", 15, 1, **{"Prior Allowed": 2381.22}))
+    assert at == ["OK"] and "KX-MISSING" in past[0] and "$2,410.01" in past[0]
+
+
+def test_kx_present_is_clean_and_ot_has_its_own_bucket():
+    """With KX the line is clean; an OT line is not pushed over by PT amounts."""
+    assert check(row("97110", 15, 1, mods="GP KX", **{"Prior Allowed": 2400})) == ["OK"]
+    got = check(row("97110", 15, 1, **{"Prior Allowed": 2400}),
+                row("97530", 15, 1, mods="GO", provider="OT", patient="A", date=dt.datetime(2025, 3, 4)))
+    assert "KX-MISSING" in got[0] and got[1] == "OK"
+
+
+def test_targeted_review_warning_past_3000():
+    """Past $3,000 in a bucket adds WARN KX-REVIEW (with KX present, no error)."""
+    assert check(row("97110", 15, 1, mods="GP KX", **{"Prior Allowed": 2990}))[0].startswith("WARN KX-REVIEW")
+    assert check(row("97110", 15, 1, mods="GP KX", **{"Prior Allowed": 2900})) == ["OK"]
+
+
+def test_kx_is_not_applied_to_commercial_or_medicare_advantage():
+    """Only traditional Medicare lines count toward the KX threshold."""
+    assert check(row("97110", 15, 1, payer="Medicare Advantage", **{"Prior Allowed": 2400})) == ["OK"]
+    assert check(row("97110", 15, 1, payer="Aetna", mods="", **{"Prior Allowed": 2400})) == ["OK"]
+
+
+def test_kx_unchecked_when_the_year_has_no_fee_schedule():
+    """A 2026 Medicare line without 2026 RVUs installed says the KX check could not run."""
+    got = check(row("97110", 15, 1, date=dt.datetime(2026, 1, 5)))
+    assert got[0].startswith("WARN KX-UNCHECKED") and "ptbilling data import-rvu" in got[0]

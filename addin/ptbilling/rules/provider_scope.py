@@ -36,10 +36,10 @@ def provider_findings(line, info, medicare: bool) -> list[Finding]:
         return [Finding(line.index, ERROR, "PROVIDER-CHIRO",
                         f"Medicare does not pay a chiropractor for {info.code} — only 98940-98942")]
     if discipline in ("LMT", "ATC"):
-        who = "massage therapist" if discipline == "LMT" else "athletic trainer"
+        who = "a massage therapist" if discipline == "LMT" else "an athletic trainer"
         if medicare:
             return [Finding(line.index, ERROR, "PROVIDER-UNQUALIFIED",
-                            f"a {who} is not a qualified therapy provider for Medicare — bill under the treating PT/OT")]
+                            f"{who} is not a qualified therapy provider for Medicare — bill under the treating PT/OT")]
         return [Finding(line.index, WARN, "PROVIDER-UNQUALIFIED",
-                        f"a {who} as provider — check the payer accepts {line.provider} for {info.code}")]
+                        f"{who} as provider — check the payer accepts {line.provider} for {info.code}")]
     return []

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Sequence
 
-from . import assistant_modifiers, evaluations, payment_status, provider_scope, therapy_modifiers
+from . import assistant_modifiers, evaluations, kx_modifier, payment_status, provider_scope, therapy_modifiers
 from .claim_lines import ClaimLine, is_medicare, unit_method
 from .code_catalog import catalog_for
 from .errors import UnknownCode, UnsupportedDate
@@ -38,6 +38,7 @@ RULES: dict[str, tuple[str, str]] = {
     **UNIT_RULES,
     **evaluations.RULES,
     **provider_scope.RULES,
+    **kx_modifier.RULES,
 }
 
 _SEVERITY_ORDER = {"ERROR": 0, "WARN": 1}
@@ -83,6 +84,8 @@ def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
         found += evaluations.evaluation_findings(vlines)
         for f in found:
             out[f.line].append(f)
+    for f in kx_modifier.kx_findings(known):
+        out[f.line].append(f)
     for row in out:
         if len(row) > 1:
             row.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.rule))

@@ -1,0 +1,81 @@
+"""The KX modifier (therapy threshold) and targeted medical review, per patient and year.
+
+References:
+- Bipartisan Budget Act of 2018 §50202; CMS Pub. 100-04 ch.5 §10.3 and the
+  yearly PFS final rules: once a patient's Medicare-allowed therapy amount for
+  the calendar year passes the KX threshold, lines need KX (attesting medical
+  necessity) or they are denied. PT and SLP share one amount; OT has its own.
+  Amounts from other providers that year count too.
+- The targeted medical review threshold, $3,000 per bucket (through 2027 in
+  our data): a claim past it may be reviewed; a warning, not a denial.
+- therapy-billing-rules.md section 6; thresholds by year in data/figures.json.
+
+The allowed amounts are the fee schedule's national amounts (``fee_schedule``,
+MPPR and CQ/CO included): a session log does not say the locality. The
+``Prior Allowed`` column starts the year's total (the largest value given on a
+patient's lines of that year and bucket). Only traditional Medicare lines with
+a therapy modifier (GP, GN, GO) are counted; Medicare Advantage plans set their
+own rules.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .claim_lines import ClaimLine, is_medicare, is_medicare_advantage
+from .errors import PtBillingError
+from .fee_schedule import FeeLine, KxLine, kx_marks, price_lines
+from .findings import ERROR, WARN, Finding
+
+RULES = {
+    "KX-MISSING": (ERROR, "Medicare: the patient's PT+SLP (or OT) allowed amount this year is past the KX threshold and the line has no KX."),
+    "KX-REVIEW": (WARN, "Medicare: the bucket is past the $3,000 targeted medical review threshold."),
+    "KX-UNCHECKED": (WARN, "Medicare: the KX threshold could not be checked (no fee schedule for the year); once per patient and year."),
+}
+
+DISCIPLINE_OF_MODIFIER = {"GP": "PT", "GN": "SLP", "GO": "OT"}
+
+
+def _discipline(line: ClaimLine) -> str | None:
+    for m in line.modifiers:
+        d = DISCIPLINE_OF_MODIFIER.get(m)
+        if d:
+            return d
+    return None
+
+
+def kx_findings(lines: list[ClaimLine]) -> list[Finding]:
+    """KX and review findings for every traditional-Medicare therapy line of a log."""
+    by_patient_year: dict[tuple[str, int], list[tuple[ClaimLine, str]]] = {}
+    for ln in lines:
+        if not is_medicare(ln.payer) or is_medicare_advantage(ln.payer):
+            continue
+        d = _discipline(ln)
+        if d is not None:
+            by_patient_year.setdefault((ln.patient, ln.dos.year), []).append((ln, d))
+    out: list[Finding] = []
+    for (patient, year), members in by_patient_year.items():
+        try:
+            fees = price_lines([FeeLine(ln.code, ln.units or 0, ln.dos, frozenset(ln.modifiers), patient)
+                                for ln, _ in members])
+            prior: dict[tuple[int, str], Decimal] = {}
+            for ln, d in members:
+                if ln.prior_allowed:
+                    bucket = "OT" if d == "OT" else "PT+SLP"
+                    prior[(year, bucket)] = max(prior.get((year, bucket), Decimal(0)),
+                                                Decimal(str(ln.prior_allowed)))
+            marks = kx_marks([KxLine(ln.dos, d, fee.amount or Decimal(0))
+                              for (ln, d), fee in zip(members, fees)], prior)
+        except PtBillingError as e:
+            first = min(ln.index for ln, _ in members)
+            out.append(Finding(first, WARN, "KX-UNCHECKED", f"KX threshold not checked for {year}: {e}"))
+            continue
+        for (ln, _), mark in zip(members, marks):
+            if mark.needs_kx and "KX" not in ln.modifiers:
+                out.append(Finding(ln.index, ERROR, "KX-MISSING",
+                                   f"{mark.bucket} allowed in {year} reaches ${mark.year_total:,.2f}, past the "
+                                   f"${mark.threshold.value:,.0f} KX threshold — add KX if medically necessary"))
+            if mark.past_review:
+                out.append(Finding(ln.index, WARN, "KX-REVIEW",
+                                   f"{mark.bucket} allowed in {year} reaches ${mark.year_total:,.2f}, past the "
+                                   f"${mark.review.value:,.0f} targeted medical review threshold — keep records ready"))
+    return out
