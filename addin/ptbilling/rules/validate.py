@@ -20,7 +20,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Sequence
 
-from . import assistant_modifiers, evaluations, kx_modifier, payment_status, provider_scope, therapy_modifiers
+from . import (
+    assistant_modifiers, evaluations, kx_modifier, mue, ncci_ptp, payment_status, provider_scope,
+    therapy_modifiers,
+)
 from .claim_lines import ClaimLine, is_medicare, unit_method
 from .code_catalog import catalog_for
 from .errors import UnknownCode, UnsupportedDate
@@ -38,6 +41,8 @@ RULES: dict[str, tuple[str, str]] = {
     **UNIT_RULES,
     **evaluations.RULES,
     **provider_scope.RULES,
+    **ncci_ptp.RULES,
+    **mue.RULES,
     **kx_modifier.RULES,
 }
 
@@ -82,6 +87,8 @@ def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
         found: list[Finding] = []
         found += unit_findings(vlines, unit_method(payer, method), catalog, medicare)
         found += evaluations.evaluation_findings(vlines)
+        found += ncci_ptp.ptp_findings(vlines, dos)
+        found += mue.mue_findings(vlines, dos)
         for f in found:
             out[f.line].append(f)
     for f in kx_modifier.kx_findings(known):

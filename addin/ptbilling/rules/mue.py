@@ -1,0 +1,302 @@
+"""NCCI medically unlikely edits (MUE): the most units of a code per patient per day.
+
+References:
+- CMS, "Medicare NCCI Medically Unlikely Edits", Practitioner Services MUE Table
+  (quarterly, CSV after title and copyright lines), columns: HCPCS/CPT Code,
+  Practitioner Services MUE Values, MUE Adjudication Indicator ("1 Line Edit",
+  "2 Date of Service Edit: Policy", "3 Date of Service Edit: Clinical"),
+  MUE Rationale. Header words drift between quarters, so columns are found by
+  their words.
+- CMS, "NCCI Policy Manual for Medicare Services", chapter I (MUEs): an
+  indicator-1 MUE is a claim-line edit; indicators 2 and 3 count every line of
+  the code on the date of service, 2 being an absolute policy limit and 3 a
+  clinical one that documentation can support on appeal.
+- therapy-billing-rules.md section 8: the seed values (97110 6, 97112 4, 97530 6,
+  97116 4, 97035 2, 97164 1) were seen only on vendor pages; they are shipped as
+  ``data/ncci/mue_seed.csv``, status unverified, until a CMS table is imported.
+
+An MUE with indicator 1 is checked per line, others (and the seed, whose
+indicator is unknown) on the visit's total, which is the stricter reading.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from . import datasets
+from .errors import DataImportError
+from .findings import ERROR, Finding
+from .ncci_ptp import (
+    _CODE, OPEN_END, VisitLine, _cell, _find_layout, _is_code, _norm_code, _read_text, _rows, _words,
+    infer_effective, quarter_label,
+)
+
+__all__ = ["MueRow", "VisitLine", "RULES", "parse_mue_file", "mue_for", "mue_findings", "import_mue",
+           "read_release_csv", "write_release_csv"]
+
+RULES = {
+    "MUE": (ERROR, "More units of a code in one visit than its NCCI medically unlikely edit."),
+}
+
+ADJUDICATION = {
+    "1": "line edit",
+    "2": "date of service edit: policy",
+    "3": "date of service edit: clinical",
+}
+
+
+@dataclass(frozen=True)
+class MueRow:
+    code: str
+    mue: int
+    adjudication: str  # "1", "2", "3", or "" when not known (the seed)
+    rationale: str
+    source: str = ""
+    status: str = ""  # "unverified" on seed rows; "" means as the release says
+
+
+_MUE_COLUMNS = {
+    "code": lambda h: ("HCPCS" in h or "CPT" in h) and "MUE" not in h,
+    "mue": lambda h: "MUE" in h and not any(w in h for w in ("ADJUDICATION", "RATIONALE", "INDICATOR")),
+    "adjudication": lambda h: "ADJUDICATION" in h or re.search(r"\bMAI\b", h) is not None,
+    "rationale": lambda h: "RATIONALE" in h,
+}
+_MUE_REQUIRED = ("code", "mue")
+
+
+def _int(text: str) -> int | None:
+    t = text.strip()
+    if t.endswith(".0"):
+        t = t[:-2]
+    return int(t) if t.isdigit() else None
+
+
+def _mue_data_row(r: list[str]) -> bool:
+    """A five-character code anywhere (no header or title line has one), or a code
+    a spreadsheet shortened ("100" for 00100) first on a line with a number."""
+    if any(_CODE.fullmatch(c.upper()) for c in r):
+        return True
+    cells = [c for c in r if c]
+    return len(cells) >= 2 and _is_code(cells[0]) and any(_int(c) is not None for c in cells[1:])
+
+
+def _mue_fits(r: list[str], cols: dict[str, int]) -> bool:
+    # only the code: a bad value on the first row is reported by the row parser, by line
+    return _is_code(_cell(r, cols, "code"))
+
+
+def _adjudication(text: str) -> str | None:
+    """'2 Date of Service Edit: Policy', '2', 'Line Edit' -> '2', '1'; blank -> ''."""
+    t = _words(text)
+    if not t:
+        return ""
+    m = re.match(r"([123])\b", t)
+    if m:
+        return m.group(1)
+    for digit, words in (("1", "LINE EDIT"), ("2", "POLICY"), ("3", "CLINICAL")):
+        if words in t:
+            return digit
+    return None
+
+
+def _parse_mue(text: str) -> tuple[list[MueRow], str]:
+    head, rest = _rows(text)
+    rows = head + list(rest)  # the MUE table is small (some 15,000 codes)
+    cols, first, titles = _find_layout(rows, _mue_data_row, _MUE_COLUMNS, _MUE_REQUIRED, _mue_fits,
+                                       "MUE table")
+    if cols is None:
+        if any("MUE" in _words(c) for r in rows for c in r):
+            raise DataImportError("MUE table has a header but no code rows (a code and a number of units)")
+        raise DataImportError("no header naming HCPCS/CPT Code and MUE values: "
+                              "not a CMS practitioner services MUE table")
+    out: dict[str, MueRow] = {}
+    where_of: dict[str, int] = {}
+    for i in range(first, len(rows)):
+        r = rows[i]
+        code_text = _cell(r, cols, "code")
+        if not _is_code(code_text):
+            continue  # blank lines and footnotes
+        code = _norm_code(code_text)
+        where = f"line {i + 1} ({code})"
+        mue_text = _cell(r, cols, "mue")
+        mue = _int(mue_text)
+        if mue is None:
+            raise DataImportError(f"{where}: MUE value {mue_text!r} is not a whole number of units")
+        adj_text = _cell(r, cols, "adjudication")
+        adj = _adjudication(adj_text)
+        if adj is None:
+            raise DataImportError(f"{where}: MUE adjudication indicator {adj_text!r} is not 1, 2 or 3")
+        row = MueRow(code=code, mue=mue, adjudication=adj, rationale=_cell(r, cols, "rationale"))
+        if code in out and (out[code].mue, out[code].adjudication) != (mue, adj):
+            raise DataImportError(f"{where}: {code} is listed twice with different values "
+                                  f"(also line {where_of[code]})")
+        out.setdefault(code, row)
+        where_of.setdefault(code, i + 1)
+    if not out:
+        raise DataImportError("MUE table has a header but no code rows")
+    return list(out.values()), titles
+
+
+def parse_mue_file(text: str) -> list[MueRow]:
+    """Parse a CMS practitioner services MUE table (CSV, or tab-delimited, as text).
+
+    Title, copyright and footer lines are skipped; a code row whose value or
+    indicator cannot be read is refused. Raises DataImportError naming the
+    line and the value.
+    """
+    return _parse_mue(text)[0]
+
+
+# --- the normalised release -------------------------------------------------------------
+
+# One header line, one row per code. The seed adds source and status.
+RELEASE_COLUMNS = ("code", "mue", "adjudication_indicator", "rationale")
+
+
+def write_release_csv(rows: Iterable[MueRow], path) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(RELEASE_COLUMNS)
+        for r in rows:
+            w.writerow([r.code, r.mue, r.adjudication, r.rationale])
+
+
+def read_release_csv(path) -> dict[str, MueRow]:
+    out = {}
+    with open(path, newline="", encoding="utf-8") as f:
+        for d in csv.DictReader(f):
+            out[d["code"]] = MueRow(
+                code=d["code"], mue=int(d["mue"]), adjudication=d["adjudication_indicator"],
+                rationale=d["rationale"], source=d.get("source") or "", status=d.get("status") or "",
+            )
+    return out
+
+
+@lru_cache(maxsize=8)
+def _table_cached(path: str, stamp: tuple[int, int]) -> dict[str, MueRow]:
+    return read_release_csv(path)
+
+
+def _table(release: datasets.Release) -> dict[str, MueRow]:
+    st = os.stat(release.path)
+    return _table_cached(str(release.path), (st.st_mtime_ns, st.st_size))
+
+
+def mue_for(code: str, dos: dt.date) -> MueRow | None:
+    """The MUE row of ``code`` in the release in force on ``dos`` (imported wins over the seed).
+
+    None when the release has no MUE for the code. Raises UnsupportedDate when
+    no MUE release covers ``dos``.
+    """
+    if isinstance(dos, dt.datetime):
+        dos = dos.date()
+    return _table(datasets.in_force("mue", dos)).get(_norm_code(str(code)))
+
+
+# --- the check --------------------------------------------------------------------------
+
+def _units(ln) -> int | None:
+    u = getattr(ln, "units", None)
+    if u is None or isinstance(u, bool):
+        return None
+    try:
+        return int(u)
+    except (TypeError, ValueError):
+        return None
+
+
+def mue_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
+    """MUE findings for the lines of ONE visit (one patient, one date of service).
+
+    Each line needs ``index``, ``code`` and ``units`` (billed; lines without
+    units are left to the unit rules). A code's units are added over the visit
+    and compared with its MUE; the finding goes once, on the code's first line.
+    An indicator-1 (line edit) MUE is compared per line instead, on the first
+    line over it. Raises UnsupportedDate when no MUE release covers ``dos``.
+    """
+    if isinstance(dos, dt.datetime):
+        dos = dos.date()
+    by_code: dict[str, list] = {}
+    for ln in visit_lines:
+        if ln is not None and ln.code and _units(ln) is not None:
+            by_code.setdefault(_norm_code(str(ln.code)), []).append(ln)
+    if not by_code:
+        return []
+    release = datasets.in_force("mue", dos)
+    table = _table(release)
+    out = []
+    for code, lines in by_code.items():
+        row = table.get(code)
+        if row is None:
+            continue
+        if row.adjudication == "1":
+            over = [ln for ln in lines if _units(ln) > row.mue]
+            if not over:
+                continue
+            at, units = over[0], _units(over[0])
+            kind = "per line (line edit)"
+            fix = (f"bill at most {row.mue} on a line; units beyond it go on another line "
+                   "with 59/XU only if distinct")
+        else:
+            units = sum(_units(ln) for ln in lines)
+            if units <= row.mue:
+                continue
+            at = lines[0]
+            kind = {"2": "per day (policy)", "3": "per day (clinical)"}.get(row.adjudication, "per day")
+            fix = f"bill at most {row.mue}"
+            if row.adjudication == "3":
+                fix += ", more only with documented medical necessity (appeal)"
+        unverified = row.status == "unverified" or release.status == "unverified"
+        value = f"MUE {row.mue} {kind}" + (" (value unverified)" if unverified else "")
+        out.append(Finding(at.index, ERROR, "MUE",
+                           f"{code}: {units} units billed, {value} — {fix} [{release.name}]"))
+    return out
+
+
+# --- import -----------------------------------------------------------------------------
+
+def import_mue(path, effective_from: dt.date | None = None,
+               effective_to: dt.date | None = None) -> datasets.Release:
+    """Import a CMS practitioner services MUE table as an official release in the user data folder.
+
+    The quarter comes from ``effective_from`` if given, else from the file's
+    name or title lines (``MCR_MUE_PractitionerServices_Eff_04-01-2025.csv``:
+    2025Q2); the release stays in force until a newer import (``effective_to``
+    to end it sooner). Every code is kept (the table is small); re-importing a
+    quarter replaces it. The input file is only read. Nothing is downloaded.
+    """
+    path = Path(path)
+    text = _read_text(path)
+    rows, titles = _parse_mue(text)
+    if isinstance(effective_from, dt.datetime):
+        effective_from = effective_from.date()
+    start = effective_from or infer_effective(path.name, titles)
+    if start is None:
+        raise DataImportError(
+            f"cannot tell which quarter {path.name} is for (no Eff date or 2025Q1 in its name or "
+            "title); give the date it takes effect, e.g. 2025-04-01")
+    end = effective_to or OPEN_END
+    if isinstance(end, dt.datetime):
+        end = end.date()
+    if end < start:
+        raise DataImportError(f"effective_to {end} is before effective_from {start}")
+    folder = datasets.user_data_dir()
+    file_name = f"ncci/mue_{start.isoformat()}.csv"
+    target = folder / file_name
+    if target.resolve() == path.resolve():
+        raise DataImportError(f"{path} is the imported release itself; import the CMS file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    write_release_csv(rows, tmp)
+    os.replace(tmp, target)
+    name = f"NCCI MUE {quarter_label(start)} (CMS)"
+    source = "CMS NCCI practitioner services MUE table: " + path.name
+    datasets.register_release("mue", file_name, start, end, name, source, "official", folder)
+    return datasets.Release(kind="mue", path=target, effective_from=start, effective_to=end,
+                            name=name, source=source, status="official", origin="imported")
