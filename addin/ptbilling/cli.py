@@ -5,9 +5,11 @@ and an exit code (0 fine, 1 findings, 2 unusable input). Never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from . import __version__
+from . import __version__, data_command
+from . import template_command
 from .rules import errors
 from .rules.code_catalog import normalize_code
 from .rules.service_units import METHODS, coerce_minutes, visit_units
@@ -65,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Each further command lives in its own module and registers itself here.
     # (one line per command module; keep this list sorted)
+    data_command.add_parser(sub)
+    template_command.add_parser(sub)
     return p
 
 
@@ -82,6 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ptbilling: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `ptbilling data list | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_OK
+    except OSError as e:  # unreadable file, full disk...: one line, not a traceback
+        print(f"ptbilling: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_UNUSABLE
+    except Exception as e:  # noqa: BLE001 - a bug of ours still gets one line, never a traceback
+        print(f"ptbilling: internal error ({type(e).__name__}: {e}); please report it", file=sys.stderr)
+        return EXIT_UNUSABLE
 
 
 if __name__ == "__main__":

@@ -103,6 +103,12 @@ def _figures() -> dict[str, tuple[tuple[dt.date, dt.date, Figure], ...]]:
     return out
 
 
+def figures_table() -> list[tuple[str, dt.date, dt.date | None, Figure]]:
+    """Every dated figure (kind, from, to or None, Figure), for ``ptbilling data list``."""
+    return [(kind, start, None if end == dt.date.max else end, fig)
+            for kind, entries in _figures().items() for start, end, fig in entries]
+
+
 def _figure(kind: str, dos: dt.date) -> Figure | None:
     for start, end, fig in _figures()[kind]:
         if start <= dos <= end:

@@ -1,0 +1,127 @@
+"""The command line: units and data commands, exit codes, one-line errors, files never written."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import subprocess
+import sys
+
+import pytest
+
+from ptbilling.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_units_prints_the_allocation_and_explanation(capsys):
+    """`ptbilling units 24:97112 23:97110` prints 2/1 units and the CMS explanation."""
+    code, out, _ = run(capsys, "units", "24:97112", "23:97110")
+    assert code == 0
+    assert "97112       24      2" in out and "97110       23      1" in out and "total       47      3" in out
+    assert "§20.2" in out
+
+
+def test_units_ama_method(capsys):
+    """--method ama uses the per-code method."""
+    code, out, _ = run(capsys, "units", "20:97110", "18:97140", "--method", "ama")
+    assert code == 0 and "total       38      2" in out
+
+
+@pytest.mark.parametrize("arg,words", [("x:97110", "must be a number"), ("24:97999", "unknown code 97999"),
+                                       ("1500:97110", "over 24 hours")])
+def test_units_bad_input_is_one_line_and_exit_2(capsys, arg, words):
+    """A bad LINE gives exit 2 and one line naming it, no traceback."""
+    code, out, err = run(capsys, "units", arg)
+    assert code == 2 and words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_no_command_prints_help_and_exit_2(capsys):
+    """`ptbilling` alone shows the commands."""
+    code, out, _ = run(capsys)
+    assert code == 2 and "units" in out and "data" in out
+
+
+def test_data_list_shows_releases_and_figures_with_status(capsys):
+    """`ptbilling data list` shows shipped releases and figures with official/unverified marks."""
+    code, out, _ = run(capsys, "data", "list")
+    assert code == 0
+    assert "RVU25D" in out and "NCCI PTP seed" in out and "kx_threshold" in out
+    assert "unverified" in out and "official" in out
+
+
+def synthetic_2026_rvu(cms_dir, tmp_path):
+    text = (cms_dir / "PPRRVU2025_Oct.therapy.csv").read_text()
+    text = text.replace("2025 National Physician Fee Schedule", "2026 National Physician Fee Schedule")
+    text = text.replace("32.3465", "33.4009")
+    path = tmp_path / "PPRRVU2026_Jan.csv"
+    path.write_text(text)
+    return path
+
+
+def test_import_rvu_makes_2026_fees_available_and_never_writes_the_input(capsys, cms_dir, tmp_path):
+    """After importing a 2026 PPRRVU, PT_FEE prices 2026 lines with the 2026 CF; the input is untouched."""
+    from ptbilling.fee_log import cell_value, price_column
+
+    src = synthetic_2026_rvu(cms_dir, tmp_path)
+    before = digest(src)
+    assert "for 2026" in str(price_column(["97110"], [1], None, [dt.date(2026, 2, 2)])[0])
+    code, out, _ = run(capsys, "data", "import-rvu", str(src))
+    assert code == 0 and "2026-01-01 .. 2026-12-31" in out
+    got = cell_value(price_column(["97110"], [1], None, [dt.date(2026, 2, 2)])[0])
+    assert got == round(0.89 * 33.4009, 2)
+    assert digest(src) == before
+    _, listing, _ = run(capsys, "data", "list")
+    assert "imported" in listing and "2026" in listing
+
+
+def test_import_gpci_and_ptp_and_mue_report_what_they_stored(capsys, cms_dir, tmp_path):
+    """Each import command prints the release it stored and its dates."""
+    code, out, _ = run(capsys, "data", "import-gpci", str(cms_dir / "GPCI2025.csv"), "2025")
+    assert code == 0 and "imported gpci" in out
+    ptp = tmp_path / "ptp.txt"
+    ptp.write_text("Column 1\tColumn 2\t*=in existence prior to 1996\tEffective Date\tDeletion Date *=no data\t"
+                   "Modifier 0=not allowed 1=allowed 9=not applicable\tPTP Edit Rationale\n"
+                   "97140\t97530\t \t20250101\t*\t1\tMutually exclusive procedures\n")
+    code, out, err = run(capsys, "data", "import-ptp", str(ptp), "--effective-from", "2025-07-01")
+    assert code == 0 and "imported ptp" in out, err
+    mue_file = tmp_path / "mue.csv"
+    mue_file.write_text("HCPCS/CPT Code,Practitioner Services MUE Values,MUE Adjudication Indicator,MUE Rationale\n"
+                        "97110,5,3 Date of Service Edit: Clinical,Clinical: Data\n")
+    code, out, err = run(capsys, "data", "import-mue", str(mue_file), "--effective-from", "2025-07-01")
+    assert code == 0 and "imported mue" in out, err
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["data", "import-rvu", "/no/such/file.csv"], "no such file"),
+    (["data", "import-gpci", "/no/such/file.csv", "2026"], "no such file"),
+    (["data", "import-ptp", "/no/such/file.txt"], "no such file"),
+    (["data", "import-mue", "/no/such/file.csv"], "no such file"),
+])
+def test_import_missing_file_is_one_line_exit_2(capsys, argv, words):
+    """A missing file gives exit 2 and one line."""
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+def test_import_a_file_that_is_not_a_cms_file(capsys, tmp_path):
+    """A random CSV is refused with a message, exit 2, and nothing is registered."""
+    junk = tmp_path / "junk.csv"
+    junk.write_text("a,b\n1,2\n")
+    code, _, err = run(capsys, "data", "import-rvu", str(junk), "--year", "2026")
+    assert code == 2 and "HCPCS" in err
+    _, listing, _ = run(capsys, "data", "list")
+    assert "imported" not in listing.split("Figures")[0].replace("imported ones", "")
+
+
+def test_console_script_runs_as_a_module():
+    """`python -m ptbilling units 38` works in a fresh process (what the console script calls)."""
+    got = subprocess.run([sys.executable, "-m", "ptbilling", "units", "38"], capture_output=True, text=True)
+    assert got.returncode == 0 and "total       38      3" in got.stdout
