@@ -30,6 +30,11 @@ def default_date() -> dt.date:
 def price_column(codes, units, modifiers=None, dates=None, locality=None, visits=None
                  ) -> list[LineFee | LineProblem | None]:
     """One LineFee per line, None for a blank line, or a LineProblem saying what is wrong."""
+    with datasets.pinned():  # one read of the release index for the whole column
+        return _price_column(codes, units, modifiers, dates, locality, visits)
+
+
+def _price_column(codes, units, modifiers, dates, locality, visits):
     n = len(codes)
     for name, col in (("units", units), ("modifiers", modifiers), ("dates", dates), ("visits", visits)):
         if col is not None and len(col) != n:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -53,12 +54,59 @@ class Release:
 
 def user_data_dir() -> Path:
     """Where imported releases live: $PTBILLING_DATA_DIR, else the OS's user data folder."""
-    env = os.environ.get("PTBILLING_DATA_DIR")
+    return _user_data_dir(os.environ.get("PTBILLING_DATA_DIR"))
+
+
+@lru_cache(maxsize=4)
+def _user_data_dir(env: str | None) -> Path:
     if env:
         return Path(env)
     import platformdirs  # a pure-Python helper; imported late so the core loads without it
 
     return Path(platformdirs.user_data_dir("ptbilling", appauthor=False))
+
+
+_pinned: list[tuple[Release, ...]] = []
+_pinned_memo: dict = {}  # (kind, date) -> Release and path -> stamp, valid while pinned
+
+
+@contextmanager
+def pinned():
+    """Within this block every releases() call returns the same list, without touching the disk.
+
+    A whole-log call (PT_VALIDATE, ``ptbilling check``) asks for the release in
+    force thousands of times; the index is read once at the start of the call,
+    so an import made while Excel is open is seen at the next recalculation.
+    """
+    if not _pinned:
+        _pinned_memo.clear()
+    _pinned.append(releases())
+    try:
+        yield
+    finally:
+        _pinned.pop()
+        if not _pinned:
+            _pinned_memo.clear()
+
+
+def file_stamp(path) -> tuple:
+    """(mtime, inode, size) of a data file, to key caches of its parsed content.
+
+    The inode matters: an import replaces a file (os.replace), possibly within
+    one mtime tick. Inside a pinned block the answer is remembered.
+    """
+    if _pinned:
+        got = _pinned_memo.get(path)
+        if got is not None:
+            return got
+    try:
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_ino, st.st_size)
+    except OSError:
+        stamp = (-1,)
+    if _pinned:
+        _pinned_memo[path] = stamp
+    return stamp
 
 
 def _read_index(folder: Path, origin: str) -> tuple[Release, ...]:
@@ -88,6 +136,8 @@ def _releases_cached(user_dir: str, stamp: tuple) -> tuple[Release, ...]:
 
 def releases() -> tuple[Release, ...]:
     """Every known release, imported first (they take precedence), then shipped."""
+    if _pinned:
+        return _pinned[-1]
     folder = user_data_dir()
     index = folder / "releases.json"
     try:
@@ -107,6 +157,10 @@ def in_force(kind: str, dos: dt.date) -> Release:
     """
     if isinstance(dos, dt.datetime):
         dos = dos.date()
+    if _pinned:
+        got = _pinned_memo.get((kind, dos))
+        if got is not None:
+            return got
     candidates = [r for r in releases() if r.kind == kind and r.covers(dos)]
     if not candidates:
         have = sorted({f"{r.effective_from:%Y-%m-%d}..{r.effective_to:%Y-%m-%d}" for r in releases() if r.kind == kind})
@@ -115,6 +169,8 @@ def in_force(kind: str, dos: dt.date) -> Release:
             (", ".join(have) if have else "none") + f"; import with 'ptbilling data import-{kind}'",
         )
     candidates.sort(key=lambda r: (r.origin == "imported", r.effective_from), reverse=True)
+    if _pinned:
+        _pinned_memo[(kind, dos)] = candidates[0]
     return candidates[0]
 
 
@@ -135,4 +191,9 @@ def register_release(kind: str, file_name: str, effective_from: dt.date, effecti
     tmp.write_text(json.dumps(entries, indent=1), encoding="utf-8")
     os.replace(tmp, index)
     _releases_cached.cache_clear()  # two imports within one clock tick must both be seen
+    if _pinned:  # registering inside a pinned block: the block sees its own import
+        depth = len(_pinned)
+        _pinned.clear()
+        _pinned.extend([releases()] * depth)
+        _pinned_memo.clear()
     return folder / file_name

@@ -174,12 +174,7 @@ def _dec(x: float) -> Decimal:
 
 
 def _file_key(path: Path) -> tuple:
-    # inode too: an import replaces the file (os.replace), possibly within one mtime tick
-    try:
-        st = path.stat()
-    except OSError:
-        return (-1,)
-    return (st.st_mtime_ns, st.st_ino, st.st_size)
+    return datasets.file_stamp(path)
 
 
 def _missing_file(release: datasets.Release) -> DataImportError:
@@ -397,6 +392,7 @@ def _units(value: object) -> int:
     return int(value)
 
 
+@lru_cache(maxsize=16)
 def _percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
@@ -437,6 +433,7 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
 
     work: list[_Work] = []
     visits: dict[tuple, list[_Work]] = {}
+    unit_cache: dict[tuple[str, dt.date], tuple[Decimal, Decimal]] = {}
     for i, line in enumerate(lines):
         dos = _as_date(line.dos)
         code = normalize_code(line.code)
@@ -449,10 +446,13 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
         if rvu is None:
             raise UnknownCode(code, f"not in {figs.table.release.name}")
         w = _Work(i, line, code, units, next((m for m in ASSISTANT_MODIFIERS if m in mods), ""), rvu)
-        gw, gpe, gmp = figs.gpci
-        pe = rvu.pe * gpe
-        w.full = (rvu.work * gw + pe + rvu.mp * gmp) * figs.cf.value
-        w.pe_pay = pe * figs.cf.value
+        amounts = unit_cache.get((code, dos))
+        if amounts is None:  # the same code on the same day costs the same: compute once
+            gw, gpe, gmp = figs.gpci
+            pe = rvu.pe * gpe
+            amounts = unit_cache[(code, dos)] = ((rvu.work * gw + pe + rvu.mp * gmp) * figs.cf.value,
+                                                 pe * figs.cf.value)
+        w.full, w.pe_pay = amounts
         w.full_units = units
         work.append(w)
         if rvu.status in _PAID and w.full > 0 and rvu.mppr and units:
@@ -472,6 +472,7 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
             w.reduced_units = w.units - w.full_units
 
     out = []
+    reduced_cache: dict[tuple[str, dt.date], Decimal] = {}
     for w in work:
         dos = _as_date(w.line.dos)
         figs = days[dos]
@@ -490,8 +491,11 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
         raw = w.full * w.full_units
         if w.reduced_units:
             rate = figs.mppr.value
-            gw, gpe, gmp = figs.gpci
-            reduced = (w.rvu.work * gw + w.rvu.pe * gpe * rate + w.rvu.mp * gmp) * figs.cf.value
+            reduced = reduced_cache.get((w.code, dos))
+            if reduced is None:
+                gw, gpe, gmp = figs.gpci
+                reduced = reduced_cache[(w.code, dos)] = (
+                    (w.rvu.work * gw + w.rvu.pe * gpe * rate + w.rvu.mp * gmp) * figs.cf.value)
             raw += reduced * w.reduced_units
             cut = f"{w.reduced_units} at {_percent(rate)} PE"
             if w.full_units:
@@ -589,12 +593,16 @@ def kx_marks(lines: Sequence[KxLine],
     for (year, bucket), amount in (prior or {}).items():
         totals[(int(year), _bucket(bucket))] = _money(amount, f"prior amount for {year} {bucket}")
     marks: list[KxMark | None] = [None] * len(lines)
+    year_limits: dict[int, tuple[Figure, Figure]] = {}
     order = sorted(range(len(lines)), key=lambda i: _as_date(lines[i].dos))  # stable: same-day order kept
     for i in order:
         line = lines[i]
         dos = _as_date(line.dos)
         bucket = _bucket(line.discipline)
-        kx, review = kx_threshold(dos), review_threshold(dos)
+        limits = year_limits.get(dos.year)
+        if limits is None:  # both thresholds are yearly figures
+            limits = year_limits[dos.year] = (kx_threshold(dos), review_threshold(dos))
+        kx, review = limits
         k = (dos.year, bucket)
         total = totals.get(k, Decimal(0)) + _money(line.allowed, f"allowed amount of line {i + 1}")
         totals[k] = total

@@ -53,18 +53,34 @@ def kx_findings(lines: list[ClaimLine]) -> list[Finding]:
         if d is not None:
             by_patient_year.setdefault((ln.patient, ln.dos.year), []).append((ln, d))
     out: list[Finding] = []
-    for (patient, year), members in by_patient_year.items():
+    # Price each year's lines in one call (the MPPR visit key is the patient).
+    by_year: dict[int, list[tuple[str, int]]] = {}
+    for key in by_patient_year:
+        by_year.setdefault(key[1], []).append(key)
+    fee_of: dict[int, Decimal] = {}  # line index -> allowed amount
+    failed: dict[int, str] = {}
+    for year, keys in by_year.items():
+        members = [(p, ln) for p, y in keys for ln, _ in by_patient_year[(p, y)]]
         try:
-            fees = price_lines([FeeLine(ln.code, ln.units or 0, ln.dos, frozenset(ln.modifiers), patient)
-                                for ln, _ in members])
-            prior: dict[tuple[int, str], Decimal] = {}
-            for ln, d in members:
-                if ln.prior_allowed:
-                    bucket = "OT" if d == "OT" else "PT+SLP"
-                    prior[(year, bucket)] = max(prior.get((year, bucket), Decimal(0)),
-                                                Decimal(str(ln.prior_allowed)))
-            marks = kx_marks([KxLine(ln.dos, d, fee.amount or Decimal(0))
-                              for (ln, d), fee in zip(members, fees)], prior)
+            fees = price_lines([FeeLine(ln.code, ln.units or 0, ln.dos, frozenset(ln.modifiers), p)
+                                for p, ln in members])
+        except PtBillingError as e:
+            failed[year] = str(e)
+            continue
+        for (_, ln), fee in zip(members, fees):
+            fee_of[ln.index] = fee.amount or Decimal(0)
+    for (patient, year), members in by_patient_year.items():
+        if year in failed:
+            first = min(ln.index for ln, _ in members)
+            out.append(Finding(first, WARN, "KX-UNCHECKED", f"KX threshold not checked for {year}: {failed[year]}"))
+            continue
+        prior: dict[tuple[int, str], Decimal] = {}
+        for ln, d in members:
+            if ln.prior_allowed:
+                bucket = "OT" if d == "OT" else "PT+SLP"
+                prior[(year, bucket)] = max(prior.get((year, bucket), Decimal(0)), Decimal(str(ln.prior_allowed)))
+        try:
+            marks = kx_marks([KxLine(ln.dos, d, fee_of[ln.index]) for ln, d in members], prior)
         except PtBillingError as e:
             first = min(ln.index for ln, _ in members)
             out.append(Finding(first, WARN, "KX-UNCHECKED", f"KX threshold not checked for {year}: {e}"))

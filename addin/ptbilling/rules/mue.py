@@ -179,13 +179,12 @@ def read_release_csv(path) -> dict[str, MueRow]:
 
 
 @lru_cache(maxsize=8)
-def _table_cached(path: str, stamp: tuple[int, int]) -> dict[str, MueRow]:
+def _table_cached(path: str, stamp: tuple) -> dict[str, MueRow]:
     return read_release_csv(path)
 
 
 def _table(release: datasets.Release) -> dict[str, MueRow]:
-    st = os.stat(release.path)
-    return _table_cached(str(release.path), (st.st_mtime_ns, st.st_size))
+    return _table_cached(str(release.path), datasets.file_stamp(release.path))
 
 
 def mue_for(code: str, dos: dt.date) -> MueRow | None:

@@ -416,7 +416,7 @@ def read_release_csv(path) -> list[PtpEdit]:
 
 
 @lru_cache(maxsize=8)
-def _index_cached(path: str, stamp: tuple[int, int]) -> dict[tuple[str, str], tuple[PtpEdit, ...]]:
+def _index_cached(path: str, stamp: tuple) -> dict[tuple[str, str], tuple[PtpEdit, ...]]:
     index: dict[tuple[str, str], list[PtpEdit]] = {}
     for e in read_release_csv(path):
         index.setdefault((e.code1, e.code2), []).append(e)
@@ -424,8 +424,7 @@ def _index_cached(path: str, stamp: tuple[int, int]) -> dict[tuple[str, str], tu
 
 
 def _index(release: datasets.Release):
-    st = os.stat(release.path)
-    return _index_cached(str(release.path), (st.st_mtime_ns, st.st_size))
+    return _index_cached(str(release.path), datasets.file_stamp(release.path))
 
 
 def find_edit(edits: Iterable[PtpEdit], code1: str, code2: str, dos: dt.date) -> PtpEdit | None:

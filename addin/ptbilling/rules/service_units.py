@@ -442,7 +442,7 @@ SINGLE_LINE_FROM = dt.date(2021, 4, 19)  # First Coast: one line per timed code 
 def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) -> list[Finding]:
     """Billed units against the method, for the lines of ONE visit (ClaimLine-like objects).
 
-    Reuses ``visit_units`` (the PT_UNITS core). Lines of the same timed code
+    Reuses ``code_units`` (the PT_UNITS rule). Lines of the same timed code
     are added together, as the rule requires; their billed units are compared
     as a total on the code's first line. A CQ/CO line and a line without are
     different lines of the same code by design (CMS's CQ/CO billing examples).
@@ -481,14 +481,16 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
                 strict = medicare and ln.dos >= SINGLE_LINE_FROM
                 out.append(Finding(ln.index, ERROR if strict else WARN, "UNITS-DUPLICATE",
                                    f"{code} is on another line of this visit — put all {code} minutes on one line"))
-    _, working = visit_units([(ln.code, ln.minutes) for ln in usable], method, catalog)
-    units_of = {s.code: s.units for s in working.shares if s.timed}
+    totals = {code: sum(ln.minutes for ln in lns) for code, lns in by_code.items()}
+    units_of = code_units(totals, method)
+    timed_total = sum(totals.values())
+    chart = chart_units(timed_total)
     alone = len(by_code) == 1
     for code, lns in by_code.items():
         want = units_of[code]
         billed_cells = [ln.units for ln in lns]
         billed = sum(u or 0 for u in billed_cells)
-        minutes = sum(ln.minutes for ln in lns)
+        minutes = totals[code]
         first = lns[0]
         if alone and minutes < 8 and billed >= 1:
             out.append(Finding(first.index, ERROR, "UNITS-UNDER-8",
@@ -497,7 +499,7 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
         if billed == want and all(u is not None for u in billed_cells):
             continue
         if method == CMS:
-            why = (f"{working.timed_total} timed min allow {working.chart} unit{'s' if working.chart != 1 else ''}"
+            why = (f"{timed_total} timed min allow {chart} unit{'s' if chart != 1 else ''}"
                    + ("" if alone else f", {want} to {code} by the 8-minute rule"))
         else:
             why = f"{code} {minutes} min allow {want} unit{'s' if want != 1 else ''} (per code)"

@@ -21,7 +21,7 @@ import datetime as dt
 from typing import Sequence
 
 from . import (
-    assistant_modifiers, evaluations, kx_modifier, mue, ncci_ptp, payment_status, provider_scope,
+    assistant_modifiers, datasets, evaluations, kx_modifier, mue, ncci_ptp, payment_status, provider_scope,
     therapy_modifiers,
 )
 from .claim_lines import ClaimLine, is_medicare, unit_method
@@ -52,17 +52,25 @@ _SEVERITY_ORDER = {"ERROR": 0, "WARN": 1}
 def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
                    problems: dict[int, Finding] | None = None) -> list[list[Finding]]:
     """Findings per line (same positions as ``lines``; None lines get only their problems)."""
+    with datasets.pinned():  # one read of the release index for the whole log
+        return _validate(lines, method, problems)
+
+
+def _validate(lines, method, problems) -> list[list[Finding]]:
     out: list[list[Finding]] = [[] for _ in lines]
     for i, f in (problems or {}).items():
         out[i].append(f)
     visits: dict[tuple[str, dt.date], list[ClaimLine]] = {}
     known: list[ClaimLine] = []
     medicare_of: dict[str, bool] = {}
+    catalogs: dict[int, object] = {}  # by year: the catalog only changes with the year
     for ln in lines:
         if ln is None:
             continue
         try:
-            catalog = catalog_for(ln.dos)
+            catalog = catalogs.get(ln.dos.year)
+            if catalog is None:
+                catalog = catalogs[ln.dos.year] = catalog_for(ln.dos)
             info = catalog[ln.code]
         except UnsupportedDate as e:
             out[ln.index].append(Finding(ln.index, ERROR, "INPUT", f"Date: {e} — check the date of service"))
@@ -83,7 +91,7 @@ def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
     for (_, dos), vlines in visits.items():
         payer = vlines[0].payer
         medicare = medicare_of[payer]
-        catalog = catalog_for(dos)
+        catalog = catalogs[dos.year]
         found: list[Finding] = []
         found += unit_findings(vlines, unit_method(payer, method), catalog, medicare)
         found += evaluations.evaluation_findings(vlines)
