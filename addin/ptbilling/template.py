@@ -1,0 +1,710 @@
+"""The session-log template workbook, built from code (``ptbilling template``).
+
+``write_template(path)`` writes the empty template, ``write_sample(path)`` the
+same workbook filled with about 40 visits of 2025 (the Medicare manual's four
+8-minute-rule examples and a few lines of each kind of error PT_VALIDATE
+reports). The files in ``workbook_templates/`` are exactly these bytes; a test
+regenerates them and compares.
+
+Library: XlsxWriter, not openpyxl.
+- Deterministic bytes: XlsxWriter stamps every zip entry 1980-01-01 (in memory
+  mode) and takes the document's created/modified time from
+  ``set_properties``; openpyxl stamps zip entries with the current time, so its
+  output would need re-zipping to be reproducible.
+- Cached results: XlsxWriter writes a formula *and* the value it gives. The
+  values are computed here by calling ``ptbilling.udfs`` itself, so readers
+  that do not calculate (python-calamine, openpyxl ``data_only``, file
+  previews) see what the add-in shows. openpyxl cannot store both. (Excel
+  recalculates on opening; LibreOffice has no PT_ functions and shows #NAME?.)
+- Everything else the template needs (tables, legacy array formulas, data
+  validation with prompts, conditional formats, sheet protection options,
+  print set-up) is documented XlsxWriter API.
+
+Layout (why it works in Excel 365 and in Excel 2016/2019):
+the inputs are the Excel Table ``SessionLog``; the computed columns stand
+immediately to the right of the table, outside it, each ONE legacy multi-cell
+array formula (the Ctrl+Shift+Enter kind) over the table's rows, e.g.
+``{=PT_VALIDATE(SessionLog[#All])}`` in L1:L501. PT_UNITS and PT_VALIDATE must
+see the whole log (units are shared out per visit), so each returns a column
+of answers. As a dynamic-array formula that column would spill: Excel
+2016/2019 cannot spill at all, and inside a Table a spilling formula shows
+#SPILL!. A legacy array formula fills exactly the cells it was entered in, in
+every Excel version, and is legal outside a Table. One call per column also
+keeps recalculation to a few Python calls instead of one per row. Keeping the
+formulas out of the Table leaves every Table cell an unlocked input cell, so
+staff can sort and filter the protected sheet (Excel refuses to sort a range
+that holds locked cells); the arrays read the Table's columns, so their rows
+stay aligned with the Table's rows after a sort.
+
+Units by Rule follows the payer, as PT_VALIDATE does when its method is left
+blank (``claim_lines.unit_method``): a payer whose name contains "Medicare"
+(traditional and Medicare Advantage) gets the CMS 8-minute rule, every other
+payer the per-code (AMA) method. With one fixed "CMS" the column would promise
+3 units for a commercial 97110 20 min + 97140 18 min visit while Check flags 3
+as UNITS-OVER (per code allows 2). PT_UNITS takes one method per call, so the
+column is ``IF(<payer mentions MEDICARE>, PT_UNITS(..,"CMS",..),
+PT_UNITS(..,"AMA",..))``; the visit key is ``Patient & "|" & Date`` (the date's
+serial number, so it does not depend on Excel's language).
+
+Protection (no password): input cells unlocked, computed cells locked; staff
+may still insert and delete rows, sort, filter and format (``PROTECTION``).
+Each of the ``READY_ROWS`` rows is already formatted, validated and covered by
+every array, so a new visit is typed on the next empty row with the sheet
+protected. Excel does not grow a Table on a protected sheet, and nobody can
+insert sheet rows through a multi-cell array; to go past the ready rows,
+unprotect, resize the Table and re-enter the arrays (Instructions sheet).
+
+Adding a computed column is one line in ``COMPUTED`` (header, array formula,
+width, and optionally how to compute its cached values); keep ``Check`` last
+so its long text can run on to the right.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+
+from . import __version__
+from .rules.code_catalog import TIMED, UNTIMED, catalog_for
+from .rules.validate import RULES
+from .session_log import EXCEL_EPOCH
+
+TABLE = "SessionLog"
+LOG_SHEET = "Session Log"
+CODES_SHEET = "Codes"
+HELP_SHEET = "Instructions"
+CONF_SHEET = "xlwings.conf"  # the name xlwings' VBA (GetConfigFromSheet) and Python (read_config_sheet) look for
+LISTS_SHEET = "Lists"
+READY_ROWS = 500  # data rows of the table, each already formatted, validated and computed
+CATALOG_DATE = dt.date(2025, 1, 1)
+FIXED_TIME = dt.datetime(2025, 1, 1)  # the workbook's created/modified time: no clock in the bytes
+UDF_MODULE = "ptbilling.udfs"
+MIN_DATE, MAX_DATE = dt.date(2017, 1, 1), dt.date(2099, 12, 31)
+MAX_MINUTES, MAX_UNITS = 600, 100
+
+PROVIDERS = ("PT", "PTA", "OT", "OTA", "SLP", "MD", "DO", "NP", "PA", "DC", "LMT", "ATC")
+PAYERS = ("Medicare", "Medicare Advantage", "Commercial", "Medicaid", "Workers Comp", "Self-pay")
+
+#: protection: what staff may still do on the Session Log sheet (no password)
+PROTECTION = {
+    "insert_rows": True, "delete_rows": True, "sort": True, "autofilter": True,
+    "format_cells": True, "format_columns": True, "format_rows": True,
+    "select_locked_cells": True, "select_unlocked_cells": True,
+}
+
+
+@dataclass(frozen=True)
+class Input:
+    """A column of the SessionLog table: typed by staff."""
+
+    header: str
+    width: float
+    kind: str  # text, date, payer, provider, code, modifiers, minutes, units, notes
+    prompt: str  # the input message shown when the cell is selected (<= 255 characters)
+
+
+INPUTS = (
+    Input("Patient", 13, "text", "Patient ID or name. Spell it the same on every line of a visit."),
+    Input("Date", 11.5, "date", "Date of service, e.g. 3/14/2025. One patient on one date is one visit."),
+    Input("Payer", 19, "payer", "Pick the payer. Medicare and Medicare Advantage use the 8-minute rule; "
+          "the others are counted per code."),
+    Input("Provider", 9, "provider", "Credential of who furnished the service: PT, PTA, OT, OTA, SLP, MD, DO, "
+          "NP, PA, DC, LMT or ATC."),
+    Input("Code", 9, "code", "CPT/HCPCS code from the list (see the Codes sheet). One code per row."),
+    Input("Modifiers", 11, "modifiers", "Modifiers separated by spaces or commas, e.g. GP CQ 59."),
+    Input("Minutes", 8.5, "minutes", "Direct one-on-one minutes of this code (all of this code's minutes "
+          "of the visit on one row), 0-600."),
+    Input("Units", 7, "units", "Units billed on this row, 0-100."),
+    Input("Assistant Minutes", 10.5, "minutes", "Optional: minutes the PTA/OTA furnished on their own, "
+          "for the CQ/CO 10% test. 0-600."),
+    Input("Notes", 26, "notes", "Free text; not checked."),
+)
+
+
+def _col(header: str) -> str:
+    return f"{TABLE}[{header}]"
+
+
+_VISITS = f'{_col("Patient")}&"|"&{_col("Date")}'
+_UNITS_ARGS = f'{_col("Minutes")},{_col("Code")},"{{method}}",{_VISITS}'
+UNITS_FORMULA = (
+    f'=IF(ISNUMBER(FIND("MEDICARE",UPPER({_col("Payer")}))),'
+    f'PT_UNITS({_UNITS_ARGS.format(method="CMS")}),PT_UNITS({_UNITS_ARGS.format(method="AMA")}))'
+)
+CHECK_FORMULA = f"=PT_VALIDATE({TABLE}[#All])"
+
+
+# --- what the add-in answers, for the cached values -----------------------------------------
+
+def _excel_text(value: object) -> str:
+    """What Excel's & makes of a cell: dates are serial numbers, whole numbers lose '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = (value - EXCEL_EPOCH).days
+    elif isinstance(value, dt.date):
+        value = (dt.datetime.combine(value, dt.time()) - EXCEL_EPOCH).days
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _columns(table: list[list]) -> dict[str, list[list]]:
+    """Each table column's data cells as xlwings hands a one-column range (ndim=2)."""
+    header = table[0]
+    return {h: [[row[j]] for row in table[1:]] for j, h in enumerate(header)}
+
+
+def units_by_rule(table: list[list]) -> list:
+    """The Units by Rule column: PT_UNITS with CMS for Medicare payers, AMA for the rest."""
+    from . import udfs
+
+    c = _columns(table)
+    visits = [[_excel_text(p[0]) + "|" + _excel_text(d[0])] for p, d in zip(c["Patient"], c["Date"])]
+    cms = udfs.PT_UNITS(c["Minutes"], c["Code"], "CMS", visits)
+    ama = udfs.PT_UNITS(c["Minutes"], c["Code"], "AMA", visits)
+    out = []
+    for i, payer in enumerate(c["Payer"]):
+        medicare = "MEDICARE" in _excel_text(payer[0]).upper()
+        chosen = cms if medicare else ama
+        out.append(chosen if not isinstance(chosen, list) else chosen[i][0])
+    return out
+
+
+def check_column(table: list[list]) -> list:
+    """The Check column: PT_VALIDATE over the table with its header row."""
+    from . import udfs
+
+    result = udfs.PT_VALIDATE(table)
+    return [r[0] for r in result] if isinstance(result, list) else [result] * len(table)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A column right of the table: ONE legacy array formula over the table's rows."""
+
+    header: str
+    formula: str
+    width: float
+    #: table as xlwings hands it (header + rows) -> one cached value per cell of the array; None: left empty
+    values: Callable[[list[list]], list] | None = None
+    spans_header: bool = False  # the array starts on the header row (PT_VALIDATE answers 'Check' there)
+    number_format: str = "General"
+    align: str = "left"
+
+
+COMPUTED = (
+    Computed("Units by Rule", UNITS_FORMULA, 8.5, units_by_rule, number_format="0", align="center"),
+    Computed("Check", CHECK_FORMULA, 80, check_column, spans_header=True),
+)
+
+
+# --- the sample --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Line:
+    code: str
+    modifiers: str
+    minutes: int | None
+    units: int | None
+    assistant: int | None = None
+    note: str = ""
+    provider: str | None = None  # when not the visit's provider
+
+
+def _visit(patient, date, payer, provider, *lines):
+    return (patient, dt.date.fromisoformat(date), payer, provider, lines)
+
+
+L = Line
+#: (patient, date, payer, provider, lines) — realistic 2025 visits, then one or more of each error
+SAMPLE_VISITS = (
+    _visit("M1001", "2025-01-06", "Medicare", "PT",
+           L("97112", "GP", 24, 2, note="Pub. 100-04 ch.5 §20.2 example 1: 47 min = 3 units"),
+           L("97110", "GP", 23, 1)),
+    _visit("M1002", "2025-01-06", "Medicare", "PT",
+           L("97112", "GP", 20, 1, note="Example 2: 40 min = 3 units; tie, extra unit to the lower code"),
+           L("97110", "GP", 20, 2)),
+    _visit("M1003", "2025-01-07", "Medicare", "PT",
+           L("97110", "GP", 33, 2, note="Example 3: 7 leftover min of 97140 beat 3 of 97110"),
+           L("97140", "GP", 7, 1)),
+    _visit("M1004", "2025-01-07", "Medicare", "PT",
+           L("97110", "GP", 18, 1, note="Example 4: 49 min = 3 units; 97035 gets none"),
+           L("97140", "GP", 13, 1), L("97116", "GP", 10, 1), L("97035", "GP", 8, 0)),
+    _visit("M1005", "2025-01-08", "Medicare", "PT",
+           L("97161", "GP", 40, 1, note="Initial evaluation"), L("97110", "GP", 15, 1)),
+    _visit("M1006", "2025-01-08", "Medicare", "PTA",
+           L("97110", "GP CQ", 38, 3, 38, note="PTA treats: CQ, paid at 85%"),
+           L("97112", "GP CQ", 15, 1, 15)),
+    _visit("C2001", "2025-01-09", "Commercial", "PT",
+           L("97110", "GP", 20, 1, note="Per code: 20 min = 1, 18 min = 1 (CMS would give 3)"),
+           L("97140", "GP", 18, 1)),
+    _visit("A8001", "2025-01-09", "Medicare Advantage", "PT",
+           L("97530", "GP", 30, 2), L("97140", "GP", 10, 1)),
+    _visit("O3001", "2025-01-10", "Medicare", "OT",
+           L("97165", "GO", 50, 1, note="OT evaluation"), L("97535", "GO", 25, 2)),
+    _visit("O3002", "2025-01-10", "Medicare", "OTA",
+           L("97530", "GO CO", 40, 3, 40, note="OTA treats: CO")),
+    _visit("S4001", "2025-01-13", "Medicare", "SLP",
+           L("92507", "GN", 45, 1, note="Speech treatment: untimed, 1 unit")),
+    _visit("M1001", "2025-01-13", "Medicare", "PT",
+           L("97110", "GP", 25, 2), L("G0283", "GP", 15, 1, note="Unattended e-stim: G0283 for Medicare")),
+    _visit("W5001", "2025-01-14", "Workers Comp", "PT",
+           L("97110", "GP", 30, 2), L("97140", "GP", 25, 2)),
+    _visit("D6001", "2025-01-14", "Medicaid", "PT",
+           L("97116", "GP", 23, 2)),
+    _visit("P7001", "2025-01-15", "Self-pay", "PT",
+           L("97140", "", 30, 2), L("97010", "", 10, 1, note="Hot pack: fine for self-pay")),
+    _visit("M1008", "2025-01-15", "Medicare", "PT",
+           L("97164", "GP", 30, 1, note="Re-evaluation"), L("97110", "GP", 23, 2)),
+    _visit("C2002", "2025-01-16", "Commercial", "PT",
+           L("97150", "GP", 45, 1, note="Group therapy: 1 unit per session")),
+    _visit("M1009", "2025-01-16", "Medicare", "PT",
+           L("97113", "GP", 45, 3, note="Aquatic therapy")),
+    _visit("M1010", "2025-01-17", "Medicare", "PT",
+           L("97110", "GP", 12, 1, note="20 min = 1 unit, to the code with more minutes"),
+           L("97140", "GP", 8, 0)),
+    _visit("O3003", "2025-01-17", "Commercial", "OT",
+           L("97166", "GO", 60, 1), L("97530", "GO", 15, 1)),
+    _visit("M1003", "2025-01-21", "Medicare", "PTA",
+           L("97110", "GP CQ", 30, 2, 30, note="PTA and PT in one visit"),
+           L("97112", "GP", 15, 1, provider="PT")),
+    # --- lines with errors: each kind at least once ------------------------------------
+    _visit("M1011", "2025-02-03", "Medicare", "PT",
+           L("97111", "GP", 30, 2, note="Error: unknown code (typo for 97110)")),
+    _visit("M1012", "2025-02-03", "Medicare", "PT",
+           L("97010", "GP", 10, 1, note="Error: 97010 is bundled for Medicare"), L("97110", "GP", 30, 2)),
+    _visit("M1013", "2025-02-04", "Medicare", "PT",
+           L("97014", "GP", 15, 1, note="Error: 97014 is not valid for Medicare (G0283)"),
+           L("97140", "GP", 23, 2)),
+    _visit("M1014", "2025-02-04", "Medicare", "PT",
+           L("97110", "", 30, 2, note="Error: no GP"), L("97140", "GP", 15, 1)),
+    _visit("M1024", "2025-02-05", "Medicare Advantage", "PT",
+           L("97530", "", 38, 3, note="Error: no GP")),
+    _visit("O3004", "2025-02-05", "Medicare", "OT",
+           L("97166", "GP", 55, 1, note="Error: OT evaluation with GP")),
+    _visit("M1015", "2025-02-06", "Medicare", "PTA",
+           L("97110", "GP", 30, 2, 30, note="Error: PTA without CQ")),
+    _visit("M1006", "2025-02-06", "Medicare", "PTA",
+           L("97112", "GP", 23, 2, 23, note="Error: PTA without CQ")),
+    _visit("O3005", "2025-02-07", "Medicare", "OTA",
+           L("97535", "GO CQ", 30, 2, 30, note="Error: CQ with GO (use CO)")),
+    _visit("M1016", "2025-02-07", "Medicare", "PT",
+           L("97110", "GP", 35, 3, note="Error: 35 min is 2 units, not 3")),
+    _visit("C2003", "2025-02-10", "Commercial", "PT",
+           L("97110", "GP", 20, 2, note="Error: per code 20 min is 1 unit"), L("97140", "GP", 18, 1)),
+    _visit("M1017", "2025-02-10", "Medicare", "PT",
+           L("G0283", "GP", 15, 2, note="Error: untimed code, 1 unit"), L("97110", "GP", 23, 2)),
+    _visit("M1018", "2025-02-11", "Medicare", "PT",
+           L("97140", "GP", 7, 1, note="Error: 7 min alone is not billable")),
+    _visit("M1019", "2025-02-11", "Medicare", "PT",
+           L("97110", "GP", 15, 1), L("97110", "GP", 15, 1, note="Error: 97110 twice in one visit")),
+    _visit("M1020", "2025-02-12", "Medicare", "PT",
+           L("97161", "GP", 40, 1), L("97162", "GP", 45, 1, note="Error: two PT evaluations")),
+    _visit("M1021", "2025-02-12", "Medicare", "PT",
+           L("97162", "GP", 45, 1), L("97164", "GP", 30, 1, note="Error: evaluation and re-evaluation")),
+    _visit("M1022", "2025-02-13", "Medicare", "DC",
+           L("97110", "GP", 23, 2, note="Error: chiropractor, Medicare pays 98940-98942 only")),
+    _visit("M1025", "2025-02-13", "Medicare", "LMT",
+           L("97124", "GP", 30, 2, note="Error: massage therapist as provider")),
+    _visit("C2005", "2025-02-14", "Commercial", "PT",
+           L("97150", "GP", 45, 3, note="Error: group therapy is 1 unit per session")),
+    _visit("M1023", "2025-02-14", "Medicare", "PT",
+           L("97110", "GP", 40, 2, note="Warning: 40 min allow 3 units")),
+    _visit("M1026", "2025-02-17", "Medicare", "PT",
+           L("97001", "GP", 45, 1, note="Error: 97001 was replaced by 97161-97163 in 2017")),
+    _visit("M1009", "2025-02-17", "Medicare", "PT",
+           L("97140", "GP", 25, 2), L("97010", "GP", 10, 1, note="Error: 97010 is bundled for Medicare")),
+    _visit("S4002", "2025-02-18", "Medicare", "SLP",
+           L("92507", "GP", 45, 1, note="Error: speech treatment takes GN")),
+    _visit("M1027", "2025-02-18", "Medicare", "PT",
+           L("97112", "GP", 6, 1, note="Error: 6 min alone is not billable")),
+)
+
+
+def sample_rows() -> list[list]:
+    """The sample's data rows, in table column order (dates as datetime.date)."""
+    rows = []
+    for patient, date, payer, provider, lines in SAMPLE_VISITS:
+        for ln in lines:
+            rows.append([patient, date, payer, ln.provider or provider, ln.code, ln.modifiers or None, ln.minutes,
+                         ln.units, ln.assistant, ln.note or None])
+    return rows
+
+
+# --- building the workbook -----------------------------------------------------------------
+
+def _xlwings_table(rows: Sequence[Sequence]) -> list[list]:
+    """The table as xlwings hands SessionLog[#All] to a UDF: header + rows of 500, numbers as
+    floats, empty cells as None, dates as datetime."""
+    out = [[i.header for i in INPUTS]]
+    for r in range(READY_ROWS):
+        row = list(rows[r]) if r < len(rows) else [None] * len(INPUTS)
+        conv = []
+        for v in row:
+            if isinstance(v, bool) or v is None or isinstance(v, str):
+                conv.append(v if v != "" else None)
+            elif isinstance(v, dt.datetime):
+                conv.append(v)
+            elif isinstance(v, dt.date):
+                conv.append(dt.datetime.combine(v, dt.time()))
+            else:
+                conv.append(float(v))
+        out.append(conv)
+    return out
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook):
+        base = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
+        self.header_in = wb.add_format({**base, "bold": True, "text_wrap": True, "font_color": "#FFFFFF",
+                                        "bg_color": "#1F4E78", "valign": "vcenter", "border": 1})
+        self.header_out = wb.add_format({**base, "bold": True, "text_wrap": True, "font_color": "#FFFFFF",
+                                         "bg_color": "#595959", "valign": "vcenter", "border": 1})
+        grid = {"border": 1, "border_color": "#BFBFBF"}  # a visible form, also where table styles are not drawn
+        unlocked = {**base, **grid, "locked": False}
+        self.inputs = {
+            "text": wb.add_format({**unlocked, "num_format": "@"}),
+            "date": wb.add_format({**unlocked, "num_format": "mm/dd/yyyy", "align": "left"}),
+            "payer": wb.add_format({**unlocked, "num_format": "@"}),
+            "provider": wb.add_format({**unlocked, "num_format": "@", "align": "center"}),
+            "code": wb.add_format({**unlocked, "num_format": "@", "align": "center"}),
+            "modifiers": wb.add_format({**unlocked, "num_format": "@"}),
+            "minutes": wb.add_format({**unlocked, "num_format": "0", "align": "center"}),
+            "units": wb.add_format({**unlocked, "num_format": "0", "align": "center"}),
+            "notes": wb.add_format({**unlocked, "num_format": "@"}),
+        }
+        self.computed = {
+            c.header: wb.add_format({**base, **grid, "locked": True, "bg_color": "#F2F2F2", "font_color": "#202020",
+                                     "num_format": c.number_format, "align": c.align})
+            for c in COMPUTED
+        }
+        self.error = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.warn = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+        self.ok = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+        self.title = wb.add_format({"bold": True, "font_size": 15, "font_color": "#1F4E78"})
+        self.h2 = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F4E78", "top": 1,
+                                 "top_color": "#1F4E78"})
+        self.para = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.code = wb.add_format({"font_name": "Consolas", "valign": "top", "text_wrap": True})
+        self.bold = wb.add_format({"bold": True, "valign": "top"})
+        self.plain = wb.add_format({"valign": "top"})
+        self.note = wb.add_format({"italic": True, "font_color": "#595959", "valign": "top", "text_wrap": True})
+
+
+def _cell_value(v):
+    return "" if v is None else v
+
+
+def _write_log(wb, ws, fm: _Formats, rows: list[list], lists: dict[str, str]) -> None:
+    n_in = len(INPUTS)
+    last_row = READY_ROWS  # 0-based index of the last data row (the header is row 0)
+    ws.set_row(0, 31)
+    for j, col in enumerate(INPUTS):
+        ws.set_column(j, j, col.width, fm.inputs[col.kind])
+    ws.add_table(0, 0, last_row, n_in - 1, {
+        "name": TABLE,
+        "style": "Table Style Medium 2",
+        "columns": [{"header": c.header, "header_format": fm.header_in, "format": fm.inputs[c.kind]}
+                    for c in INPUTS],
+    })
+    # Every ready cell written with its (unlocked) format: typing into row 500 on the
+    # protected sheet is the same as typing into row 2.
+    for r in range(1, last_row + 1):
+        data = rows[r - 1] if r - 1 < len(rows) else None
+        for j, col in enumerate(INPUTS):
+            fmt = fm.inputs[col.kind]
+            v = data[j] if data is not None else None
+            if v is None or v == "":
+                ws.write_blank(r, j, None, fmt)
+            elif isinstance(v, dt.date):
+                ws.write_datetime(r, j, dt.datetime.combine(v, dt.time()), fmt)
+            elif isinstance(v, str):
+                ws.write_string(r, j, v, fmt)
+            else:
+                ws.write_number(r, j, v, fmt)
+
+    table = _xlwings_table(rows)
+    for k, comp in enumerate(COMPUTED):
+        c = n_in + k
+        fmt = fm.computed[comp.header]
+        ws.set_column(c, c, comp.width, fmt)
+        first = 0 if comp.spans_header else 1
+        cells = last_row + 1 - first
+        values = comp.values(table) if comp.values is not None else [None] * cells
+        if len(values) != cells:
+            raise ValueError(f"{comp.header}: {len(values)} cached values for {cells} cells")
+        if not comp.spans_header:
+            ws.write_string(0, c, comp.header, fm.header_out)
+        head_fmt = fm.header_out if comp.spans_header else fmt
+        ws.write_array_formula(first, c, last_row, c, "{" + comp.formula + "}", head_fmt,
+                               _cell_value(values[0]))
+        for r in range(first + 1, last_row + 1):
+            v = values[r - first]
+            if v is None or v == "":
+                ws.write_blank(r, c, None, fmt)
+            elif isinstance(v, str):
+                ws.write_string(r, c, v, fmt)
+            else:
+                ws.write_number(r, c, v, fmt)
+
+    # Data validation: refuse, with a message, anything the rules could not read.
+    col_of = {c.header: j for j, c in enumerate(INPUTS)}
+    for col in INPUTS:
+        j = col_of[col.header]
+        opts = {"input_title": col.header[:32], "input_message": col.prompt[:255],
+                "show_input": True, "show_error": True, "error_type": "stop"}
+        if col.kind in ("payer", "provider", "code"):
+            opts.update(validate="list", source="=" + lists[col.kind], dropdown=True,
+                        error_title=f"Not a known {col.header.lower()}",
+                        error_message=f"Pick the {col.header.lower()} from the list"
+                        + (" (all codes are on the Codes sheet)." if col.kind == "code" else "."))
+        elif col.kind == "date":
+            opts.update(validate="date", criteria="between", minimum=dt.datetime.combine(MIN_DATE, dt.time()),
+                        maximum=dt.datetime.combine(MAX_DATE, dt.time()), error_title="Not a date of service",
+                        error_message=f"Enter a date between {MIN_DATE:%m/%d/%Y} and {MAX_DATE:%m/%d/%Y}.")
+        elif col.kind in ("minutes", "units"):
+            top = MAX_MINUTES if col.kind == "minutes" else MAX_UNITS
+            opts.update(validate="integer", criteria="between", minimum=0, maximum=top,
+                        error_title=f"Whole {col.kind} only",
+                        error_message=f"Enter whole {col.kind} from 0 to {top}, or leave it empty.")
+        elif col.kind == "modifiers":
+            opts.update(validate="length", criteria="<=", value=20, error_title="Too long for modifiers",
+                        error_message="Modifiers are 2-character codes separated by spaces, e.g. GP CQ 59.")
+        else:
+            opts.update(validate="any")
+            opts.pop("show_error")
+            opts.pop("error_type")
+        ws.data_validation(1, j, last_row, j, opts)
+
+    # Check column colours: ERROR red, WARN amber, OK green.
+    check_col = n_in + next(k for k, c in enumerate(COMPUTED) if c.header == "Check")
+    for word, fmt in (("ERROR", fm.error), ("WARN", fm.warn), ("OK", fm.ok)):
+        ws.conditional_format(1, check_col, last_row, check_col,
+                              {"type": "text", "criteria": "begins with", "value": word, "format": fmt,
+                               "stop_if_true": True})
+
+    last_col = n_in + len(COMPUTED) - 1
+    ws.freeze_panes(1, 0)
+    ws.set_landscape()
+    ws.set_paper(1)  # US Letter
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.print_area(0, 0, last_row, last_col)
+    ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)
+    ws.set_header("&L&\"Calibri,Bold\"Therapy session log")
+    ws.set_footer("&LChecked by ptbilling (PT_UNITS, PT_VALIDATE)&RPage &P of &N")
+    ws.protect("", PROTECTION)
+    ws.activate()
+
+
+def _write_codes(ws, fm: _Formats) -> None:
+    catalog = catalog_for(CATALOG_DATE)
+    timing = {TIMED: "Timed (15 min)", UNTIMED: "Untimed (1 unit)"}
+    status_text = {"A": "Active, paid", "B": "Bundled, never paid separately", "C": "Priced by the contractor",
+                   "I": "Not valid for Medicare", "N": "Not covered", "R": "Restricted coverage",
+                   "": "No Medicare status"}
+    rows = []
+    for info in sorted(catalog, key=lambda i: i.code):
+        rows.append([info.code, info.label, timing.get(info.timing, "Other time (enter units)"),
+                     info.discipline if info.discipline != "any" else "Any",
+                     info.status or "", status_text.get(info.status, info.status)])
+    headers = ["Code", "Label (our words)", "Timed / untimed", "Discipline", "Medicare status", "Status means"]
+    widths = [9, 52, 22, 11, 10, 30]
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    ws.set_row(0, 31)
+    ws.add_table(0, 0, len(rows), len(headers) - 1, {
+        "name": "Codes", "style": "Table Style Light 9", "data": rows,
+        "columns": [{"header": h, "header_format": fm.header_in} for h in headers],
+    })
+    releases = sorted({i.status_release for i in catalog if i.status_release})
+    ws.write(0, 7, "About this list", fm.bold)
+    ws.write(1, 7, "Labels are our own short words; CPT descriptors are AMA copyright and are not copied.", fm.plain)
+    ws.write(2, 7, f"Codes known on {CATALOG_DATE:%m/%d/%Y}; Medicare status from: {'; '.join(releases) or 'none'}.",
+             fm.plain)
+    ws.write(3, 7, "Timed codes count by the 8-minute rule; untimed codes are 1 unit per visit; "
+             "'Other time' codes are not in 15-minute units: enter their units by hand.", fm.plain)
+    ws.freeze_panes(1, 0)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+
+
+def _help_lines() -> list[tuple[str, str]]:
+    """(style, text) lines of the Instructions sheet."""
+    t = [("title", "Therapy session log: how to use it")]
+    t += [("para", "One row per code per visit. Type in the white columns of the Session Log; the grey columns "
+           "work themselves out with the ptbilling add-in. A visit is one patient on one date of service.")]
+    t += [("h2", "Install on Windows (once per computer)")]
+    t += [("para", s) for s in (
+        "1. Install Python 3.10 or later, then in a Command Prompt:   pip install ptbilling   "
+        "(this also installs xlwings).",
+        "2. In the same Command Prompt:   xlwings addin install   then start Excel: it has an xlwings tab.",
+        "3. Excel: File > Options > Trust Center > Trust Center Settings > Macro Settings: tick "
+        "'Trust access to the VBA project object model' (Import Functions needs it).",
+        "4. Open this workbook. The sheet xlwings.conf says UDF Modules = ptbilling.udfs: leave it as it is.",
+        "5. xlwings tab > Import Functions. Then File > Save As > Excel Macro-Enabled Workbook (*.xlsm). "
+        "Use that .xlsm as your log. Until then the grey columns show #NAME?.",
+        "   Or import the functions once into your own add-in (.xlam) and keep the logs as plain .xlsx.",
+        "6. After upgrading ptbilling (pip install --upgrade ptbilling): xlwings tab > Restart UDF Server, "
+        "then Ctrl+Alt+F9 to recalculate.",
+        "If a grey cell says ModuleNotFoundError: No module named 'ptbilling', xlwings runs a Python without "
+        "ptbilling: set the xlwings tab's Interpreter to the python.exe you installed it into (type  where python  "
+        "in the Command Prompt), or install it into that Python.",
+        "If Excel says 'Could not activate Python COM server': the Interpreter setting points to a Python without "
+        "xlwings and pywin32, or the add-in is from another xlwings version: fix the Interpreter, run "
+        "xlwings addin install  again from that Python, and restart Excel.",
+    )]
+    t += [("h2", "Fill a row")]
+    for col in INPUTS:
+        t.append(("field", f"{col.header}\t{col.prompt}"))
+    t += [("para", "Put all minutes of a timed code in one visit on one row (Medicare requires one line per code "
+           "since 4/19/2021). Dropdowns and limits refuse values the checks cannot read.")]
+    t += [("h2", "The grey columns")]
+    t += [("field", "Units by Rule\tUnits the payer's method gives this row. Medicare and Medicare Advantage: "
+           "the CMS 8-minute rule on the visit's total timed minutes. Other payers: per code (8-22 min = 1, "
+           "23-37 = 2 ...). Untimed codes: 1. A message instead of a number says why the row cannot be counted.")]
+    t += [("field", "Check\tOK, or the findings of the row: 'ERROR <rule ID>: what is wrong - how to fix it' "
+           "(the claim would be denied or is wrong) or 'WARN <rule ID>: ...' (review it). Red, amber, green.")]
+    t += [("h2", "What each finding means")]
+    t += [("para", "Rule IDs are stable; each is documented with its sources in docs/rules.md of the ptbilling "
+           "project.")]
+    for rule, (severity, text) in RULES.items():
+        t.append(("rule", f"{rule}\t{severity}\t{text}"))
+    t += [("h2", "The sheet is protected (no password)")]
+    t += [("para", s) for s in (
+        f"The table has {READY_ROWS} ready rows: type on the next empty row. You can sort, filter and format; "
+        "the grey columns are locked so a formula cannot be typed over.",
+        "To remove a line, select its white cells and press Delete, then sort the table: empty rows sort last. "
+        "(Whole sheet rows cannot be inserted or deleted inside the log: the grey columns are each one array.)",
+        "To print only the filled rows, filter Patient to hide (Blanks) first: hidden rows are not printed.",
+        "For a longer log, start a new copy of the template, or: Review > Unprotect Sheet, drag the table's corner "
+        "down, then select each grey column from its first cell down to the table's last row, press F2 and "
+        "Ctrl+Shift+Enter, and protect the sheet again.",
+    )]
+    t += [("note", f"Generated by ptbilling {__version__} (ptbilling template).")]
+    return t
+
+
+def _write_help(ws, fm: _Formats) -> None:
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 10)
+    ws.set_column(2, 2, 100)
+    styles = {"title": fm.title, "h2": fm.h2, "note": fm.note}
+    r = 0
+    for style, text in _help_lines():
+        if style == "para":
+            ws.merge_range(r, 0, r, 2, text, fm.para)
+            ws.set_row(r, 15 * max(1, -(-len(text) // 120)))
+        elif style in styles:
+            if style == "h2":
+                r += 1
+            ws.write(r, 0, text, styles[style])
+        elif style == "field":
+            name, text = text.split("\t")
+            ws.write(r, 0, name, fm.bold)
+            ws.merge_range(r, 1, r, 2, text, fm.para)
+            ws.set_row(r, 15 * max(1, -(-len(text) // 105)))
+        else:  # rule
+            rule, severity, text = text.split("\t")
+            ws.write(r, 0, rule, fm.code)
+            ws.write(r, 1, severity, fm.bold)
+            ws.write(r, 2, text, fm.para)
+            ws.set_row(r, 15 * max(1, -(-len(text) // 95)))
+        r += 1
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+
+
+def _write_conf(ws, fm: _Formats) -> None:
+    # xlwings reads A1:B1 downwards to the first empty cell of column A; keys are not case-sensitive.
+    ws.write_string(0, 0, "UDF Modules")
+    ws.write_string(0, 1, UDF_MODULE)
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, 1, 18)
+    ws.set_column(3, 3, 70)
+    ws.write(0, 3, "xlwings reads its settings from columns A and B of this sheet, down to the first empty row. "
+             "UDF Modules tells it where the PT_ functions live.", fm.note)
+    ws.write(1, 3, "Other xlwings settings (Interpreter_Win, PYTHONPATH, Conda Path, Conda Env...) can be "
+             "added as rows 2, 3... the same way; without them the xlwings tab's settings apply.", fm.note)
+
+
+def _write_lists(wb, ws) -> dict[str, str]:
+    codes = [i.code for i in sorted(catalog_for(CATALOG_DATE), key=lambda i: i.code)]
+    names = {}
+    for j, (kind, title, items) in enumerate((("code", "Codes", codes), ("provider", "Providers", PROVIDERS),
+                                              ("payer", "Payers", PAYERS))):
+        ws.write_string(0, j, title)
+        for i, item in enumerate(items, start=1):
+            ws.write_string(i, j, item)
+        name = f"{title}List"
+        col = xl_col_to_name(j)
+        wb.define_name(name, f"='{LISTS_SHEET}'!${col}$2:${col}${len(items) + 1}")
+        names[kind] = name
+    ws.hide()
+    return names
+
+
+def build(sample: bool = False) -> bytes:
+    """The workbook's bytes: the same input gives the same bytes."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
+    wb.set_properties({
+        "title": "Therapy session log" + (" (sample)" if sample else ""),
+        "subject": "Outpatient therapy billing: 8-minute rule and claim-line checks",
+        "author": "ptbilling", "company": "", "comments": f"Generated by ptbilling {__version__}",
+        "created": FIXED_TIME,
+    })
+    fm = _Formats(wb)
+    log = wb.add_worksheet(LOG_SHEET)
+    codes = wb.add_worksheet(CODES_SHEET)
+    help_ = wb.add_worksheet(HELP_SHEET)
+    conf = wb.add_worksheet(CONF_SHEET)
+    lists_ws = wb.add_worksheet(LISTS_SHEET)
+    lists = _write_lists(wb, lists_ws)
+    _write_log(wb, log, fm, sample_rows() if sample else [], lists)
+    _write_codes(codes, fm)
+    _write_help(help_, fm)
+    _write_conf(conf, fm)
+    wb.close()
+    return buf.getvalue()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # an ordinary file's permissions, not mkstemp's 0600
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_template(path, sample: bool = False) -> Path:
+    """Write the session-log template (or, with ``sample``, the filled sample) to ``path``, atomically."""
+    path = Path(path)
+    _atomic_write(path, build(sample))
+    return path
+
+
+def write_sample(path) -> Path:
+    """Write the template filled with the sample visits to ``path``."""
+    return write_template(path, sample=True)
