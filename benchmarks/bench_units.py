@@ -12,7 +12,6 @@ Also: per-call time for a 6-line visit and for a 5,000-line column.
 from __future__ import annotations
 
 import random
-import statistics
 import sys
 import time
 from pathlib import Path

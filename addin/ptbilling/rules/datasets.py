@@ -197,3 +197,26 @@ def register_release(kind: str, file_name: str, effective_from: dt.date, effecti
         _pinned.extend([releases()] * depth)
         _pinned_memo.clear()
     return folder / file_name
+
+
+def store_release(kind: str, file_name: str, write, effective_from: dt.date, effective_to: dt.date,
+                  name: str, source: str, status: str = "official", input_path: Path | None = None) -> Release:
+    """Write an imported release into the user data folder and record it in the index.
+
+    ``write(path)`` writes the normalised file; it goes to a temporary name and
+    is moved into place in one step, so a half-written release is never in
+    force. ``input_path`` (the user's CMS file) is refused as a target: an
+    import only ever reads it.
+    """
+    folder = user_data_dir()
+    target = folder / file_name
+    if input_path is not None and target.resolve() == Path(input_path).resolve():
+        from .errors import DataImportError
+
+        raise DataImportError(f"{input_path} is the imported release itself; import the CMS file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, target)
+    register_release(kind, file_name, effective_from, effective_to, name, source, status, folder)
+    return Release(kind, target, effective_from, effective_to, name, source, status, "imported")

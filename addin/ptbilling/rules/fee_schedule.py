@@ -54,7 +54,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
-import os
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -648,18 +647,9 @@ def _rvu_file_year(text: str, file_name: str) -> tuple[int | None, str]:
     return None, ""
 
 
-def _store(kind: str, year: int, write, name: str, source: str) -> datasets.Release:
-    folder = datasets.user_data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    file_name = f"{kind}_{year}.csv"
-    target = folder / file_name
-    tmp = folder / (file_name + ".tmp")
-    write(tmp)
-    os.replace(tmp, target)  # a half-written file is never in force
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    datasets.register_release(kind, file_name, start, end, name=name, source=source, status=OFFICIAL,
-                              folder=folder)
-    return datasets.Release(kind, target, start, end, name, source, OFFICIAL, "imported")
+def _store(kind: str, year: int, write, name: str, source: str, input_path: Path) -> datasets.Release:
+    return datasets.store_release(kind, f"{kind}_{year}.csv", write, dt.date(year, 1, 1), dt.date(year, 12, 31),
+                                  name, source, OFFICIAL, input_path=input_path)
 
 
 def import_rvu(path, year: int | None = None) -> datasets.Release:
@@ -685,7 +675,7 @@ def import_rvu(path, year: int | None = None) -> datasets.Release:
         raise DataImportError(f"{path.name} is the {found} file, not {year}")
     name = f"{title or 'PPRRVU'} for {year} (imported from {path.name}, {len(rows)} rows)"
     source = f"CMS National Physician Fee Schedule Relative Value File {path.name}"
-    return _store("rvu", year, lambda p: rvu_file.write_release_csv(rows, p), name, source)
+    return _store("rvu", year, lambda p: rvu_file.write_release_csv(rows, p), name, source, path)
 
 
 def import_gpci(path, year: int) -> datasets.Release:
@@ -704,7 +694,7 @@ def import_gpci(path, year: int) -> datasets.Release:
         raise DataImportError(f"{path.name} is the {found} GPCI file, not {year}")
     name = f"CY {year} GPCIs by locality, {len(rows)} localities (imported from {path.name})"
     source = f"CMS Geographic Practice Cost Indices by Medicare locality {path.name} (PFS Addendum E layout)"
-    return _store("gpci", year, lambda p: gpci_file.write_release_csv(rows, p), name, source)
+    return _store("gpci", year, lambda p: gpci_file.write_release_csv(rows, p), name, source, path)
 
 
 __all__ = [

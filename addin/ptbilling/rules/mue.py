@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,8 +32,8 @@ from . import datasets
 from .errors import DataImportError
 from .findings import ERROR, Finding
 from .ncci_ptp import (
-    _CODE, OPEN_END, VisitLine, _cell, _find_layout, _is_code, _norm_code, _read_text, _rows, _words,
-    infer_effective, quarter_label,
+    _CODE, VisitLine, _cell, _find_layout, _is_code, _norm_code, _read_text, _rows, _words,
+    quarter_label, resolve_dates,
 )
 
 __all__ = ["MueRow", "VisitLine", "RULES", "parse_mue_file", "mue_for", "mue_findings", "import_mue",
@@ -273,29 +272,8 @@ def import_mue(path, effective_from: dt.date | None = None,
     path = Path(path)
     text = _read_text(path)
     rows, titles = _parse_mue(text)
-    if isinstance(effective_from, dt.datetime):
-        effective_from = effective_from.date()
-    start = effective_from or infer_effective(path.name, titles)
-    if start is None:
-        raise DataImportError(
-            f"cannot tell which quarter {path.name} is for (no Eff date or 2025Q1 in its name or "
-            "title); give the date it takes effect, e.g. 2025-04-01")
-    end = effective_to or OPEN_END
-    if isinstance(end, dt.datetime):
-        end = end.date()
-    if end < start:
-        raise DataImportError(f"effective_to {end} is before effective_from {start}")
-    folder = datasets.user_data_dir()
-    file_name = f"ncci/mue_{start.isoformat()}.csv"
-    target = folder / file_name
-    if target.resolve() == path.resolve():
-        raise DataImportError(f"{path} is the imported release itself; import the CMS file")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    write_release_csv(rows, tmp)
-    os.replace(tmp, target)
-    name = f"NCCI MUE {quarter_label(start)} (CMS)"
-    source = "CMS NCCI practitioner services MUE table: " + path.name
-    datasets.register_release("mue", file_name, start, end, name, source, "official", folder)
-    return datasets.Release(kind="mue", path=target, effective_from=start, effective_to=end,
-                            name=name, source=source, status="official", origin="imported")
+    start, end = resolve_dates(path, titles, effective_from, effective_to)
+    return datasets.store_release(
+        "mue", f"ncci/mue_{start.isoformat()}.csv", lambda tmp: write_release_csv(rows, tmp), start, end,
+        f"NCCI MUE {quarter_label(start)} (CMS)", "CMS NCCI practitioner services MUE table: " + path.name,
+        input_path=path)

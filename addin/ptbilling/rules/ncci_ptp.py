@@ -36,7 +36,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -524,7 +523,7 @@ def _therapy_codes() -> set[str]:
     return {c.code for c in catalog_for(None)}
 
 
-def _resolve_dates(path: Path, titles: str, effective_from, effective_to) -> tuple[dt.date, dt.date]:
+def resolve_dates(path: Path, titles: str, effective_from, effective_to) -> tuple[dt.date, dt.date]:
     if isinstance(effective_from, dt.datetime):
         effective_from = effective_from.date()
     start = effective_from or infer_effective(path.name, titles)
@@ -570,7 +569,7 @@ def import_ptp(path, effective_from: dt.date | None = None,
     text = _read_text(path)
     codes = _therapy_codes()
     kept, titles, owned, count = _parse_ptp(text, lambda e: e.code1 in codes or e.code2 in codes)
-    start, end = _resolve_dates(path, titles, effective_from, effective_to)
+    start, end = resolve_dates(path, titles, effective_from, effective_to)
     if not kept:
         raise DataImportError(
             f"{path.name}: none of its {count} edits involves a therapy code in the catalog "
@@ -578,18 +577,10 @@ def import_ptp(path, effective_from: dt.date | None = None,
     folder = datasets.user_data_dir()
     file_name = f"ncci/ptp_{start.isoformat()}.csv"
     target = folder / file_name
-    if target.resolve() == path.resolve():
-        raise DataImportError(f"{path} is the imported release itself; import the CMS file")
     files = [path.name]
-    if target.is_file():
+    if target.is_file() and target.resolve() != path.resolve():
         kept = [e for e in read_release_csv(target) if e.code1 not in owned] + kept
         files = _earlier_files(folder, file_name) + files
     source = _PTP_SOURCE + ", ".join(dict.fromkeys(files))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    write_release_csv(kept, tmp)
-    os.replace(tmp, target)
-    name = f"NCCI PTP {quarter_label(start)} (CMS)"
-    datasets.register_release("ptp", file_name, start, end, name, source, "official", folder)
-    return datasets.Release(kind="ptp", path=target, effective_from=start, effective_to=end,
-                            name=name, source=source, status="official", origin="imported")
+    return datasets.store_release("ptp", file_name, lambda tmp: write_release_csv(kept, tmp), start, end,
+                                  f"NCCI PTP {quarter_label(start)} (CMS)", source, input_path=path)
