@@ -43,8 +43,12 @@ def _discipline(line: ClaimLine) -> str | None:
     return None
 
 
-def kx_findings(lines: list[ClaimLine]) -> list[Finding]:
-    """KX and review findings for every traditional-Medicare therapy line of a log."""
+def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Finding]:
+    """KX and review findings for every traditional-Medicare therapy line of a log.
+
+    When ``totals`` is a dict it receives each patient's year totals:
+    ``(patient, year, bucket) -> Decimal`` (prior amounts included), for reports.
+    """
     by_patient_year: dict[tuple[str, int], list[tuple[ClaimLine, str]]] = {}
     for ln in lines:
         if not is_medicare(ln.payer) or is_medicare_advantage(ln.payer):
@@ -86,6 +90,9 @@ def kx_findings(lines: list[ClaimLine]) -> list[Finding]:
             out.append(Finding(first, WARN, "KX-UNCHECKED", f"KX threshold not checked for {year}: {e}"))
             continue
         for (ln, _), mark in zip(members, marks):
+            if totals is not None:
+                key = (patient, year, mark.bucket)
+                totals[key] = max(totals.get(key, Decimal(0)), mark.year_total)
             if mark.needs_kx and "KX" not in ln.modifiers:
                 out.append(Finding(ln.index, ERROR, "KX-MISSING",
                                    f"{mark.bucket} allowed in {year} reaches ${mark.year_total:,.2f}, past the "

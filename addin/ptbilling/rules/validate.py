@@ -50,13 +50,18 @@ _SEVERITY_ORDER = {"ERROR": 0, "WARN": 1}
 
 
 def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
-                   problems: dict[int, Finding] | None = None) -> list[list[Finding]]:
-    """Findings per line (same positions as ``lines``; None lines get only their problems)."""
+                   problems: dict[int, Finding] | None = None,
+                   kx_totals: dict | None = None) -> list[list[Finding]]:
+    """Findings per line (same positions as ``lines``; None lines get only their problems).
+
+    ``kx_totals``, when a dict, receives each Medicare patient's allowed amount
+    per year and KX bucket: ``(patient, year, bucket) -> Decimal``.
+    """
     with datasets.pinned():  # one read of the release index for the whole log
-        return _validate(lines, method, problems)
+        return _validate(lines, method, problems, kx_totals)
 
 
-def _validate(lines, method, problems) -> list[list[Finding]]:
+def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
     out: list[list[Finding]] = [[] for _ in lines]
     for i, f in (problems or {}).items():
         out[i].append(f)
@@ -99,7 +104,7 @@ def _validate(lines, method, problems) -> list[list[Finding]]:
         found += mue.mue_findings(vlines, dos)
         for f in found:
             out[f.line].append(f)
-    for f in kx_modifier.kx_findings(known):
+    for f in kx_modifier.kx_findings(known, kx_totals):
         out[f.line].append(f)
     for row in out:
         if len(row) > 1:
