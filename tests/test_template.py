@@ -8,6 +8,14 @@ names. Each call goes through xlwings' own conversion code, as on Windows
 options, ``ndim=2`` for ranges, then the real ``ptbilling.udfs`` function, then
 ``conversion.write``, which turns None into "").
 
+pycel computes array formulas but, for a plain formula, returns the result
+stored in the file; the engine therefore reads the workbook without its stored
+results (pycel's ExcelOpxWrapperNoData), so every formula is calculated. pycel
+also evaluates both branches of IF (Excel only the chosen one), so the blank
+rows' SUMIFS/COUNTIFS run with an empty cell as criteria, which pycel refuses;
+the engine gives it Excel's documented meaning instead (an empty criteria cell
+counts as 0).
+
 What the engine hands over is first turned into what Excel's COM hands
 xlwings: a range's values as row tuples, numbers as floats, empty cells as
 None, and date-formatted cells as datetime (Excel passes them as COM dates and
@@ -33,7 +41,9 @@ import tempfile
 import types
 import zipfile
 import zlib
+from collections import defaultdict
 from pathlib import Path
+from unittest import mock
 
 import openpyxl
 import pytest
@@ -42,8 +52,11 @@ from openpyxl.utils import range_boundaries
 import xlwings_harness as xh
 
 from ptbilling import cli, template
+from ptbilling.fee_log import cell_value, price_column
 from ptbilling.rules.claim_lines import unit_method
+from ptbilling.rules import datasets
 from ptbilling.rules.code_catalog import catalog_for
+from ptbilling.rules.gpci_file import read_release_csv
 from ptbilling.rules.service_units import LineProblem, log_units
 from ptbilling.rules.validate import RULES
 from ptbilling.session_log import EXCEL_EPOCH, check_table
@@ -55,6 +68,8 @@ COMMITTED = {
 }
 PNG = ROOT / "docs" / "session_log.png"
 N = template.READY_ROWS
+HEAD = template.HEADER_ROW + 1  # 1-based sheet row of the table's header
+LAST = HEAD + N  # 1-based sheet row of the last ready row
 INPUT_HEADERS = [c.header for c in template.INPUTS]
 LO_TIMEOUT = 120
 
@@ -117,6 +132,7 @@ class _Engine:
 
     def __init__(self, path: Path):
         from pycel import ExcelCompiler
+        from pycel.excelwrapper import ExcelOpxWrapper, ExcelOpxWrapperNoData
 
         self.book = openpyxl.load_workbook(path)  # number formats: which cells xlwings hands as dates
         self.calls: list[str] = []
@@ -137,10 +153,14 @@ class _Engine:
             return call
 
         plugin = types.ModuleType(f"_ptbilling_pycel_{id(self)}")
-        for name in ("PT_UNITS", "PT_VALIDATE", "PT_EXPLAIN"):  # pycel looks functions up in lower case
+        for name in ("PT_UNITS", "PT_VALIDATE", "PT_EXPLAIN", "PT_FEE"):  # pycel looks names up in lower case
             setattr(plugin, name.lower(), udf(name))
         sys.modules[plugin.__name__] = plugin
-        self.compiler = Compiler(filename=str(path), plugins=[plugin.__name__])
+        # formulas only, no stored results (read as pycel's own loader does, dates as serial numbers)
+        with mock.patch("openpyxl.worksheet._reader.from_excel", ExcelOpxWrapper.from_excel):
+            formulas = openpyxl.load_workbook(path)
+        self.compiler = Compiler(excel=ExcelOpxWrapperNoData(formulas, filename=str(path)),
+                                 plugins=[plugin.__name__])
 
     def _is_date(self, address: str):
         sheet, _, ref = address.rpartition("!")
@@ -173,10 +193,22 @@ class _Engine:
             return tuple(tuple("" if v is None else v for v in r) for r in result)
         return "" if result is None else result
 
+    def cell(self, ref: str):
+        """One Session Log cell as Excel would show it, e.g. cell("C2")."""
+        from pycel import excelutil
+
+        parser = excelutil.criteria_parser
+
+        def excel_criteria(criteria):  # COUNTIFS/SUMIFS: "an empty cell is treated as 0"
+            return parser(0 if criteria is None else criteria)
+
+        with mock.patch.object(excelutil, "criteria_parser", excel_criteria):
+            return _shown(self.compiler.evaluate(f"{template.LOG_SHEET}!{ref}"))
+
     def column(self, header: str) -> list:
-        """The computed column's cells, row 1 (header) to the last ready row, as Excel would show them."""
+        """The computed column's cells, the table's header row to the last ready row, as Excel would show them."""
         col = _letter(_computed_col(header))
-        return [_shown(self.compiler.evaluate(f"{template.LOG_SHEET}!{col}{r}")) for r in range(1, N + 2)]
+        return [self.cell(f"{col}{r}") for r in range(HEAD, LAST + 1)]
 
 
 def _shown(v):
@@ -246,8 +278,10 @@ def test_cached_values_in_the_file_equal_the_engine_results(engines, built, kind
     ws = openpyxl.load_workbook(built[kind], data_only=True)[template.LOG_SHEET]
     for comp in template.COMPUTED:
         col = _computed_col(comp.header)
-        cached = [_shown(ws.cell(r, col).value) for r in range(1, N + 2)]
+        cached = [_shown(ws.cell(r, col).value) for r in range(HEAD, LAST + 1)]
         assert cached == engines[kind].column(comp.header), comp.header
+    for cell in template.TOTAL_CELLS.values():
+        assert ws[cell].value == engines[kind].cell(cell), cell
 
 
 def _visit_units(engine: _Engine, rows, patient: str, date: str) -> dict[str, int]:
@@ -300,14 +334,179 @@ def test_the_last_ready_row_is_wired_like_the_first(built, tmp_path):
     path = tmp_path / "filled.xlsx"
     wb = openpyxl.load_workbook(built["template"])
     ws = wb[template.LOG_SHEET]
-    last = N + 1
     for j, v in enumerate(["Z9", dt.datetime(2025, 3, 3), "Medicare", "PT", "97110", "GP", 38, 2, None, None], 1):
-        ws.cell(last, j).value = v
+        ws.cell(LAST, j).value = v
     wb.save(path)
     e = _Engine(path)
-    assert e.column("Check")[last - 1].startswith("WARN UNITS-UNDER")
-    assert e.column("Units by Rule")[last - 1] == 3
-    assert e.column("Check")[last - 1] == check_table(_log_rows(path))[last - 1]
+    assert e.column("Check")[N].startswith("WARN UNITS-UNDER")
+    assert e.column("Units by Rule")[N] == 3
+    assert e.column("Check")[N] == check_table(_log_rows(path))[N]
+    assert e.column("Est. Allowed")[N] == e.column("Visit Allowed")[N] == 50.62  # 28.79 + 21.83
+    assert e.cell(template.TOTAL_CELLS["Log total (est. allowed)"]) == 50.62
+
+
+# --- money: Est. Allowed, Visit Allowed, Contract Amount, the log totals -------------------------
+
+def _is_money(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _fee_rates(path: Path) -> dict[tuple[str, str], float]:
+    """The FeeSchedule table's rates by (payer, code), read with openpyxl."""
+    ws = openpyxl.load_workbook(path)[template.FEE_SHEET]
+    rows = [[c.value for c in r] for r in ws[ws.tables[template.FEE_TABLE].ref]]
+    assert rows[0][:3] == ["Payer", "Code", "Rate per unit"]
+    return {(p, c): rate for p, c, rate, *_ in rows[1:] if p and c}
+
+
+def _core_money(path: Path, locality=None) -> dict[str, list]:
+    """Per data row, from the rules core: Est. Allowed (price_column over the whole log, one visit per
+    patient and date, Medicare payers only), Visit Allowed, Contract Amount; and the two log totals."""
+    rows = _log_rows(path)
+    h = {name: j for j, name in enumerate(rows[0])}
+    data = rows[1:]
+    col = {name: [r[h[name]] for r in data] for name in h}
+    fees = price_column(col["Code"], col["Units"], col["Modifiers"], col["Date"], locality,
+                        [(p or "", d) for p, d in zip(col["Patient"], col["Date"])])
+    est = [_shown(cell_value(f)) if "MEDICARE" in (payer or "").upper() else ""
+           for f, payer in zip(fees, col["Payer"])]
+    est = [v[:255] if isinstance(v, str) else v for v in est]
+    visit_sum = defaultdict(float)
+    for p, d, v in zip(col["Patient"], col["Date"], est):
+        if _is_money(v):
+            visit_sum[(p, d)] += v
+    visit = [round(visit_sum[(p, d)], 2) if _is_money(v) and p and d else ""
+             for p, d, v in zip(col["Patient"], col["Date"], est)]
+    rates = _fee_rates(path)
+    contract = [u * rates[(p, c)] if u is not None and (p, c) in rates else ""
+                for p, c, u in zip(col["Payer"], col["Code"], col["Units"])]
+    return {"Est. Allowed": est, "Visit Allowed": visit, "Contract Amount": contract, "fees": fees,
+            "Log total (est. allowed)": round(sum(v for v in est if _is_money(v)), 2),
+            "Log total (contract)": round(sum(v for v in contract if _is_money(v)), 2)}
+
+
+@pytest.mark.parametrize("kind", ["template", "sample"])
+def test_engine_money_columns_and_totals_equal_the_core_for_every_row(engines, built, kind):
+    """pycel's Est. Allowed, Visit Allowed, Contract Amount and log totals equal the rules core, row by row."""
+    engine, core = engines[kind], _core_money(built[kind])
+    for header in ("Est. Allowed", "Visit Allowed", "Contract Amount"):
+        got = engine.column(header)
+        assert got[0] == header
+        assert got[1:] == core[header], header
+    for label, cell in template.TOTAL_CELLS.items():
+        assert engine.cell(cell) == core[label], label
+    assert "PT_FEE" in engine.calls
+    if kind == "sample":
+        assert core["Log total (est. allowed)"] > 1000 and core["Log total (contract)"] > 100
+
+
+def test_sample_prices_an_mppr_visit_a_cq_line_and_contract_rates(engines, built):
+    """The sample has multi-code visits with the MPPR, CQ lines at 85%, contract rates, and blanks where due."""
+    n = len(template.sample_rows())
+    rows, fees = _log_rows(built["sample"])[1:n + 1], _core_money(built["sample"])["fees"][:n]
+    est = engines["sample"].column("Est. Allowed")[1:n + 1]
+    contract = engines["sample"].column("Contract Amount")[1:n + 1]
+    lines_of_visit = defaultdict(int)
+    for r in rows:
+        lines_of_visit[(r[0], r[1])] += 1
+    # a line all of whose units get the reduced PE: another line of its visit had the full unit
+    mppr = [r for r, f in zip(rows, fees)
+            if getattr(f, "full_units", None) == 0 and f.reduced_units > 0 and "MEDICARE" in r[2].upper()]
+    assert mppr and all(lines_of_visit[(r[0], r[1])] > 1 for r in mppr)
+    cq = [(r, f, e) for r, f, e in zip(rows, fees, est) if r[5] and "CQ" in r[5].split()]
+    assert cq and any(f.assistant and _is_money(e) and e > 0 for _, f, e in cq)
+    # the Pub. 100-04 example 3 visit: 97110 x 2 is 28.79 + 21.83 (its first unit is the visit's highest PE)
+    day = dt.datetime(2025, 1, 7)
+    assert [e for r, e in zip(rows, est) if r[0] == "M1003" and r[1] == day and r[4] == "97110"] == [50.62]
+    rates = _fee_rates(built["sample"])
+    paid = {r[2] for r, c in zip(rows, contract) if _is_money(c)}
+    assert paid and not any("MEDICARE" in p.upper() for p in paid)
+    for r, e, c in zip(rows, est, contract):
+        if "MEDICARE" not in r[2].upper():
+            assert e == "", r  # the Medicare estimate is not shown for other payers
+        assert (c == "") == ((r[2], r[4]) not in rates), r
+    assert any(r[2] == "Medicaid" for r in rows) and ("Medicaid", "97116") not in rates  # a line with no rate
+
+
+def _one_line_log(built, tmp_path, locality=None) -> tuple[_Engine, Path]:
+    """The template with one Medicare 97110 x 1 line typed in, and the locality cell set."""
+    path = tmp_path / "one-line.xlsx"
+    wb = openpyxl.load_workbook(built["template"])
+    ws = wb[template.LOG_SHEET]
+    for j, v in enumerate(["Z1", dt.datetime(2025, 3, 3), "Medicare", "PT", "97110", "GP", 23, 1], 1):
+        ws.cell(HEAD + 1, j).value = v
+    ws[template.LOCALITY_CELL] = locality
+    wb.save(path)
+    return _Engine(path), path
+
+
+@pytest.mark.parametrize("typed, key, amount", [
+    (None, None, 28.79),
+    ("02102-01 AK ALASKA", "02102-01", 37.06),  # as the dropdown enters it
+    ("02102-01", "02102-01", 37.06),  # typed by hand
+])
+def test_locality_cell_prices_est_allowed(built, tmp_path, typed, key, amount):
+    """The Medicare locality above the table (dropdown text or the bare key) gives PT_FEE's locality amounts."""
+    engine, path = _one_line_log(built, tmp_path, typed)
+    assert engine.column("Est. Allowed")[1] == amount == _core_money(path, key)["Est. Allowed"][0]
+    assert engine.column("Visit Allowed")[1] == amount
+    assert engine.cell(template.TOTAL_CELLS["Log total (est. allowed)"]) == amount
+
+
+def test_unknown_locality_shows_a_message_not_an_amount(built, tmp_path):
+    """A locality the GPCI file lacks gives a message in Est. Allowed, and no visit amount."""
+    engine, _ = _one_line_log(built, tmp_path, "99999-99")
+    message = engine.column("Est. Allowed")[1]
+    assert isinstance(message, str) and "99999-99" in message
+    assert engine.column("Visit Allowed")[1] == ""
+    assert engine.cell(template.TOTAL_CELLS["Log total (est. allowed)"]) == 0
+
+
+def test_contract_amount_says_when_the_fee_schedule_has_a_rate_twice(built, tmp_path):
+    """A payer and code listed twice on the Fee Schedule is reported, not added up."""
+    path = tmp_path / "twice.xlsx"
+    wb = openpyxl.load_workbook(built["sample"])
+    fs = wb[template.FEE_SHEET]
+    table = fs.tables[template.FEE_TABLE]
+    top, end = range_boundaries(table.ref)[1], range_boundaries(table.ref)[3] + 1
+    for j, v in enumerate(["Commercial", "97110", 99.0, "duplicate"], 1):
+        fs.cell(end, j).value = v
+    table.ref = f"A{top}:D{end}"
+    wb.save(path)
+    rows, contract = _log_rows(path)[1:], _Engine(path).column("Contract Amount")[1:]
+    hit = [c for r, c in zip(rows, contract) if (r[2], r[4]) == ("Commercial", "97110")]
+    assert hit and set(hit) == {template.DUPLICATE_RATE}
+
+
+def test_fee_schedule_sheet_holds_the_example_contract_rates_table(built):
+    """Fee Schedule has the FeeSchedule table (Payer, Code, Rate per unit, Note) of example rates, unprotected."""
+    wb = openpyxl.load_workbook(built["template"])
+    ws = wb[template.FEE_SHEET]
+    table = ws.tables[template.FEE_TABLE]
+    rows = [[c.value for c in r] for r in ws[table.ref]]
+    assert rows[0] == ["Payer", "Code", "Rate per unit", "Note"]
+    assert [tuple(r[:3]) for r in rows[1:]] == list(template.FEE_EXAMPLES) and len(rows) >= 4
+    assert all("EXAMPLE" in r[3] and "not a real contract" in r[3] for r in rows[1:])
+    assert {r[0] for r in rows[1:]} <= set(template.PAYERS)
+    top = range_boundaries(table.ref)[1]
+    assert all(ws.cell(r, 3).number_format == template.MONEY for r in range(top + 1, top + len(rows)))
+    assert not ws.protection.sheet  # staff add rows: the table grows as they type below it
+    text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    assert "SUMIFS(FeeSchedule[Rate per unit]" in text and "XLOOKUP(" in text
+    kinds = {next(iter(dv.sqref.ranges)).min_col: dv for dv in ws.data_validations.dataValidation}
+    assert kinds[1].formula1 == "PayersList" and kinds[2].formula1 == "CodesList" and kinds[3].type == "decimal"
+
+
+def test_readme_quotes_the_formulas_the_workbook_has():
+    """The README's template section quotes Visit Allowed and the SUMIFS/XLOOKUP contract lookups as built."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### `ptbilling template"):readme.index("### `ptbilling data")]
+    assert "#### Payer contract rates" in section
+    for formula in (template.fill(template.VISIT_FORMULA, HEAD + 1), *template.contract_formulas()):
+        assert formula in section, formula
+    assert template.contract_formulas()[0][1:] in template.fill(template.CONTRACT_FORMULA, HEAD + 1).replace("$", "")
+    for word in ("Est. Allowed", "Visit Allowed", "Contract Amount", "Medicare locality", "Fee Schedule"):
+        assert word in section, word
 
 
 # --- LibreOffice --------------------------------------------------------------------------
@@ -356,7 +555,8 @@ def test_libreoffice_opens_and_prints_the_workbook(built, tmp_path, kind):
     pdf = to_pdf(built[kind], tmp_path)
     assert pdf.read_bytes().startswith(b"%PDF")
     text = _pdf_text(pdf)
-    for word in ("Patient", "Payer", "Provider", "Minutes", "Units by", "Check"):
+    for word in ("Patient", "Payer", "Provider", "Minutes", "Units by", "Allowed", "Contract", "Check",
+                 "Medicare locality", "Log total", "Payer contract rates"):
         assert word in text
     if kind == "sample":
         assert "M1001" in text and "97112" in text and "Medicare Advantage" in text
@@ -405,8 +605,8 @@ def book(built):
 def _validation_for(ws, col_letter: str):
     found = [dv for dv in ws.data_validations.dataValidation
              if any(r.min_col == r.max_col == openpyxl.utils.column_index_from_string(col_letter)
-                    and r.min_row == 2 and r.max_row == N + 1 for r in dv.sqref.ranges)]
-    assert len(found) == 1, f"one validation over {col_letter}2:{col_letter}{N + 1}"
+                    and r.min_row == HEAD + 1 and r.max_row == LAST for r in dv.sqref.ranges)]
+    assert len(found) == 1, f"one validation over {col_letter}{HEAD + 1}:{col_letter}{LAST}"
     return found[0]
 
 
@@ -446,6 +646,29 @@ def test_dropdown_sources_are_the_catalog_providers_and_payers_on_a_hidden_sheet
     assert values("ProvidersList") == "PT PTA OT OTA SLP MD DO NP PA DC LMT ATC".split()
     assert values("PayersList") == ["Medicare", "Medicare Advantage", "Commercial", "Medicaid",
                                     "Workers Comp", "Self-pay"]
+    localities = values("LocalitiesList")
+    shipped = next(r for r in datasets.releases() if r.kind == "gpci" and r.origin == "shipped")
+    assert [v[:8] for v in localities] == list(read_release_csv(shipped.path)) and len(localities) == 109
+    assert "02102-01 AK ALASKA" in localities
+
+
+def test_locality_input_above_the_table_is_an_unlocked_dropdown_with_the_format_in_its_prompt(book):
+    """C1 (labelled Medicare locality) is unlocked, offers LocalitiesList, explains "<MAC>-<locality>" and
+    blank = national, and only warns on other text; the labelled totals are locked formulas."""
+    ws = book[template.LOG_SHEET]
+    cell = ws[template.LOCALITY_CELL]
+    assert cell.value is None and cell.protection.locked is False
+    assert ws.cell(cell.row, 1).value == "Medicare locality"
+    found = [dv for dv in ws.data_validations.dataValidation if template.LOCALITY_CELL in str(dv.sqref)]
+    assert len(found) == 1
+    dv = found[0]
+    assert dv.type == "list" and dv.formula1 == "LocalitiesList" and dv.errorStyle == "warning"
+    assert "<MAC>-<locality>" in dv.prompt and "02102-01" in dv.prompt and "national" in dv.prompt
+    for label, ref in template.TOTAL_CELLS.items():
+        total = ws[ref]
+        assert ws.cell(total.row, 1).value == label and total.protection.locked is True
+        assert total.value.startswith("=ROUND(SUM($") and total.number_format == template.MONEY
+        assert total.row < HEAD
 
 
 def test_conditional_formats_colour_error_warn_ok(book):
@@ -454,7 +677,7 @@ def test_conditional_formats_colour_error_warn_ok(book):
     col = _letter(_computed_col("Check"))
     rules = {}
     for rng in ws.conditional_formatting:
-        if str(rng.sqref) == f"{col}2:{col}{N + 1}":
+        if str(rng.sqref) == f"{col}{HEAD + 1}:{col}{LAST}":
             for rule in rng.rules:
                 rules[rule.text] = rule.dxf.fill.bgColor.rgb[-6:]
     assert rules == {"ERROR": "FFC7CE", "WARN": "FFEB9C", "OK": "C6EFCE"}
@@ -469,28 +692,38 @@ def test_protection_locks_formulas_and_leaves_inputs_open(book):
     assert not any((p.insertRows, p.deleteRows, p.sort, p.autoFilter, p.formatCells, p.formatColumns,
                     p.formatRows))
     n_in = len(template.INPUTS)
-    for r in range(2, N + 2):
+    for r in range(HEAD + 1, LAST + 1):
         for c in range(1, n_in + 1):
             assert ws.cell(r, c).protection.locked is False, f"{_letter(c)}{r} must be an input cell"
         for c in range(n_in + 1, n_in + len(template.COMPUTED) + 1):
             assert ws.cell(r, c).protection.locked is True, f"{_letter(c)}{r} must be locked"
 
 
-def test_table_has_the_ready_rows_and_the_arrays_cover_them_outside_it(book):
-    """SessionLog spans A1:J501; each computed column is one array formula right of it, over the same rows."""
+def test_table_has_the_ready_rows_and_the_formulas_cover_them_outside_it(book):
+    """SessionLog spans A4:J504; right of it each computed column is one array formula over the same rows,
+    or (Visit Allowed, Contract Amount) one plain formula per row; Check is last."""
     ws = book[template.LOG_SHEET]
     table = ws.tables[template.TABLE]
     last = _letter(len(INPUT_HEADERS))
-    assert table.ref == f"A1:{last}{N + 1}" and N >= 500
+    assert table.ref == f"A{HEAD}:{last}{LAST}" and N >= 500
     assert [c.name for c in table.tableColumns] == INPUT_HEADERS
+    assert [c.header for c in template.COMPUTED] == ["Units by Rule", "Est. Allowed", "Visit Allowed",
+                                                     "Contract Amount", "Check"]
     for comp in template.COMPUTED:
         col = _letter(_computed_col(comp.header))
-        first = 1 if comp.spans_header else 2
+        if comp.per_row:
+            assert ws[f"{col}{HEAD}"].value == comp.header
+            for r in range(HEAD + 1, LAST + 1):
+                assert ws[f"{col}{r}"].value == template.fill(comp.formula, r), f"{col}{r}"
+            assert "{" not in ws[f"{col}{LAST}"].value
+            continue
+        first = HEAD if comp.spans_header else HEAD + 1
         f = ws[f"{col}{first}"].value
         assert isinstance(f, openpyxl.worksheet.formula.ArrayFormula)
-        assert f.ref == f"{col}{first}:{col}{N + 1}" and f.text == comp.formula
-        assert ws[f"{col}1"].value == (f if comp.spans_header else comp.header)
-    assert ws[f"{_letter(_computed_col('Check'))}1"].value.text == "=PT_VALIDATE(SessionLog[#All])"
+        assert f.ref == f"{col}{first}:{col}{LAST}" and f.text == comp.formula
+        assert ws[f"{col}{HEAD}"].value == (f if comp.spans_header else comp.header)
+    assert ws[f"{_letter(_computed_col('Check'))}{HEAD}"].value.text == "=PT_VALIDATE(SessionLog[#All])"
+    assert ws.max_column == _computed_col("Check")
 
 
 def test_print_setup_freeze_and_widths(book):
@@ -499,10 +732,10 @@ def test_print_setup_freeze_and_widths(book):
     assert ws.page_setup.orientation == "landscape"
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0  # 1 wide is the default
-    assert ws.print_title_rows.replace("$", "") == "1:1"
+    assert ws.print_title_rows.replace("$", "") == f"{HEAD}:{HEAD}"
     last_col = _letter(len(template.INPUTS) + len(template.COMPUTED))
-    assert ws.print_area.replace("$", "").endswith(f"!A1:{last_col}{N + 1}")
-    assert ws.freeze_panes == "A2"
+    assert ws.print_area.replace("$", "").endswith(f"!A1:{last_col}{LAST}")
+    assert ws.freeze_panes == f"A{HEAD + 1}"
     for j, col in enumerate(template.INPUTS, 1):
         assert ws.column_dimensions[_letter(j)].width >= col.width
 
@@ -534,13 +767,15 @@ def test_instructions_explain_install_rows_and_every_rule_id(book):
     text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
     for needle in ("pip install ptbilling", "xlwings addin install", "Import Functions", ".xlsm",
                    "Restart UDF Server", "ModuleNotFoundError", "Could not activate Python COM server",
-                   "docs/rules.md", *INPUT_HEADERS, *RULES):
+                   "docs/rules.md", *INPUT_HEADERS, *(c.header for c in template.COMPUTED), *RULES,
+                   "Medicare locality", "<MAC>-<locality>", "Fee Schedule", "SUMIFS(", "XLOOKUP(",
+                   "EXAMPLES", "other payers' rows stay blank", "Visit Allowed and Contract Amount down"):
         assert needle in text, needle
 
 
 def test_session_log_is_the_first_and_active_sheet(book):
     """Staff land on the Session Log; the other sheets follow in order."""
-    assert book.sheetnames == ["Session Log", "Codes", "Instructions", "xlwings.conf", "Lists"]
+    assert book.sheetnames == ["Session Log", "Fee Schedule", "Codes", "Instructions", "xlwings.conf", "Lists"]
     assert book.active.title == "Session Log"
 
 

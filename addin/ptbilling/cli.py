@@ -9,6 +9,7 @@ import os
 import sys
 
 from . import __version__, data_command
+from . import check_command
 from . import template_command
 from .rules import errors
 from .rules.code_catalog import normalize_code
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Each further command lives in its own module and registers itself here.
     # (one line per command module; keep this list sorted)
+    check_command.add_parser(sub)
     data_command.add_parser(sub)
     template_command.add_parser(sub)
     return p

@@ -18,7 +18,7 @@ from .rules.claim_lines import ClaimLine
 from .rules.code_catalog import normalize_code
 from .rules.errors import BadValue
 from .rules.findings import ERROR, Finding
-from .rules.service_units import LineProblem, coerce_minutes
+from .rules.service_units import MAX_MINUTES, LineProblem, coerce_minutes
 
 #: canonical column -> header spellings (compared without case, spaces, _ or -)
 HEADERS = {
@@ -149,52 +149,138 @@ class ParsedLog:
     problems: dict[int, Finding]  # data-row index -> why that row could not be read
 
 
+class _Problem(str):
+    """A remembered LineProblem: its message."""
+
+
+class _Memo(dict):
+    """value -> fn(value), remembered for one read of a log: codes, dates, payers... repeat.
+
+    A LineProblem is remembered as its message (a _Problem). Booleans go through
+    ``call`` (True == 1 == 1.0 as dict keys, but they coerce differently).
+    """
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def call(self, v):
+        try:
+            return self.fn(v)
+        except LineProblem as e:
+            return _Problem(e)
+
+    def __missing__(self, v):
+        r = self.call(v)
+        if not (v == 0 and type(v) is not str):  # 0, 0.0 and -0.0 are one key but read differently
+            self[v] = r
+        return r
+
+
+def _code(value: object) -> str:
+    code = normalize_code(value)
+    if code is None:
+        raise LineProblem("code is blank")
+    return code
+
+
+def _provider(value: object) -> str:
+    return _text(value).upper()
+
+
 def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
-    """Coerce data rows (after the header) into ClaimLines; a bad value is a finding on its row."""
+    """Coerce data rows (after the header) into ClaimLines; a bad value is a finding on its row.
+
+    Each distinct cell value of a column is coerced once (``_Memo``) and whole
+    minutes arriving as floats take a short path: a log of 100,000 rows is read
+    in a fraction of a second. The result is that of coercing every cell.
+    """
     default_payer = _text(payer)
     lines: list[ClaimLine | None] = []
     problems: dict[int, Finding] = {}
     get_payer = cols.get("payer")
     get_asst = cols.get("assistant_minutes")
     get_prior = cols.get("prior_allowed")
+    has_asst = get_asst is not None
     c_patient, c_date, c_provider, c_code = cols["patient"], cols["date"], cols["provider"], cols["code"]
     c_mods, c_min, c_units = cols["modifiers"], cols["minutes"], cols["units"]
     width = max(cols.values()) + 1
+    dates, codes, minutes_of, units_of = _Memo(coerce_date), _Memo(_code), _Memo(coerce_minutes), _Memo(_units)
+    amounts, texts, providers, mods = _Memo(coerce_amount), _Memo(_text), _Memo(_provider), _Memo(parse_modifiers)
+    float_, bool_, problem_, max_min = float, bool, _Problem, MAX_MINUTES
+    append = lines.append
     for i, row in enumerate(rows):
-        if row is None or _is_blank(row):
-            lines.append(None)
+        if row is None:
+            append(None)
             continue
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
-        field = "Date"
-        try:
-            dos = coerce_date(row[c_date])
-            field = "Code"
-            code = normalize_code(row[c_code])
-            if code is None:
-                raise LineProblem("code is blank")
-            field = "Minutes"
-            minutes = coerce_minutes(row[c_min])
-            field = "Units"
-            units = _units(row[c_units])
-            field = "Assistant Minutes"
-            asst = coerce_minutes(row[get_asst]) if get_asst is not None else None
-            if asst is not None and minutes is not None and asst > minutes:
-                raise LineProblem(f"{asst} assistant minutes exceed the line's {minutes} minutes")
-            field = "Prior Allowed"
-            prior = coerce_amount(row[get_prior]) if get_prior is not None else None
-        except LineProblem as e:
-            problems[i] = Finding(i, ERROR, "INPUT", f"{field} cell: {e} — correct it")
-            lines.append(None)
+        v = row[0] if row else None
+        if (v is None or (isinstance(v, str) and not v.strip())) and _is_blank(row):
+            append(None)
             continue
-        patient = _text(row[c_patient])
-        line_payer = _text(row[get_payer]) if get_payer is not None else ""
-        lines.append(ClaimLine(
-            index=i, patient=patient, dos=dos, payer=line_payer or default_payer,
-            provider=_text(row[c_provider]).upper(), code=code,
-            modifiers=parse_modifiers(row[c_mods]), minutes=minutes, units=units,
-            assistant_minutes=asst, prior_allowed=prior,
-            has_assistant_column=get_asst is not None,
+        v = row[c_date]
+        dos = dates[v] if type(v) is not bool_ else dates.call(v)
+        if type(dos) is problem_:
+            field, why = "Date", dos
+        else:
+            v = row[c_code]
+            code = codes[v] if type(v) is not bool_ else codes.call(v)
+            if type(code) is problem_:
+                field, why = "Code", code
+            else:
+                v = row[c_min]
+                if type(v) is float_ and v.is_integer() and 0.0 <= v <= max_min:
+                    minutes = int(v)
+                else:
+                    minutes = minutes_of[v] if type(v) is not bool_ else minutes_of.call(v)
+                if type(minutes) is problem_:
+                    field, why = "Minutes", minutes
+                else:
+                    v = row[c_units]
+                    if type(v) is float_ and v.is_integer() and 0.0 <= v <= 100.0:
+                        units = int(v)
+                    else:
+                        units = units_of[v] if type(v) is not bool_ else units_of.call(v)
+                    if type(units) is problem_:
+                        field, why = "Units", units
+                    else:
+                        field = why = None
+                        asst = prior = None
+                        if has_asst:
+                            v = row[get_asst]
+                            if v is not None:
+                                asst = minutes_of[v] if type(v) is not bool_ else minutes_of.call(v)
+                                if type(asst) is problem_:
+                                    field, why = "Assistant Minutes", asst
+                                elif asst is not None and minutes is not None and asst > minutes:
+                                    field = "Assistant Minutes"
+                                    why = f"{asst} assistant minutes exceed the line's {minutes} minutes"
+                        if field is None and get_prior is not None:
+                            v = row[get_prior]
+                            if v is not None:
+                                prior = amounts[v] if type(v) is not bool_ else amounts.call(v)
+                                if type(prior) is problem_:
+                                    field, why = "Prior Allowed", prior
+        if field is not None:
+            problems[i] = Finding(i, ERROR, "INPUT", f"{field} cell: {why} — correct it")
+            append(None)
+            continue
+        v = row[c_patient]
+        patient = texts[v] if type(v) is not bool_ else _text(v)
+        if get_payer is not None:
+            v = row[get_payer]
+            line_payer = (texts[v] if type(v) is not bool_ else _text(v)) or default_payer
+        else:
+            line_payer = default_payer
+        v = row[c_provider]
+        provider = providers[v] if type(v) is not bool_ else _provider(v)
+        v = row[c_mods]
+        modifiers = mods[v] if type(v) is not bool_ else parse_modifiers(v)
+        append(ClaimLine(
+            index=i, patient=patient, dos=dos, payer=line_payer, provider=provider, code=code,
+            modifiers=modifiers, minutes=minutes, units=units, assistant_minutes=asst, prior_allowed=prior,
+            has_assistant_column=has_asst,
         ))
     return ParsedLog(lines, problems)
 
@@ -209,19 +295,38 @@ def _units(value: object) -> int | None:
     return u
 
 
+def log_findings(header, rows, payer: object = None, method: object = None,
+                 unusable: dict[int, Finding] | None = None, kx_totals: dict | None = None):
+    """The one path from a header row and data rows to findings per row: ``(cols, parsed, findings)``.
+
+    ``PT_VALIDATE`` (through ``check_table``) and ``ptbilling check`` both call
+    it. ``unusable`` (data-row index -> finding) are rows the front door already
+    knows cannot be read, e.g. a formula in an input cell of a file; they are
+    left out of the rules like a row with a bad value. ``kx_totals`` (a dict)
+    receives each Medicare patient's allowed amount per year and KX bucket.
+    Raises MissingColumns when the header lacks a required column.
+    """
+    from .rules.validate import validate_lines
+
+    cols = map_headers(header, payer_given=bool(_text(payer)))
+    parsed = read_rows(rows, cols, payer)
+    for i, f in (unusable or {}).items():
+        parsed.lines[i] = None
+        parsed.problems[i] = f
+    return cols, parsed, validate_lines(parsed.lines, method, parsed.problems, kx_totals)
+
+
 def check_table(table, payer: object = None, method: object = None) -> list[str]:
     """PT_VALIDATE's answer for a header row + data rows: 'Check', then one text per row.
 
     Blank rows get '' so the result lines up with the table row for row.
     Raises MissingColumns when the header lacks a required column.
     """
-    from .rules.validate import check_text, validate_lines
+    from .rules.validate import check_text
 
     if not table:
         raise BadValue("the log is empty: select the table with its header row")
-    cols = map_headers(table[0], payer_given=bool(_text(payer)))
-    parsed = read_rows(table[1:], cols, payer)
-    found = validate_lines(parsed.lines, method, parsed.problems)
+    _, parsed, found = log_findings(table[0], table[1:], payer, method)
     texts = ["Check"]
     for line, fs, i in zip(parsed.lines, found, range(len(found))):
         texts.append(check_text(fs) if (line is not None or i in parsed.problems) else "")

@@ -21,11 +21,12 @@ Library: XlsxWriter, not openpyxl.
   print set-up) is documented XlsxWriter API.
 
 Layout (why it works in Excel 365 and in Excel 2016/2019):
-the inputs are the Excel Table ``SessionLog``; the computed columns stand
+the inputs are the Excel Table ``SessionLog`` (header on sheet row 4, below the
+locality and totals); the computed columns that call the add-in stand
 immediately to the right of the table, outside it, each ONE legacy multi-cell
 array formula (the Ctrl+Shift+Enter kind) over the table's rows, e.g.
-``{=PT_VALIDATE(SessionLog[#All])}`` in L1:L501. PT_UNITS and PT_VALIDATE must
-see the whole log (units are shared out per visit), so each returns a column
+``{=PT_VALIDATE(SessionLog[#All])}`` in O4:O504. PT_UNITS, PT_FEE and
+PT_VALIDATE must see the whole log (units are shared out per visit), so each returns a column
 of answers. As a dynamic-array formula that column would spill: Excel
 2016/2019 cannot spill at all, and inside a Table a spilling formula shows
 #SPILL!. A legacy array formula fills exactly the cells it was entered in, in
@@ -46,6 +47,23 @@ column is ``IF(<payer mentions MEDICARE>, PT_UNITS(..,"CMS",..),
 PT_UNITS(..,"AMA",..))``; the visit key is ``Patient & "|" & Date`` (the date's
 serial number, so it does not depend on Excel's language).
 
+Money: *Est. Allowed* is one more array, ``PT_FEE`` over the log with the same
+visit key (the therapy MPPR works per visit) and the locality typed in the
+input cell above the table (``LOCALITY_CELL``; blank = national). It is shown
+for Medicare and Medicare Advantage rows only: Medicare's figure is not what
+other payers pay. The locality dropdown lists "<MAC>-<locality> <state> <name>"
+from the *shipped* GPCI release (not an imported one, so the template's bytes
+do not depend on the user's data folder); the formula hands PT_FEE the text's
+first 8 characters. *Visit Allowed* and *Contract Amount* are plain per-row
+formulas (``per_row``: SUMIFS/COUNTIFS, native in every Excel version, readable
+by staff): the visit's sum of Est. Allowed, and Units x the rate for the row's
+payer and code on the **Fee Schedule** sheet (the Table ``FeeSchedule``, left
+unprotected so it grows as staff type; its rows ship as made-up examples). The
+log totals above the table are ``ROUND(SUM(<column>),2)`` of whole columns, so
+they need no change when the log is made longer. The per-row formulas refer to
+cells by position ($A5), as the arrays do by row: after a sort each row's
+formulas read that row.
+
 Protection (no password): input cells unlocked, computed cells locked; staff
 may still insert and delete rows, sort, filter and format (``PROTECTION``).
 Each of the ``READY_ROWS`` rows is already formatted, validated and covered by
@@ -54,24 +72,26 @@ protected. Excel does not grow a Table on a protected sheet, and nobody can
 insert sheet rows through a multi-cell array; to go past the ready rows,
 unprotect, resize the Table and re-enter the arrays (Instructions sheet).
 
-Adding a computed column is one line in ``COMPUTED`` (header, array formula,
-width, and optionally how to compute its cached values); keep ``Check`` last
-so its long text can run on to the right.
+Adding a computed column is one line in ``COMPUTED`` (header, array formula
+or per-row formula, width, and optionally how to compute its cached values);
+keep ``Check`` last so its long text can run on to the right.
 """
 from __future__ import annotations
 
 import datetime as dt
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
 from . import __version__
+from .rules import datasets, gpci_file
 from .rules.code_catalog import TIMED, UNTIMED, catalog_for
 from .rules.validate import RULES
 from .session_log import EXCEL_EPOCH
@@ -82,7 +102,13 @@ CODES_SHEET = "Codes"
 HELP_SHEET = "Instructions"
 CONF_SHEET = "xlwings.conf"  # the name xlwings' VBA (GetConfigFromSheet) and Python (read_config_sheet) look for
 LISTS_SHEET = "Lists"
+FEE_SHEET = "Fee Schedule"
+FEE_TABLE = "FeeSchedule"
 READY_ROWS = 500  # data rows of the table, each already formatted, validated and computed
+HEADER_ROW = 3  # 0-based sheet row of the table's header; the rows above hold the locality and the log totals
+LOCALITY_CELL = "C1"  # the Medicare locality input (blank = national); labels in A:B, values in column C
+TOTAL_CELLS = {"Log total (est. allowed)": "C2", "Log total (contract)": "C3"}
+FEE_READY_ROWS = 200  # Fee Schedule rows with the payer/code/rate dropdowns and limits
 CATALOG_DATE = dt.date(2025, 1, 1)
 FIXED_TIME = dt.datetime(2025, 1, 1)  # the workbook's created/modified time: no clock in the bytes
 UDF_MODULE = "ptbilling.udfs"
@@ -133,12 +159,48 @@ def _col(header: str) -> str:
 
 
 _VISITS = f'{_col("Patient")}&"|"&{_col("Date")}'
+_MEDICARE = f'ISNUMBER(FIND("MEDICARE",UPPER({_col("Payer")})))'
 _UNITS_ARGS = f'{_col("Minutes")},{_col("Code")},"{{method}}",{_VISITS}'
 UNITS_FORMULA = (
-    f'=IF(ISNUMBER(FIND("MEDICARE",UPPER({_col("Payer")}))),'
+    f'=IF({_MEDICARE},'
     f'PT_UNITS({_UNITS_ARGS.format(method="CMS")}),PT_UNITS({_UNITS_ARGS.format(method="AMA")}))'
 )
+_LOCALITY = xl_rowcol_to_cell(*xl_cell_to_rowcol(LOCALITY_CELL), row_abs=True, col_abs=True)
+#: the Medicare estimate, for Medicare and Medicare Advantage lines only; the locality cell may hold
+#: "02102-01 AK ALASKA" (the dropdown's text): its first 8 characters are the key PT_FEE takes
+FEE_FORMULA = (
+    f'=IF({_MEDICARE},PT_FEE({_col("Code")},{_col("Units")},{_col("Modifiers")},{_col("Date")},'
+    f'LEFT(TRIM({_LOCALITY}),8),{_VISITS}),"")'
+)
 CHECK_FORMULA = f"=PT_VALIDATE({TABLE}[#All])"
+
+# Plain per-row formulas: {Header} is that column's absolute letter ($L), {row} the sheet row number.
+VISIT_FORMULA = ('=IF(AND(ISNUMBER({Est. Allowed}{row}),{Patient}{row}<>"",{Date}{row}<>""),'
+                 'ROUND(SUMIFS({Est. Allowed}:{Est. Allowed},{Patient}:{Patient},{Patient}{row},'
+                 '{Date}:{Date},{Date}{row}),2),"")')
+_RATE_OF = f"{FEE_TABLE}[Payer],{{Payer}}{{row}},{FEE_TABLE}[Code],{{Code}}{{row}}"
+DUPLICATE_RATE = "Fee Schedule has 2+ rates for this payer and code"
+CONTRACT_FORMULA = (
+    '=IF(OR({Payer}{row}="",{Code}{row}="",{Units}{row}=""),"",'
+    f'IF(COUNTIFS({_RATE_OF})=0,"",IF(COUNTIFS({_RATE_OF})>1,"{DUPLICATE_RATE}",'
+    f'{{Units}}{{row}}*SUMIFS({FEE_TABLE}[Rate per unit],{_RATE_OF}))))'
+)
+TOTAL_FORMULAS = {
+    "Log total (est. allowed)": "=ROUND(SUM({Est. Allowed}:{Est. Allowed}),2)",
+    "Log total (contract)": "=ROUND(SUM({Contract Amount}:{Contract Amount}),2)",
+}
+
+
+def _first(header: str) -> str:
+    """A column's cell on the first data row, relative (H5): for the formulas quoted to staff."""
+    return fill("{%s}{row}" % header, HEADER_ROW + 2).replace("$", "")
+
+
+def fill(formula: str, row: int | None = None) -> str:
+    """A per-row formula for sheet row ``row`` (1-based): {Header} -> $L, {row} -> 5."""
+    letters = {h: "$" + xl_col_to_name(j)
+               for j, h in enumerate([c.header for c in INPUTS] + [c.header for c in COMPUTED])}
+    return re.sub(r"\{([^{}]+)\}", lambda m: str(row) if m[1] == "row" else letters[m[1]], formula)
 
 
 # --- what the add-in answers, for the cached values -----------------------------------------
@@ -162,23 +224,78 @@ def _columns(table: list[list]) -> dict[str, list[list]]:
     return {h: [[row[j]] for row in table[1:]] for j, h in enumerate(header)}
 
 
-def units_by_rule(table: list[list]) -> list:
+def _visit_keys(c: dict[str, list[list]]) -> list[list]:
+    return [[_excel_text(p[0]) + "|" + _excel_text(d[0])] for p, d in zip(c["Patient"], c["Date"])]
+
+
+def _is_medicare(payer: object) -> bool:
+    return "MEDICARE" in _excel_text(payer).upper()
+
+
+def _cells(result, i: int):
+    """Cell i of a UDF's column answer (a whole-column message fills every cell)."""
+    return result[i][0] if isinstance(result, list) else result
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def units_by_rule(table: list[list], done: dict | None = None) -> list:
     """The Units by Rule column: PT_UNITS with CMS for Medicare payers, AMA for the rest."""
     from . import udfs
 
     c = _columns(table)
-    visits = [[_excel_text(p[0]) + "|" + _excel_text(d[0])] for p, d in zip(c["Patient"], c["Date"])]
+    visits = _visit_keys(c)
     cms = udfs.PT_UNITS(c["Minutes"], c["Code"], "CMS", visits)
     ama = udfs.PT_UNITS(c["Minutes"], c["Code"], "AMA", visits)
+    return [_cells(cms if _is_medicare(payer[0]) else ama, i) for i, payer in enumerate(c["Payer"])]
+
+
+def est_allowed(table: list[list], done: dict | None = None) -> list:
+    """The Est. Allowed column: PT_FEE over the log, Medicare lines only. The built workbooks' locality
+    cell is blank, which LEFT(TRIM(..),8) hands PT_FEE as "": the national amount."""
+    from . import udfs
+
+    c = _columns(table)
+    fees = udfs.PT_FEE(c["Code"], c["Units"], c["Modifiers"], c["Date"], "", _visit_keys(c))
+    return [_cells(fees, i) if _is_medicare(payer[0]) else None for i, payer in enumerate(c["Payer"])]
+
+
+def _criteria_key(v: object):
+    """What SUMIFS/COUNTIFS compare: text without regard to case, numbers (and dates) as numbers."""
+    if isinstance(v, dt.datetime):
+        return (v - EXCEL_EPOCH).days
+    return v.casefold() if isinstance(v, str) else v
+
+
+def visit_allowed(table: list[list], done: dict) -> list:
+    """The Visit Allowed column: per row, the sum of Est. Allowed over the rows of its patient and date."""
+    c, est = _columns(table), done["Est. Allowed"]
+    keys = [(_criteria_key(p[0]), _criteria_key(d[0])) for p, d in zip(c["Patient"], c["Date"])]
+    totals: dict = {}
+    for key, v in zip(keys, est):
+        if _is_number(v):
+            totals[key] = totals.get(key, 0) + v
+    return [round(totals[key], 2) if _is_number(v) and None not in key else None for key, v in zip(keys, est)]
+
+
+def contract_amount(table: list[list], done: dict | None = None) -> list:
+    """The Contract Amount column: Units x the Fee Schedule's rate for the row's payer and code."""
+    c = _columns(table)
     out = []
-    for i, payer in enumerate(c["Payer"]):
-        medicare = "MEDICARE" in _excel_text(payer[0]).upper()
-        chosen = cms if medicare else ama
-        out.append(chosen if not isinstance(chosen, list) else chosen[i][0])
+    for payer, code, units in zip(c["Payer"], c["Code"], c["Units"]):
+        payer, code, units = payer[0], code[0], units[0]
+        if payer is None or code is None or units is None:
+            out.append(None)
+            continue
+        rates = [rate for p, k, rate in FEE_EXAMPLES
+                 if _criteria_key(p) == _criteria_key(payer) and _criteria_key(k) == _criteria_key(code)]
+        out.append(None if not rates else DUPLICATE_RATE if len(rates) > 1 else units * rates[0])
     return out
 
 
-def check_column(table: list[list]) -> list:
+def check_column(table: list[list], done: dict | None = None) -> list:
     """The Check column: PT_VALIDATE over the table with its header row."""
     from . import udfs
 
@@ -188,22 +305,55 @@ def check_column(table: list[list]) -> list:
 
 @dataclass(frozen=True)
 class Computed:
-    """A column right of the table: ONE legacy array formula over the table's rows."""
+    """A column right of the table: ONE legacy array formula over the table's rows, or (per_row) a plain
+    formula on each row, written with {Header} and {row} placeholders (see ``fill``)."""
 
     header: str
     formula: str
     width: float
-    #: table as xlwings hands it (header + rows) -> one cached value per cell of the array; None: left empty
-    values: Callable[[list[list]], list] | None = None
+    #: (table as xlwings hands it (header + rows), earlier columns' values by header) -> one cached value
+    #: per cell; None: left empty
+    values: Callable[[list[list], dict], list] | None = None
     spans_header: bool = False  # the array starts on the header row (PT_VALIDATE answers 'Check' there)
     number_format: str = "General"
-    align: str = "left"
+    align: str | None = "left"  # None: Excel's default (numbers right, text left)
+    per_row: bool = False
 
+
+MONEY = '"$"#,##0.00'
 
 COMPUTED = (
     Computed("Units by Rule", UNITS_FORMULA, 8.5, units_by_rule, number_format="0", align="center"),
+    Computed("Est. Allowed", FEE_FORMULA, 10.5, est_allowed, number_format=MONEY, align=None),
+    Computed("Visit Allowed", VISIT_FORMULA, 10.5, visit_allowed, number_format=MONEY, align=None, per_row=True),
+    Computed("Contract Amount", CONTRACT_FORMULA, 10.5, contract_amount, number_format=MONEY, align=None,
+             per_row=True),
     Computed("Check", CHECK_FORMULA, 80, check_column, spans_header=True),
 )
+
+#: Fee Schedule sheet: (payer, code, rate per unit). Made-up round numbers to show the layout,
+#: NOT any payer's contract; staff replace them with their own.
+FEE_EXAMPLES = (
+    ("Commercial", "97110", 31.50),
+    ("Commercial", "97140", 29.25),
+    ("Commercial", "97530", 34.75),
+    ("Commercial", "97150", 18.00),
+    ("Workers Comp", "97110", 45.00),
+    ("Workers Comp", "97140", 42.50),
+    ("Self-pay", "97140", 40.00),
+    ("Self-pay", "97010", 10.00),
+)
+FEE_HEADERS = ("Payer", "Code", "Rate per unit", "Note")
+
+
+def contract_formulas() -> tuple[str, str]:
+    """The Contract Amount's lookup for the first data row, as the Instructions quote it:
+    (SUMIFS, for Excel 2016 and later; XLOOKUP, Excel 365/2021)."""
+    u, p, c = _first("Units"), _first("Payer"), _first("Code")
+    t = FEE_TABLE
+    return (f"={u}*SUMIFS({t}[Rate per unit],{t}[Payer],{p},{t}[Code],{c})",
+            f'=IFERROR({u}*XLOOKUP({p}&"|"&{c},{t}[Payer]&"|"&{t}[Code],{t}[Rate per unit]),"")')
+FEE_EXAMPLE_NOTE = "EXAMPLE only, not a real contract: replace with your rate"
 
 
 # --- the sample --------------------------------------------------------------------------
@@ -383,9 +533,18 @@ class _Formats:
         }
         self.computed = {
             c.header: wb.add_format({**base, **grid, "locked": True, "bg_color": "#F2F2F2", "font_color": "#202020",
-                                     "num_format": c.number_format, "align": c.align})
+                                     "num_format": c.number_format, **({"align": c.align} if c.align else {})})
             for c in COMPUTED
         }
+        self.top_label = wb.add_format({**base, "bold": True, "align": "right", "valign": "vcenter"})
+        self.top_input = wb.add_format({**base, "locked": False, "num_format": "@", "valign": "vcenter",
+                                        "border": 1, "border_color": "#1F4E78"})
+        self.top_total = wb.add_format({**base, **grid, "locked": True, "bold": True, "bg_color": "#F2F2F2",
+                                        "num_format": MONEY, "valign": "vcenter"})
+        self.top_note = wb.add_format({**base, "italic": True, "font_color": "#595959", "valign": "vcenter"})
+        self.top_blank = wb.add_format({**base, "valign": "vcenter"})  # no fill or grid: not the columns' format
+        self.money_in = wb.add_format({"num_format": MONEY})
+        self.text_in = wb.add_format({"num_format": "@"})
         self.error = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.warn = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
         self.ok = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
@@ -403,13 +562,34 @@ def _cell_value(v):
     return "" if v is None else v
 
 
+def _write_top(ws, fm: _Formats, totals: dict[str, object]) -> None:
+    """The rows above the table: the Medicare locality input and the log totals."""
+    last_col = len(INPUTS) + len(COMPUTED) - 1
+    for r in range(HEADER_ROW):  # plain cells first (the columns' formats would draw grids and grey here)
+        for c in range(last_col + 1):
+            ws.write_blank(r, c, None, fm.top_blank)
+    r, c = xl_cell_to_rowcol(LOCALITY_CELL)
+    ws.set_row(r, 20)
+    ws.merge_range(r, 0, r, c - 1, "Medicare locality", fm.top_label)
+    ws.write_blank(r, c, None, fm.top_input)  # the dropdown text runs on over the empty cells to its right
+    notes = {"Log total (est. allowed)": "Sum of Est. Allowed (Medicare and Medicare Advantage lines with an amount)",
+             "Log total (contract)": "Sum of Contract Amount (Units x the rate on the Fee Schedule sheet)"}
+    for label, cell in TOTAL_CELLS.items():
+        r, c = xl_cell_to_rowcol(cell)
+        ws.set_row(r, 20)
+        ws.merge_range(r, 0, r, c - 1, label, fm.top_label)
+        ws.write_formula(r, c, fill(TOTAL_FORMULAS[label]), fm.top_total, totals[label])
+        ws.write_string(r, c + 1, notes[label], fm.top_note)
+
+
 def _write_log(wb, ws, fm: _Formats, rows: list[list], lists: dict[str, str]) -> None:
     n_in = len(INPUTS)
-    last_row = READY_ROWS  # 0-based index of the last data row (the header is row 0)
-    ws.set_row(0, 31)
+    head = HEADER_ROW
+    last_row = HEADER_ROW + READY_ROWS  # 0-based index of the last data row
+    ws.set_row(head, 31)
     for j, col in enumerate(INPUTS):
         ws.set_column(j, j, col.width, fm.inputs[col.kind])
-    ws.add_table(0, 0, last_row, n_in - 1, {
+    ws.add_table(head, 0, last_row, n_in - 1, {
         "name": TABLE,
         "style": "Table Style Medium 2",
         "columns": [{"header": c.header, "header_format": fm.header_in, "format": fm.inputs[c.kind]}
@@ -417,8 +597,8 @@ def _write_log(wb, ws, fm: _Formats, rows: list[list], lists: dict[str, str]) ->
     })
     # Every ready cell written with its (unlocked) format: typing into row 500 on the
     # protected sheet is the same as typing into row 2.
-    for r in range(1, last_row + 1):
-        data = rows[r - 1] if r - 1 < len(rows) else None
+    for r in range(head + 1, last_row + 1):
+        data = rows[r - head - 1] if r - head - 1 < len(rows) else None
         for j, col in enumerate(INPUTS):
             fmt = fm.inputs[col.kind]
             v = data[j] if data is not None else None
@@ -432,17 +612,23 @@ def _write_log(wb, ws, fm: _Formats, rows: list[list], lists: dict[str, str]) ->
                 ws.write_number(r, j, v, fmt)
 
     table = _xlwings_table(rows)
+    done: dict[str, list] = {}
     for k, comp in enumerate(COMPUTED):
         c = n_in + k
         fmt = fm.computed[comp.header]
         ws.set_column(c, c, comp.width, fmt)
-        first = 0 if comp.spans_header else 1
+        first = head if comp.spans_header else head + 1
         cells = last_row + 1 - first
-        values = comp.values(table) if comp.values is not None else [None] * cells
+        values = comp.values(table, done) if comp.values is not None else [None] * cells
         if len(values) != cells:
             raise ValueError(f"{comp.header}: {len(values)} cached values for {cells} cells")
+        done[comp.header] = values
         if not comp.spans_header:
-            ws.write_string(0, c, comp.header, fm.header_out)
+            ws.write_string(head, c, comp.header, fm.header_out)
+        if comp.per_row:
+            for r in range(first, last_row + 1):
+                ws.write_formula(r, c, fill(comp.formula, r + 1), fmt, _cell_value(values[r - first]))
+            continue
         head_fmt = fm.header_out if comp.spans_header else fmt
         ws.write_array_formula(first, c, last_row, c, "{" + comp.formula + "}", head_fmt,
                                _cell_value(values[0]))
@@ -454,6 +640,12 @@ def _write_log(wb, ws, fm: _Formats, rows: list[list], lists: dict[str, str]) ->
                 ws.write_string(r, c, v, fmt)
             else:
                 ws.write_number(r, c, v, fmt)
+
+    def total(header):
+        return round(sum(v for v in done[header] if _is_number(v)), 2)
+
+    _write_top(ws, fm, {"Log total (est. allowed)": total("Est. Allowed"),
+                        "Log total (contract)": total("Contract Amount")})
 
     # Data validation: refuse, with a message, anything the rules could not read.
     col_of = {c.header: j for j, c in enumerate(INPUTS)}
@@ -482,27 +674,91 @@ def _write_log(wb, ws, fm: _Formats, rows: list[list], lists: dict[str, str]) ->
             opts.update(validate="any")
             opts.pop("show_error")
             opts.pop("error_type")
-        ws.data_validation(1, j, last_row, j, opts)
+        ws.data_validation(head + 1, j, last_row, j, opts)
+    # The locality: a dropdown of the shipped GPCI release's localities; other text only with a warning
+    # (a newer imported GPCI file may have a locality the list lacks). PT_FEE says when it does not know it.
+    ws.data_validation(LOCALITY_CELL, {
+        "validate": "list", "source": "=" + lists["locality"], "dropdown": True,
+        "input_title": "Medicare locality",
+        "input_message": 'Blank = national amounts (every GPCI = 1). Otherwise "<MAC>-<locality>" as in CMS\'s '
+                         'GPCI file, e.g. 02102-01 (Alaska): pick it from the list or type the 8 characters. '
+                         'It prices Est. Allowed.',
+        "show_input": True, "show_error": True, "error_type": "warning",
+        "error_title": "Not a 2025 locality",
+        "error_message": 'Not in the CY 2025 GPCI list. The format is "<MAC>-<locality>", e.g. 02102-01. '
+                         'Keep it only if you imported a GPCI file that has it.',
+    })
 
     # Check column colours: ERROR red, WARN amber, OK green.
     check_col = n_in + next(k for k, c in enumerate(COMPUTED) if c.header == "Check")
     for word, fmt in (("ERROR", fm.error), ("WARN", fm.warn), ("OK", fm.ok)):
-        ws.conditional_format(1, check_col, last_row, check_col,
+        ws.conditional_format(head + 1, check_col, last_row, check_col,
                               {"type": "text", "criteria": "begins with", "value": word, "format": fmt,
                                "stop_if_true": True})
 
     last_col = n_in + len(COMPUTED) - 1
-    ws.freeze_panes(1, 0)
+    ws.freeze_panes(head + 1, 0)
     ws.set_landscape()
     ws.set_paper(1)  # US Letter
     ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+    ws.repeat_rows(head)
     ws.print_area(0, 0, last_row, last_col)
     ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)
     ws.set_header("&L&\"Calibri,Bold\"Therapy session log")
-    ws.set_footer("&LChecked by ptbilling (PT_UNITS, PT_VALIDATE)&RPage &P of &N")
+    ws.set_footer("&LChecked by ptbilling (PT_UNITS, PT_VALIDATE, PT_FEE)&RPage &P of &N")
     ws.protect("", PROTECTION)
     ws.activate()
+
+
+def _write_fees(wb, ws, fm: _Formats, lists: dict[str, str]) -> None:
+    """The Fee Schedule sheet: notes, then the FeeSchedule table of payer contract rates (example rows).
+
+    Not protected: staff type new rates just below the table and Excel grows it."""
+    sumifs, xlookup = contract_formulas()
+    row5 = HEADER_ROW + 2
+    notes = (
+        "Rate per unit: what the contract pays for ONE unit of the code. On the Session Log, Contract Amount "
+        "= Units x this rate.",
+        "The rows below are EXAMPLES with made-up numbers, not any payer's contract: replace or delete them.",
+        "Spell the payer as on the Session Log, and list each payer and code once (a second row is reported, "
+        "not added).",
+        "Add a rate by typing on the row just below the table: the table grows by itself (this sheet is not "
+        "protected).",
+        f"Excel 2016 and later, log row {row5}:  {sumifs}",
+        f"Excel 365 alternative:  {xlookup}",
+        "Medicare's own amount is Est. Allowed on the Session Log (PT_FEE), not this sheet.",
+    )
+    ws.write(0, 0, "Payer contract rates", fm.title)
+    for r, text in enumerate(notes, start=1):
+        ws.write(r, 0, text, fm.plain)
+    head = len(notes) + 2  # a blank row, then the table
+    rows = [[p, c, rate, FEE_EXAMPLE_NOTE] for p, c, rate in FEE_EXAMPLES]
+    for j, w in enumerate((19, 9, 12, 64)):
+        ws.set_column(j, j, w)
+    ws.set_row(head, 31)
+    ws.add_table(head, 0, head + len(rows), len(FEE_HEADERS) - 1, {
+        "name": FEE_TABLE, "style": "Table Style Light 9", "data": rows,
+        "columns": [{"header": h, "header_format": fm.header_in,
+                     **({"format": fm.money_in} if h == "Rate per unit" else
+                        {"format": fm.text_in} if h in ("Payer", "Code") else {})} for h in FEE_HEADERS],
+    })
+    first, last = head + 1, head + FEE_READY_ROWS
+    for j, kind in ((0, "payer"), (1, "code")):
+        ws.data_validation(first, j, last, j, {
+            "validate": "list", "source": "=" + lists[kind], "dropdown": True,
+            "input_title": FEE_HEADERS[j], "input_message": f"Pick the {FEE_HEADERS[j].lower()} as the Session Log "
+            "spells it: the Contract Amount looks up this payer and code.",
+            "error_title": f"Not a known {FEE_HEADERS[j].lower()}",
+            "error_message": f"Pick the {FEE_HEADERS[j].lower()} from the list."})
+    ws.data_validation(first, 2, last, 2, {
+        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100000,
+        "input_title": "Rate per unit", "input_message": "The contract's payment for ONE unit of this code, "
+        "in dollars. The Session Log multiplies it by the row's Units.",
+        "error_title": "Not a rate", "error_message": "Enter an amount in dollars, 0 or more."})
+    ws.freeze_panes(head + 1, 0)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(head)
 
 
 def _write_codes(ws, fm: _Formats) -> None:
@@ -568,12 +824,45 @@ def _help_lines() -> list[tuple[str, str]]:
         t.append(("field", f"{col.header}\t{col.prompt}"))
     t += [("para", "Put all minutes of a timed code in one visit on one row (Medicare requires one line per code "
            "since 4/19/2021). Dropdowns and limits refuse values the checks cannot read.")]
+    t += [("h2", "Above the table")]
+    t += [("field", "Medicare locality\tBlank: national amounts (every GPCI = 1). Otherwise your Medicare "
+           "locality, \"<MAC>-<locality>\" as in CMS's GPCI file, e.g. 02102-01 for Alaska: pick it from the "
+           "dropdown (the 2025 localities, with state and name) or type the 8 characters. Est. Allowed uses it.")]
+    t += [("field", "Log total (est. allowed)\tThe sum of the Est. Allowed column: the log's estimated Medicare "
+           "allowed amount. Lines showing a message instead of an amount are not in it.")]
+    t += [("field", "Log total (contract)\tThe sum of the Contract Amount column.")]
     t += [("h2", "The grey columns")]
     t += [("field", "Units by Rule\tUnits the payer's method gives this row. Medicare and Medicare Advantage: "
            "the CMS 8-minute rule on the visit's total timed minutes. Other payers: per code (8-22 min = 1, "
            "23-37 = 2 ...). Untimed codes: 1. A message instead of a number says why the row cannot be counted.")]
+    t += [("field", "Est. Allowed\tThe Medicare allowed amount of the row's billed Units (PT_FEE): the 2025 "
+           "fee schedule (RVUs x GPCIs of the locality above x conversion factor), with the therapy multiple "
+           "procedure payment reduction within the visit (the unit with the highest practice expense in full, "
+           "every other unit's practice expense at 50%) and CQ/CO lines at 85%. It is what Medicare allows, "
+           "before deductible and coinsurance; not what the patient or the plan pays.")]
+    t += [("field", "\tOnly Medicare and Medicare Advantage rows get an amount: other payers' rows stay blank, "
+           "because Medicare's figure is not what they pay (use Contract Amount). Medicare Advantage plans often, "
+           "not always, pay the Medicare fee schedule. For Medicare's figure on any row, type "
+           "=PT_FEE(code, units, modifiers, date) in a cell of your own. A message instead of an amount "
+           "says why the row has none (unknown code or locality, a year without fee schedule data).")]
+    t += [("field", "Visit Allowed\tThe sum of Est. Allowed over the rows of the same Patient and Date (the "
+           "visit), shown on each of them (SUMIFS).")]
+    t += [("field", "Contract Amount\tUnits x the payer's contract rate for the code on the Fee Schedule sheet "
+           "(SUMIFS). Blank when that payer and code have no rate there.")]
     t += [("field", "Check\tOK, or the findings of the row: 'ERROR <rule ID>: what is wrong - how to fix it' "
            "(the claim would be denied or is wrong) or 'WARN <rule ID>: ...' (review it). Red, amber, green.")]
+    sumifs, xlookup = contract_formulas()
+    t += [("h2", "Payer contract rates (Fee Schedule sheet)")]
+    t += [("para", s) for s in (
+        "The table FeeSchedule lists, per payer and code, the contract's rate for one unit. The rows it comes "
+        "with are EXAMPLES with made-up numbers, not anyone's contract: replace or delete them. Type new rows "
+        "just below the table (the sheet is not protected, so the table grows by itself). Spell the payer as "
+        "on the Session Log; give each payer and code one row (a second one makes Contract Amount say so).",
+        f"Contract Amount on row {HEADER_ROW + 2} is, at heart:   {sumifs}   (works in Excel 2016 and later; "
+        "the column's formula also leaves the cell blank when there is no rate).",
+        f"In Excel 365 or 2021 the same lookup can be written with XLOOKUP:   {xlookup}",
+        "One rate per payer and code: when a contract changes, update the rate (past logs keep their own copy).",
+    )]
     t += [("h2", "What each finding means")]
     t += [("para", "Rule IDs are stable; each is documented with its sources in docs/rules.md of the ptbilling "
            "project.")]
@@ -587,8 +876,9 @@ def _help_lines() -> list[tuple[str, str]]:
         "(Whole sheet rows cannot be inserted or deleted inside the log: the grey columns are each one array.)",
         "To print only the filled rows, filter Patient to hide (Blanks) first: hidden rows are not printed.",
         "For a longer log, start a new copy of the template, or: Review > Unprotect Sheet, drag the table's corner "
-        "down, then select each grey column from its first cell down to the table's last row, press F2 and "
-        "Ctrl+Shift+Enter, and protect the sheet again.",
+        "down, then select each grey array column (Units by Rule, Est. Allowed, Check) from its first cell down "
+        "to the table's last row, press F2 and Ctrl+Shift+Enter; fill Visit Allowed and Contract Amount down "
+        "to the last row; and protect the sheet again.",
     )]
     t += [("note", f"Generated by ptbilling {__version__} (ptbilling template).")]
     return t
@@ -637,11 +927,21 @@ def _write_conf(ws, fm: _Formats) -> None:
              "added as rows 2, 3... the same way; without them the xlwings tab's settings apply.", fm.note)
 
 
+def localities() -> list[str]:
+    """The locality dropdown: "<MAC>-<locality> <state> <name>" of each locality in the shipped GPCI release
+    in force on CATALOG_DATE (shipped, not imported: the template's bytes do not depend on the user's data)."""
+    shipped = [r for r in datasets.releases()
+               if r.kind == "gpci" and r.origin == "shipped" and r.covers(CATALOG_DATE)]
+    rows = gpci_file.read_release_csv(shipped[0].path).values()
+    return [f"{r.locality} {r.state} {r.name}" for r in rows]
+
+
 def _write_lists(wb, ws) -> dict[str, str]:
     codes = [i.code for i in sorted(catalog_for(CATALOG_DATE), key=lambda i: i.code)]
     names = {}
     for j, (kind, title, items) in enumerate((("code", "Codes", codes), ("provider", "Providers", PROVIDERS),
-                                              ("payer", "Payers", PAYERS))):
+                                              ("payer", "Payers", PAYERS), ("locality", "Localities",
+                                                                            localities()))):
         ws.write_string(0, j, title)
         for i, item in enumerate(items, start=1):
             ws.write_string(i, j, item)
@@ -665,12 +965,14 @@ def build(sample: bool = False) -> bytes:
     })
     fm = _Formats(wb)
     log = wb.add_worksheet(LOG_SHEET)
+    fees = wb.add_worksheet(FEE_SHEET)
     codes = wb.add_worksheet(CODES_SHEET)
     help_ = wb.add_worksheet(HELP_SHEET)
     conf = wb.add_worksheet(CONF_SHEET)
     lists_ws = wb.add_worksheet(LISTS_SHEET)
     lists = _write_lists(wb, lists_ws)
     _write_log(wb, log, fm, sample_rows() if sample else [], lists)
+    _write_fees(wb, fees, fm, lists)
     _write_codes(codes, fm)
     _write_help(help_, fm)
     _write_conf(conf, fm)

@@ -1,0 +1,198 @@
+"""One check of a whole session log, shared by ``ptbilling check`` and the Excel functions.
+
+``check_log`` takes a header row and data rows of cell values, as xlwings
+hands them to ``PT_VALIDATE`` or as ``log_reader`` reads them from a file, and
+returns per row what the Excel functions would put beside it:
+
+- units by the rule: ``log_units`` (the ``PT_UNITS`` core) over the log's
+  Minutes and Code cells, grouped into visits (patient + date of service), each
+  visit with its payer's unit method (``claim_lines.unit_method``: traditional
+  Medicare always CMS; others follow ``method``, else CMS for Medicare
+  Advantage and AMA for the rest). A row whose date or patient cannot be read
+  belongs to no visit and has no units (its INPUT finding says why);
+- findings: ``session_log.log_findings``, the very path ``PT_VALIDATE`` takes.
+
+So a row's units and findings are those of ``PT_UNITS`` and ``PT_VALIDATE`` on
+the same data; ``tests/test_check.py`` proves it through xlwings' own
+conversion code.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from .rules.claim_lines import unit_method
+from .rules.findings import ERROR, WARN, Finding
+from .rules.service_units import LineProblem, log_units
+from .rules.validate import RULES
+from .session_log import DISPLAY, _text, coerce_date, header_key, log_findings
+
+Progress = Callable[[str, int], None]  # (stage, rows done) -> None
+
+
+@dataclass
+class LogCheck:
+    units: list[int | None]  # per data row; None: blank, or no units by the rule
+    findings: list[list[Finding]]  # per data row, errors first
+    blank: list[bool]  # per data row: no input at all
+    summary: dict
+
+
+def formula_findings(header, formula_cells: dict[int, list[int]]) -> dict[int, Finding]:
+    """An INPUT error for each row with a formula in an input column (file logs only).
+
+    A formula's saved result may be stale, or absent when the file was not
+    saved by Excel; ``ptbilling check`` reads typed values only.
+    """
+    out = {}
+    for i, positions in formula_cells.items():
+        named = [DISPLAY[k] for k in dict.fromkeys(header_key(header[j]) for j in sorted(positions) if j < len(header))
+                 if k is not None]
+        if named:
+            out[i] = Finding(i, ERROR, "INPUT",
+                             f"{named[0]} cell holds a formula; ptbilling check reads typed values only (a saved "
+                             "result may be stale) — type the value, or check the log in Excel with PT_VALIDATE")
+    return out
+
+
+def _rows_with_progress(rows: list, progress: Progress | None) -> Iterable:
+    if progress is None:
+        return rows
+
+    def gen():
+        step = 4096
+        for start in range(0, len(rows), step):
+            yield from rows[start:start + step]
+            progress("rows", min(start + step, len(rows)))
+        progress("rules", len(rows))  # every row read: the rules run next
+    return gen()
+
+
+def check_log(header, rows: list, payer: object = None, method: object = None, *,
+              formula_cells: dict[int, list[int]] | None = None,
+              progress: Progress | None = None) -> LogCheck:
+    """Units, findings and a summary for every data row of a log.
+
+    Raises MissingColumns (a BadValue) when the header lacks a required column,
+    UnknownMethod for a bad ``method``.
+    """
+    unusable = formula_findings(header, formula_cells) if formula_cells else {}
+    kx_totals: dict = {}
+    cols, parsed, found = log_findings(header, _rows_with_progress(rows, progress), payer, method, unusable,
+                                       kx_totals)
+    if progress:
+        progress("units", len(rows))
+    units = rule_units(rows, cols, parsed, payer, method, set(unusable))
+    blank = [ln is None and i not in parsed.problems for i, ln in enumerate(parsed.lines)]
+    summary = summarize(parsed.lines, units, found, blank)
+    summary["medicare_totals"] = medicare_totals(kx_totals)
+    return LogCheck(units, found, blank, summary)
+
+
+def medicare_totals(kx_totals: dict) -> list[dict]:
+    """Each Medicare patient's allowed amount per year and KX bucket, with the year's thresholds.
+
+    Amounts are national fee schedule amounts (the log does not say the
+    locality), Prior Allowed included; the KX rule in rules/kx_modifier.py
+    uses exactly these figures.
+    """
+    from .rules.fee_schedule import kx_threshold, review_threshold
+
+    out = []
+    for (patient, year, bucket), amount in sorted(kx_totals.items()):
+        day = dt.date(year, 1, 1)
+        kx, review = kx_threshold(day).value, review_threshold(day).value
+        out.append({"patient": patient, "year": year, "bucket": bucket, "allowed": float(amount),
+                    "kx_threshold": float(kx), "past_kx": amount > kx, "past_review": amount > review})
+    return out
+
+
+def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: object,
+               skip: set[int] = frozenset()) -> list[int | None]:
+    """``PT_UNITS`` per row: log_units over the raw Minutes and Code cells, visits by patient + date,
+    each visit with the unit method of its first row's payer."""
+    n = len(rows)
+    c_min, c_code, c_pat, c_date = cols["minutes"], cols["code"], cols["patient"], cols["date"]
+    c_payer = cols.get("payer")
+    default_payer = _text(payer)
+    width = max(c_min, c_code, c_pat, c_date, c_payer or 0) + 1
+    method_of: dict[str, str] = {}  # payer -> unit method
+    visit_method: dict[tuple, str] = {}  # visit -> unit method of its first row's payer
+    per_method: dict[str, tuple[list, list, list, list]] = {}  # method -> row indexes, minutes, codes, visits
+    lines, problems = parsed.lines, parsed.problems
+    for i in range(n):
+        ln = lines[i]
+        row = rows[i]
+        if len(row) < width:
+            row = list(row) + [None] * (width - len(row))
+        if ln is not None:
+            key = (ln.patient, ln.dos)
+            line_payer = ln.payer
+        elif i in problems and i not in skip:
+            # a row rejected for another cell (say Units) still has minutes in its visit, as in Excel
+            try:
+                key = (_text(row[c_pat]), coerce_date(row[c_date]))
+            except LineProblem:
+                continue
+            line_payer = (_text(row[c_payer]) if c_payer is not None else "") or default_payer
+        else:
+            continue
+        m = visit_method.get(key)
+        if m is None:
+            m = method_of.get(line_payer)
+            if m is None:
+                m = method_of[line_payer] = unit_method(line_payer, method)
+            visit_method[key] = m
+        bucket = per_method.get(m)
+        if bucket is None:
+            bucket = per_method[m] = ([], [], [], [])
+        bucket[0].append(i)
+        bucket[1].append(row[c_min])
+        bucket[2].append(row[c_code])
+        bucket[3].append(key)
+    out: list[int | None] = [None] * n
+    for m, (idxs, mins, codes, keys) in per_method.items():
+        for i, u in zip(idxs, log_units(mins, codes, m, keys)):
+            if type(u) is int:
+                out[i] = u
+    return out
+
+
+_ORDER = {ERROR: 0, WARN: 1}
+
+
+def summarize(lines, units, found, blank) -> dict:
+    """Visits, lines, units, errors and warnings, and counts per rule ID (errors first)."""
+    per_rule: Counter = Counter()
+    severity: dict[str, str] = {}
+    errors = warnings = rows_with_errors = 0
+    for fs in found:
+        row_error = False
+        for f in fs:
+            per_rule[f.rule] += 1
+            severity.setdefault(f.rule, f.severity)
+            if f.severity == ERROR:
+                errors += 1
+                row_error = True
+            else:
+                warnings += 1
+        rows_with_errors += row_error
+    rules = sorted(per_rule, key=lambda r: (_ORDER.get(severity[r], 9), r))
+    return {
+        "visits": len({ln.visit for ln in lines if ln is not None}),
+        "lines": sum(1 for b in blank if not b),
+        "units": sum(u for u in units if u is not None),
+        "errors": errors,
+        "warnings": warnings,
+        "rows_with_errors": rows_with_errors,
+        "rules": {r: per_rule[r] for r in rules},
+        "rule_severity": {r: severity[r] for r in rules},
+    }
+
+
+def rule_table() -> list[tuple[str, str, str]]:
+    """(rule ID, severity, what it checks) for every rule, errors first."""
+    return sorted(((r, s, what) for r, (s, what) in RULES.items()), key=lambda t: (_ORDER.get(t[1], 9), t[0]))
+

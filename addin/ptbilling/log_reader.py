@@ -1,0 +1,738 @@
+"""Reading a session log file for ``ptbilling check``: .xlsx/.xlsm workbooks and .csv exports.
+
+What is read:
+
+- In a workbook, the Excel Table named ``SessionLog`` if there is one; otherwise
+  the first worksheet whose first non-empty row has the recognised headers
+  (``session_log.looks_like_header``, the same names ``PT_VALIDATE`` knows).
+- Values as xlwings hands them to ``PT_VALIDATE``: numbers, text, dates, and
+  ``None`` for empty and error cells. python-calamine reads them (fast).
+- Inputs only, never cached formula results. A file written by openpyxl has no
+  cached results and one saved by Excel may have stale ones, so a formula cell
+  in a recognised input column (Patient, Date, Minutes...) is reported in
+  ``LogData.formula_cells`` and ``ptbilling check`` gives that row an INPUT
+  error ("type the value"); a formula cell in another column (a computed
+  ``Units by Rule``, ``Check`` or notes column) is read as empty. Formula cells
+  are found by scanning the sheet's XML (calamine does not expose formulas).
+
+Refused, each with one line naming the file and the problem (``UnusableLog``):
+a missing file, a folder, an empty file, a file that is neither a workbook nor
+a CSV, a damaged or truncated zip, an encrypted (password-protected) or legacy
+.xls workbook, an .xlsb or .ods file, a zip bomb (judged on the sizes the zip
+declares before anything is decompressed; python-calamine and zipfile both stop
+at the declared size), any XML part with a document type declaration (an XML
+bomb: Excel never writes one), and a workbook with no sheet carrying the headers.
+
+Bounded time and memory: a sheet's declared size (``<dimension ref=...>``) is
+never trusted. python-calamine holds a sheet as a dense block from its first to
+its last non-empty cell, so a sheet with a stray value far away (say in
+XFD1048576) would cost gigabytes; the scan measures the real extent first and
+such a sheet is read with openpyxl's streaming reader instead (a note on stderr
+says so). openpyxl also serves when python-calamine fails on a file that is
+otherwise sound. Either way openpyxl parses XML through defusedxml.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .rules.errors import PtBillingError
+from .session_log import header_key, looks_like_header
+
+#: a zip whose entries declare more than this in total is refused (a full
+#: 1,048,576-row log is well under 1 GiB of sheet XML)
+MAX_UNCOMPRESSED = 2 * 1024 ** 3
+#: ... and so is any entry over BIG_ENTRY bytes, or a zip over 10 x BIG_ENTRY, that expands more
+#: than this (sheet XML compresses about 10x, even a sheet of empty formatted cells; a deflate bomb 1000x)
+MAX_RATIO = 100
+BIG_ENTRY = 10 * 1024 ** 2
+MAX_ENTRIES = 10_000
+#: a sheet is read with calamine only when its dense block is at most this many cells ...
+MAX_DENSE_CELLS = 40_000_000
+#: ... and not much larger than what its XML could hold (a cell takes well over 8 bytes)
+SPARSE_BYTES_PER_CELL = 8
+#: rows of a CSV (Excel's own limit is 1,048,576 rows with the header)
+MAX_CSV_ROWS = 1_048_576
+EXCEL_ROWS = 1_048_576
+PROLOG_LIMIT = 64 * 1024
+CHUNK = 1 << 20
+
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+TABLE_NAME = "SessionLog"
+
+
+class UnusableLog(PtBillingError, ValueError):
+    """The input cannot be used; the message is one line naming the file and the problem."""
+
+
+@dataclass
+class LogData:
+    """A log as read: its header and data rows, and where they are in the file."""
+
+    path: Path
+    kind: str  # "xlsx", "xlsm" or "csv"
+    header: list
+    #: data rows up to the last non-blank one; values as xlwings passes them, except that an
+    #: empty cell outside the Date column may be '' (the coercion reads '' as blank)
+    rows: list
+    first_row: int  # sheet row number (1-based, as Excel shows it) of rows[0]
+    sheet: str | None = None  # None for a CSV
+    table: str | None = None  # "SessionLog" when read from that Table
+    reader: str = "calamine"  # "calamine", "openpyxl" or "csv"
+    #: data-row index -> header positions of cells that hold a formula
+    formula_cells: dict[int, list[int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # said on stderr (fallbacks, encodings)
+
+    def row_number(self, i: int) -> int:
+        return self.first_row + i
+
+    @property
+    def where(self) -> str:
+        if self.sheet is None:
+            return self.path.name
+        place = f"table {self.table} on sheet '{self.sheet}'" if self.table else f"sheet '{self.sheet}'"
+        return f"{self.path.name}, {place}"
+
+
+def read_log(path: str | Path) -> LogData:
+    """Read a session log; raises UnusableLog with one line saying what is wrong."""
+    p = Path(path)
+    name = str(path)
+    try:
+        if not p.exists():
+            raise UnusableLog(f"{name}: no such file")
+        if p.is_dir():
+            raise UnusableLog(f"{name}: is a folder, not a file — give the log's file name")
+        if not p.is_file():
+            raise UnusableLog(f"{name}: is not a regular file")
+        size = p.stat().st_size
+        with open(p, "rb") as f:
+            head = f.read(8)
+    except PermissionError:
+        raise UnusableLog(f"{name}: cannot be read (permission denied)") from None
+    except OSError as e:
+        raise UnusableLog(f"{name}: cannot be read ({e.strerror or e})") from None
+    if size == 0:
+        raise UnusableLog(f"{name}: is empty (0 bytes)")
+    suffix = p.suffix.lower()
+    if head.startswith(CFB_MAGIC):
+        raise UnusableLog(f"{name}: {_cfb_kind(p)}")
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _read_workbook(p, name)
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(p, name)
+    if suffix in WORKBOOK_SUFFIXES:
+        raise UnusableLog(f"{name}: is not a workbook — an {suffix} file is a zip archive and this one "
+                          "is not (a renamed CSV or web page?); save it from Excel as .xlsx")
+    if suffix == ".xls":
+        raise UnusableLog(f"{name}: is not a workbook ptbilling can read — save it from Excel as .xlsx")
+    raise UnusableLog(f"{name}: is not a workbook or CSV file — give an .xlsx, .xlsm or .csv log")
+
+
+# --- OLE2 (CFB) containers: encrypted workbooks and legacy .xls ------------------------------
+
+def _utf16(s: str) -> bytes:
+    return s.encode("utf-16-le")
+
+
+def _cfb_kind(p: Path) -> str:
+    """Why an OLE2 compound file is refused. Its directory stores stream names in UTF-16."""
+    found = set()
+    wanted = {"EncryptionInfo": _utf16("EncryptionInfo"), "EncryptedPackage": _utf16("EncryptedPackage"),
+              "Workbook": _utf16("Workbook\x00"), "Book": _utf16("Book\x00")}
+    tail = b""
+    with open(p, "rb") as f:
+        while True:
+            chunk = f.read(CHUNK)
+            if not chunk:
+                break
+            buf = tail + chunk
+            found.update(k for k, v in wanted.items() if v in buf)
+            if "EncryptionInfo" in found or "EncryptedPackage" in found:
+                break
+            tail = buf[-64:]
+    if "EncryptionInfo" in found or "EncryptedPackage" in found:
+        return ("is an encrypted (password-protected) workbook — open it in Excel, remove the password "
+                "(File > Info > Protect Workbook), save a copy as .xlsx and check that")
+    if "Workbook" in found or "Book" in found:
+        return "is a legacy Excel 97-2003 (.xls) workbook — save it from Excel as .xlsx"
+    return "is an OLE2 compound file, not an .xlsx workbook — save the log from Excel as .xlsx"
+
+
+# --- workbooks ---------------------------------------------------------------------------------
+
+_NS_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
+_CELL_REF = re.compile(rb"\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_WIDE_REF = re.compile(rb" r=\"([A-Z]{2,3})[0-9]")
+_ROW_R = re.compile(rb"\br=\"([0-9]{1,7})\"")
+_F_REF = re.compile(rb"\bref=\"([A-Z$0-9:]{2,24})\"")
+
+
+def _formula_re(prefix: bytes):
+    return re.compile(rb"<" + re.escape(prefix) + rb"f[\s/>]")
+
+
+def _row_number(buf: bytes, k: int) -> int:
+    """The r= of the <row> start tag at buf[k].
+
+    A row without r= (allowed, rare) gives Excel's last row: the extent is then
+    unknown and the sheet is read by openpyxl's streaming reader.
+    """
+    end = buf.find(b">", k)
+    m = _ROW_R.search(buf, k, end if end >= 0 else len(buf))
+    return int(m.group(1)) if m else EXCEL_ROWS
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Z]{1,3})\$?([0-9]{1,7}))?$")
+
+
+def col_index(letters: str | bytes) -> int:
+    """'A' -> 0, 'Z' -> 25, 'AA' -> 26."""
+    if isinstance(letters, bytes):
+        letters = letters.decode("ascii")
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def _parse_ref(ref: str) -> tuple[int, int, int, int]:
+    """'A1:J501' -> (first row, first col, last row, last col): rows 1-based, columns 0-based."""
+    m = _REF.match(ref.strip().upper())
+    if not m:
+        raise ValueError(ref)
+    r1, c1 = int(m.group(2)), col_index(m.group(1))
+    r2, c2 = (int(m.group(4)), col_index(m.group(3))) if m.group(3) else (r1, c1)
+    return r1, c1, r2, c2
+
+
+@dataclass
+class _Sheet:
+    name: str
+    part: str  # zip member of its XML
+
+
+@dataclass
+class _Scan:
+    """What one pass over a sheet's XML found (python-calamine does not expose formulas)."""
+
+    #: cell ranges holding formulas, (first row, first col, last row, last col), rows 1-based and
+    #: columns 0-based (an array formula covers its whole ref=); None: cells without r=
+    formulas: list[tuple[int, int, int, int]] | None
+    max_row: int
+    max_col: int
+    size: int  # bytes of XML
+
+
+class _Zip:
+    """The workbook's zip, checked before anything is decompressed."""
+
+    def __init__(self, p: Path, name: str):
+        self.name = name
+        try:
+            self.zf = zipfile.ZipFile(p)
+            infos = self.zf.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as e:
+            raise UnusableLog(f"{name}: is damaged or truncated — not a readable workbook (zip: {_one_line(e)})") from None
+        if len(infos) > MAX_ENTRIES:
+            raise UnusableLog(f"{name}: has {len(infos):,} zip entries — not a workbook ptbilling will read")
+        total = 0
+        for info in infos:
+            total += info.file_size
+            if info.flag_bits & 0x1:
+                raise UnusableLog(f"{name}: has encrypted zip entries — save an unencrypted copy as .xlsx")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise UnusableLog(f"{name}: uses a zip compression Excel does not write — save it again from Excel")
+            if info.file_size > BIG_ENTRY and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise UnusableLog(
+                    f"{name}: refused as a zip bomb — {info.filename} would expand {info.compress_size:,} bytes "
+                    f"to {info.file_size:,} (over {MAX_RATIO}x)")
+        packed = sum(i.compress_size for i in infos)
+        if total > 10 * BIG_ENTRY and total > MAX_RATIO * max(packed, 1):
+            raise UnusableLog(f"{name}: refused as a zip bomb — its {len(infos)} entries would expand {packed:,} bytes "
+                              f"to {total:,} (over {MAX_RATIO}x)")
+        if total > MAX_UNCOMPRESSED:
+            raise UnusableLog(f"{name}: refused as a zip bomb — it would expand to {total / 1024 ** 3:.1f} GiB "
+                              f"(limit {MAX_UNCOMPRESSED / 1024 ** 3:.0f} GiB)")
+        self.names = {i.filename for i in infos}
+        self.infos = infos
+
+    def close(self):
+        self.zf.close()
+
+    def read_small(self, member: str, limit: int = 64 * 1024 ** 2) -> bytes:
+        info = self.zf.getinfo(member)
+        if info.file_size > limit:
+            raise UnusableLog(f"{self.name}: {member} is implausibly large ({info.file_size:,} bytes)")
+        try:
+            return self.zf.read(member)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+            raise UnusableLog(f"{self.name}: is damaged — {member} cannot be read ({_one_line(e)})") from None
+
+    def check_xml_prologs(self):
+        """Refuse any XML part with a DTD (entity declarations: the XML bomb). Reads only each prolog."""
+        for info in self.infos:
+            if not info.filename.lower().endswith((".xml", ".rels", ".vml")) or info.file_size == 0:
+                continue
+            try:
+                with self.zf.open(info) as f:
+                    head = f.read(PROLOG_LIMIT)
+            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+                raise UnusableLog(f"{self.name}: is damaged — {info.filename} cannot be read ({_one_line(e)})") from None
+            problem = _prolog_problem(head, complete=info.file_size <= PROLOG_LIMIT)
+            if problem:
+                raise UnusableLog(f"{self.name}: {info.filename} {problem}")
+
+    def xml(self, member: str):
+        from defusedxml import ElementTree as DET  # noqa: N812
+        from defusedxml.common import DefusedXmlException
+
+        try:
+            return DET.fromstring(self.read_small(member))
+        except DefusedXmlException:
+            raise UnusableLog(f"{self.name}: {member} declares XML entities — refused as a possible XML bomb") from None
+        except Exception as e:  # noqa: BLE001 - any parse error of a user's file is "damaged"
+            raise UnusableLog(f"{self.name}: is damaged — {member} is not valid XML ({_one_line(e)})") from None
+
+    def scan_sheet(self, part: str) -> _Scan:
+        """Stream a sheet's XML once: formula cells, the real extent of its valued cells, its size.
+
+        zipfile checks the CRC and stops at the declared size, so a lying entry is refused too.
+        """
+        formulas: list[tuple[int, int, int, int]] | None = []
+        max_col = 0
+        size = 0
+        tail = b""
+        prefix = b""
+        f_tag = b"<f"
+        f_re = _formula_re(prefix)
+        row_open, c_close = b"<row ", b"</c>"
+        current_row = 0  # the row whose start tag came last, so far
+        valued_row = 0  # the row of the last cell with a value (it has a closing tag)
+        try:
+            with self.zf.open(part) as f:
+                while True:
+                    chunk = f.read(CHUNK)
+                    if not chunk:
+                        break
+                    if not size:
+                        m = _NS_PREFIX.search(chunk[:PROLOG_LIMIT])
+                        if m and m.group(1):  # e.g. <x:worksheet>: cells are <x:c>, formulas <x:f>
+                            prefix = m.group(1)
+                            f_tag, f_re = b"<" + prefix + b"f", _formula_re(prefix)
+                            row_open, c_close = b"<" + prefix + b"row ", b"</" + prefix + b"c>"
+                        for m in _CELL_REF.finditer(chunk, 0, PROLOG_LIMIT):  # the first rows' width
+                            max_col = max(max_col, col_index(m.group(1)))
+                    size += len(chunk)
+                    buf = tail + chunk
+                    start = max(len(tail) - len(f_tag), 0)
+                    if formulas is not None and buf.find(f_tag, start) >= 0:
+                        for m in f_re.finditer(buf, start):
+                            lt = buf.rfind(b"<", 0, m.start())
+                            ref = _CELL_REF.search(buf, lt, m.start()) if lt >= 0 else None
+                            if ref is None:  # a cell without r= (allowed, rare): positions unknown
+                                formulas = None
+                                break
+                            r, c = int(ref.group(2)), col_index(ref.group(1))
+                            end = buf.find(b">", m.start())
+                            spans = _F_REF.search(buf, m.start(), end) if end >= 0 else None
+                            try:  # an array (or data-table) formula fills its whole range
+                                formulas.append(_parse_ref(spans.group(1).decode("ascii")) if spans
+                                                else (r, c, r, c))
+                            except ValueError:
+                                formulas.append((r, c, r, c))
+                    for m in _WIDE_REF.finditer(chunk):
+                        c = col_index(m.group(1))
+                        if c > max_col:
+                            max_col = c
+                    j = buf.rfind(c_close)
+                    if j >= 0:
+                        k = buf.rfind(row_open, 0, j)
+                        valued_row = _row_number(buf, k) if k >= 0 else current_row
+                    k = buf.rfind(row_open)
+                    if k >= 0:
+                        current_row = _row_number(buf, k)
+                    tail = buf[-4096:]
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError) as e:
+            raise UnusableLog(f"{self.name}: is damaged — {part} cannot be read ({_one_line(e)})") from None
+        return _Scan(formulas, valued_row, max_col, size)
+
+    # -- structure: sheets and tables ------------------------------------------------------
+
+    def main_part(self) -> str:
+        target = "xl/workbook.xml"
+        if "_rels/.rels" in self.names:
+            for rel in self.xml("_rels/.rels"):
+                if rel.get("Type", "").endswith("/officeDocument"):
+                    target = rel.get("Target", target).lstrip("/")
+                    break
+        if target not in self.names:
+            if "mimetype" in self.names and "content.xml" in self.names:
+                raise UnusableLog(f"{self.name}: is an OpenDocument spreadsheet (.ods) — save it as .xlsx")
+            raise UnusableLog(f"{self.name}: is a zip file but not an Excel workbook (no {target})")
+        if target.endswith(".bin"):
+            raise UnusableLog(f"{self.name}: is a binary workbook (.xlsb) — save it from Excel as .xlsx")
+        return target
+
+    def rels(self, part: str) -> dict[str, tuple[str, str]]:
+        """Relationship Id -> (type, target part) of a part."""
+        folder, base = posixpath.split(part)
+        rels_part = posixpath.join(folder, "_rels", base + ".rels")
+        if rels_part not in self.names:
+            return {}
+        out = {}
+        for rel in self.xml(rels_part):
+            target = rel.get("Target", "")
+            if rel.get("TargetMode") == "External":
+                continue
+            target = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            out[rel.get("Id", "")] = (rel.get("Type", ""), target)
+        return out
+
+    def worksheets(self, wb_part: str) -> list[_Sheet]:
+        rels = self.rels(wb_part)
+        sheets = []
+        for el in self.xml(wb_part).iter():
+            if _local(el.tag) != "sheet":
+                continue
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
+            kind, target = rels.get(rid, ("", ""))
+            if kind.endswith("/worksheet") and target in self.names:
+                sheets.append(_Sheet(el.get("name", "?"), target))
+        return sheets
+
+    def find_table(self, sheets: list[_Sheet]):
+        """(sheet, table element) of the Table named SessionLog, or None."""
+        for sh in sheets:
+            for kind, target in self.rels(sh.part).values():
+                if not kind.endswith("/table") or target not in self.names:
+                    continue
+                t = self.xml(target)
+                names = {t.get("name", "").lower(), t.get("displayName", "").lower()}
+                if TABLE_NAME.lower() in names:
+                    return sh, t
+        return None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text[:160]
+
+
+def _prolog_problem(head: bytes, complete: bool) -> str | None:
+    """None when an XML part's prolog is harmless; else why it is refused."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode("utf-8", errors="replace")
+    elif head.startswith(codecs.BOM_UTF8):
+        head = head[3:]
+    i, n = 0, len(head)
+    while True:
+        while i < n and head[i] in b" \t\r\n":
+            i += 1
+        if i >= n:
+            return "is not XML (it has no element)" if complete else "has an over-long XML prolog — refused"
+        if head.startswith(b"<?", i):
+            j, close = head.find(b"?>", i + 2), 2
+        elif head.startswith(b"<!--", i):
+            j, close = head.find(b"-->", i + 4), 3
+        elif head.startswith(b"<!", i):
+            return ("has an XML document type declaration (DTD) — Excel never writes one; refused as a "
+                    "possible XML bomb")
+        elif head.startswith(b"<", i):
+            return None
+        else:
+            return "is not XML — the workbook is damaged"
+        if j < 0:
+            return "has an over-long XML prolog — refused" if not complete else "is not valid XML"
+        i = j + close
+
+
+def _read_workbook(p: Path, name: str) -> LogData:
+    z = _Zip(p, name)
+    try:
+        z.check_xml_prologs()
+        wb_part = z.main_part()
+        sheets = z.worksheets(wb_part)
+        if not sheets:
+            raise UnusableLog(f"{name}: has no worksheets")
+        kind = "xlsm" if p.suffix.lower() == ".xlsm" else "xlsx"
+        found = z.find_table(sheets)
+        if found is not None:
+            sh, table = found
+            return _read_table(p, name, z, kind, sh, table)
+        seen = []
+        for sh in sheets:
+            data = _read_sheet(p, name, z, kind, sh)
+            if data is not None:
+                return data
+            seen.append(sh.name)
+        raise UnusableLog(
+            f"{name}: no sheet has the session-log headers (Patient, Date, Payer, Provider, Code, Modifiers, "
+            f"Minutes, Units) in its first non-empty row, and there is no Table named {TABLE_NAME}; "
+            f"sheets: {', '.join(seen)}"[:300])
+    finally:
+        z.close()
+
+
+class _Grid:
+    """A sheet's values, rows[0] being sheet row 1 and each row starting at column A."""
+
+    def __init__(self, rows: list, reader: str, note: str | None = None):
+        self.rows = rows  # rows[0] is sheet row 1; each row from column A
+        self.reader = reader
+        self.note = note
+
+
+def _load_grid(p: Path, name: str, sh: _Sheet, scan: _Scan, row_limit: tuple[int, int] | None) -> _Grid:
+    """All of a sheet's values, dense from A1, through calamine when that is safe, else openpyxl."""
+    dense = scan.max_row * (scan.max_col + 1)
+    why = None
+    if dense > MAX_DENSE_CELLS or dense * SPARSE_BYTES_PER_CELL > scan.size + 8_000_000:
+        why = (f"sheet '{sh.name}' has cells as far as row {scan.max_row:,} but is mostly empty; "
+               "read with openpyxl (streaming) instead of python-calamine")
+    else:
+        try:
+            from python_calamine import CalamineWorkbook
+
+            rows = CalamineWorkbook.from_path(str(p)).get_sheet_by_name(sh.name).to_python(skip_empty_area=False)
+            return _Grid(rows, "calamine")
+        except MemoryError:
+            raise UnusableLog(f"{name}: sheet '{sh.name}' is too large to read in memory") from None
+        except BaseException as e:  # noqa: BLE001 - calamine errors (and a Rust panic) mean: try openpyxl
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            why = f"python-calamine could not read sheet '{sh.name}' ({_one_line(e)}); read with openpyxl instead"
+    return _Grid(_openpyxl_rows(p, name, sh.name, row_limit), "openpyxl", why)
+
+
+_FORMULA_MARK = object()
+
+
+def _openpyxl_rows(p: Path, name: str, sheet: str, row_limit: tuple[int, int] | None) -> list:
+    """Stream a sheet with openpyxl (read-only: bounded memory, defusedxml parsing).
+
+    Formula cells come back as the _FORMULA_MARK-tagged tuple (mark, formula text)
+    so the caller can tell them from values. Rows after the last non-empty one
+    are not kept; ``row_limit`` (first, last) bounds the rows kept for a table.
+    """
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=False)
+    except Exception as e:  # noqa: BLE001
+        raise UnusableLog(f"{name}: cannot be read ({_one_line(e)})") from None
+    try:
+        ws = wb[sheet]
+        ws.reset_dimensions()  # never trust <dimension>: rows come as they are in the file
+        rows: list = []
+        pending = 0  # blank rows not yet kept (kept only if a non-blank row follows)
+        r = 0
+        for cells in ws.iter_rows():
+            r += 1
+            if row_limit and r > row_limit[1]:
+                break
+            if row_limit and r < row_limit[0]:
+                rows.append([])
+                continue
+            values = []
+            for c in cells:
+                v = c.value
+                dt_ = getattr(c, "data_type", "n")
+                if dt_ == "f":
+                    v = (_FORMULA_MARK, getattr(v, "ref", None))  # an ArrayFormula covers its ref
+                elif dt_ == "e":
+                    v = None
+                values.append(v)
+            while values and values[-1] is None:
+                values.pop()
+            if not values:
+                pending += 1
+                continue
+            rows.extend([] for _ in range(pending))
+            pending = 0
+            rows.append(values)
+        return rows
+    except UnusableLog:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise UnusableLog(f"{name}: sheet '{sheet}' cannot be read ({_one_line(e)})") from None
+    finally:
+        wb.close()
+
+
+def _clean(v):
+    """A cell as xlwings would hand it: '' (calamine's empty or error cell) and formulas -> None."""
+    if type(v) is str:
+        return None if v == "" else v
+    if type(v) is tuple:  # (_FORMULA_MARK, text) from openpyxl
+        return None
+    return v
+
+
+def _slice(grid: _Grid, r1: int, r2: int, c1: int, c2: int, date_col: int | None) -> list[list]:
+    """Rows r1..r2 (1-based, inclusive), columns c1..c2 (0-based, inclusive).
+
+    From openpyxl every cell is cleaned (formulas and errors -> None). From
+    calamine, whose empty and error cells are '', only the Date column is
+    cleaned: the coercion reads '' as blank everywhere else, and skipping a
+    pass over every cell of a 100,000-row log saves a good part of the read.
+    """
+    rows = grid.rows[max(r1, 1) - 1:min(r2, len(grid.rows))]
+    if grid.reader == "openpyxl":
+        return [[_clean(v) for v in row[c1:c2 + 1]] for row in rows]
+    if rows and not (c1 == 0 and len(rows[0]) == c2 + 1):
+        rows = [row[c1:c2 + 1] for row in rows]
+    if date_col is not None:
+        for row in rows:
+            if date_col < len(row) and row[date_col] == "":
+                row[date_col] = None
+    return rows
+
+
+def _trim(rows: list) -> list:
+    """Drop trailing blank rows (a Table's ready rows, a sheet's formatted-but-empty rows)."""
+    end = len(rows)
+    while end and all(v is None or (type(v) is str and not v.strip()) for v in rows[end - 1]):
+        end -= 1
+    del rows[end:]
+    return rows
+
+
+def _formula_positions(p: Path, name: str, sh: _Sheet, scan: _Scan, grid: _Grid) -> list[tuple[int, int, int, int]]:
+    """Ranges (r1, c1, r2, c2) of the sheet's formula cells."""
+    if grid.reader == "openpyxl":  # openpyxl said which cells are formulas
+        rows = grid.rows
+    elif scan.formulas is not None:
+        return scan.formulas
+    else:  # cells without r= attributes: let openpyxl say where the formulas are
+        rows = _openpyxl_rows(p, name, sh.name, None)
+    out = []
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row):
+            if type(v) is tuple:
+                try:
+                    out.append(_parse_ref(v[1]) if v[1] else (r, c, r, c))
+                except (ValueError, AttributeError):
+                    out.append((r, c, r, c))
+    return out
+
+
+def _finish(p: Path, name: str, kind: str, sh: _Sheet, scan: _Scan, grid: _Grid, header: list,
+            first_row: int, c1: int, c2: int, r_last: int, table: str | None) -> LogData:
+    """The LogData for data rows first_row..r_last in columns c1..c2 under ``header``."""
+    width = c2 - c1 + 1
+    header = [_clean(v) for v in header[:width]] + [None] * max(0, width - len(header))
+    date_col = next((j for j, h in enumerate(header) if header_key(h) == "date"), None)
+    rows = _trim(_slice(grid, first_row, r_last, c1, c2, date_col))
+    formula_cells: dict[int, list[int]] = {}
+    for fr1, fc1, fr2, fc2 in _formula_positions(p, name, sh, scan, grid):
+        cols = [c - c1 for c in range(max(fc1, c1), min(fc2, c2) + 1)]
+        if cols:
+            for i in range(max(fr1 - first_row, 0), min(fr2 - first_row, len(rows) - 1) + 1):
+                formula_cells.setdefault(i, []).extend(cols)
+    notes = [grid.note] if grid.note else []
+    return LogData(p, kind, header, rows, first_row, sh.name, table, grid.reader, formula_cells, notes)
+
+
+def _read_table(p: Path, name: str, z: _Zip, kind: str, sh: _Sheet, table) -> LogData:
+    try:
+        r1, c1, r2, c2 = _parse_ref(table.get("ref", ""))
+        header_rows = int(table.get("headerRowCount", "1"))
+        totals = int(table.get("totalsRowCount", "0"))
+    except ValueError:
+        raise UnusableLog(f"{name}: the {TABLE_NAME} table's range {table.get('ref')!r} is not valid") from None
+    scan = z.scan_sheet(sh.part)
+    grid = _load_grid(p, name, sh, scan, (r1, r2))
+    if header_rows == 0:  # a table without a header row: its column names are the headers
+        header = [el.get("name") for el in table.iter() if _local(el.tag) == "tableColumn"]
+        first_row = r1
+    else:
+        header = list(grid.rows[r1 - 1][c1:c2 + 1]) if r1 - 1 < len(grid.rows) else []
+        first_row = r1 + 1
+    return _finish(p, name, kind, sh, scan, grid, header, first_row, c1, c2, r2 - totals, TABLE_NAME)
+
+
+def _read_sheet(p: Path, name: str, z: _Zip, kind: str, sh: _Sheet) -> LogData | None:
+    """The log on this sheet when its first non-empty row has the headers; else None."""
+    scan = z.scan_sheet(sh.part)
+    if scan.max_row == 0:
+        return None
+    grid = _load_grid(p, name, sh, scan, None)
+    for r, row in enumerate(grid.rows, start=1):
+        vals = [_clean(v) for v in row]
+        filled = [j for j, v in enumerate(vals) if v is not None and not (type(v) is str and not v.strip())]
+        if filled:
+            if not looks_like_header(vals):
+                return None
+            c1, c2 = filled[0], filled[-1]
+            return _finish(p, name, kind, sh, scan, grid, vals[c1:c2 + 1], r + 1, c1, c2, len(grid.rows), None)
+    return None
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+def _read_csv(p: Path, name: str) -> LogData:
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise UnusableLog(f"{name}: cannot be read ({e.strerror or e})") from None
+    notes = []
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        if b"\x00" in raw[:65536]:
+            raise UnusableLog(f"{name}: is not a workbook or a text CSV file (it has binary content)")
+        encoding = "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+        notes.append(f"{p.name} is not UTF-8; read it as Windows-1252")
+    del raw
+    first_line = next((ln for ln in text[:65536].splitlines() if ln.strip()), "")
+    delimiter = max((",", ";", "\t"), key=first_line.count) if first_line else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=False)
+    header: list | None = None
+    first_row = 0
+    rows: list[list] = []
+    pending = 0
+    intern: dict = {}  # one object per distinct value: a 1,048,576-row log stays small
+    recno = 0  # records, as Excel shows them one per row (a quoted field may span lines)
+    try:
+        for rec in reader:
+            recno += 1
+            if header is None:
+                if not any(v.strip() for v in rec):
+                    continue
+                if not looks_like_header(rec):
+                    shown = ", ".join(v.strip() for v in rec if v.strip())
+                    raise UnusableLog(
+                        f"{name}: its first row does not have the session-log headers (need Date, Code, Minutes and "
+                        f"the rest); first row: {shown}"[:300])
+                header = [v.strip() or None for v in rec]
+                first_row = recno + 1
+                continue
+            if not any(v.strip() for v in rec):
+                pending += 1
+                continue
+            if pending:
+                rows.extend([] for _ in range(pending))
+                pending = 0
+            rows.append([intern.setdefault(v, v) if v else None for v in rec])
+            if len(rows) > MAX_CSV_ROWS:
+                raise UnusableLog(f"{name}: has more than {MAX_CSV_ROWS:,} rows (Excel's limit) — split the log")
+    except csv.Error as e:
+        raise UnusableLog(f"{name}: is not a readable CSV file (line {reader.line_num}: {_one_line(e)})") from None
+    if header is None:
+        raise UnusableLog(f"{name}: has no rows — it is empty")
+    return LogData(p, "csv", header, rows, first_row, None, None, "csv", {}, notes)
