@@ -295,3 +295,25 @@ def test_kx_unchecked_when_the_year_has_no_fee_schedule():
     """A 2026 Medicare line without 2026 RVUs installed says the KX check could not run."""
     got = check(row("97110", 15, 1, date=dt.datetime(2026, 1, 5)))
     assert got[0].startswith("WARN KX-UNCHECKED") and "ptbilling data import-rvu" in got[0]
+
+
+def test_kx_shortcut_for_patients_far_under_the_threshold_changes_no_finding():
+    """Skipping exact pricing for patients who cannot reach KX gives the same findings as pricing all."""
+    import random
+
+    from ptbilling.rules import datasets
+    from ptbilling.rules.claim_lines import ClaimLine
+    from ptbilling.rules.kx_modifier import kx_findings
+
+    rnd = random.Random(11)
+    lines = []
+    for i in range(600):
+        lines.append(ClaimLine(
+            index=i, patient=f"P{rnd.randint(1, 12)}", dos=dt.date(2025, rnd.randint(1, 12), rnd.randint(1, 28)),
+            payer="Medicare", provider="PT", code=rnd.choice(["97110", "97530", "97140", "97161", "97010"]),
+            modifiers=tuple(rnd.sample(["GP", "KX", "CQ"], rnd.randint(1, 2))) if rnd.random() < .9 else ("GO",),
+            minutes=30, units=rnd.randint(0, 4), prior_allowed=rnd.choice([None, None, 500.0, 2300.0])))
+    with datasets.pinned():
+        fast = sorted(map(str, kx_findings(lines)))
+        exact = sorted(map(str, kx_findings(lines, totals={})))
+    assert fast == exact and any("KX-MISSING" in f for f in exact)

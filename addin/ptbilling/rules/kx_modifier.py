@@ -20,10 +20,12 @@ own rules.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
+from . import datasets
 from .claim_lines import ClaimLine, is_medicare, is_medicare_advantage
 from .errors import PtBillingError
-from .fee_schedule import FeeLine, KxLine, kx_marks, price_lines
+from .fee_schedule import FeeLine, KxLine, kx_marks, kx_threshold, price_lines
 from .findings import ERROR, WARN, Finding
 
 RULES = {
@@ -43,6 +45,45 @@ def _discipline(line: ClaimLine) -> str | None:
     return None
 
 
+def _full_unit_price(code: str, dos) -> Decimal | None:
+    """One unit at the full national fee (no MPPR, no CQ/CO cut): an upper bound per unit."""
+    try:
+        release = datasets.in_force("rvu", dos)
+    except PtBillingError:
+        return None
+    return _full_unit_price_cached(code, dos, release.path, datasets.file_stamp(release.path))
+
+
+@lru_cache(maxsize=4096)
+def _full_unit_price_cached(code: str, dos, path, stamp) -> Decimal | None:
+    try:
+        return price_lines([FeeLine(code, 1, dos)])[0].amount
+    except PtBillingError:
+        return None
+
+
+def _surely_under(members: list[tuple[ClaimLine, str]]) -> bool:
+    """True when even full fees for every unit keep each bucket at or under the KX threshold.
+
+    MPPR and the CQ/CO rate only ever lower a line, so this bound is safe. Any
+    doubt (no fee data, a contractor-priced code) answers False: price exactly.
+    """
+    bound: dict[str, Decimal] = {}
+    year_day = members[0][0].dos
+    for ln, d in members:
+        unit = _full_unit_price(ln.code, ln.dos)
+        if unit is None:
+            return False
+        bucket = "OT" if d == "OT" else "PT+SLP"
+        prior = Decimal(str(ln.prior_allowed)) if ln.prior_allowed else Decimal(0)
+        bound[bucket] = bound.get(bucket, Decimal(0)) + unit * (ln.units or 0) + prior  # prior counted generously
+    try:
+        limit = kx_threshold(year_day).value
+    except PtBillingError:
+        return False
+    return all(total <= limit for total in bound.values())
+
+
 def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Finding]:
     """KX and review findings for every traditional-Medicare therapy line of a log.
 
@@ -57,6 +98,10 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
         if d is not None:
             by_patient_year.setdefault((ln.patient, ln.dos.year), []).append((ln, d))
     out: list[Finding] = []
+    if totals is None:
+        # Nothing to report for a patient who cannot reach the lower (KX) threshold
+        # even if every unit were paid in full: skip pricing them exactly.
+        by_patient_year = {k: v for k, v in by_patient_year.items() if not _surely_under(v)}
     # Price each year's lines in one call (the MPPR visit key is the patient).
     by_year: dict[int, list[tuple[str, int]]] = {}
     for key in by_patient_year:
