@@ -216,15 +216,19 @@ def print_text(log: LogData, result: LogCheck, out: Path | None = None, file=Non
             console.print(Text(f"  row {row}: {text}"), soft_wrap=True)
     totals = s.get("medicare_totals") or []
     if totals:
+        # Those nearest the thresholds first; every patient is in --format json and --out.
+        shown = sorted(totals, key=lambda t: -t["allowed"])[:FIRST_FINDINGS]
         kx_table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for name, justify in (("Patient", "left"), ("Year", "right"), ("Bucket", "left"),
                               ("Medicare allowed", "right"), ("KX threshold", "right"), ("", "left")):
             kx_table.add_column(name, justify=justify)
-        for t in totals:
+        for t in shown:
             flag = "past review ($3,000)" if t["past_review"] else ("needs KX" if t["past_kx"] else "")
             kx_table.add_row(t["patient"], str(t["year"]), t["bucket"], f"${t['allowed']:,.2f}",
                              f"${t['kx_threshold']:,.0f}", Text(flag, style="yellow" if flag else ""))
-        console.print(Text("Medicare allowed per patient this year (national amounts, Prior Allowed included):"))
+        more = f"; the {len(shown)} highest of {len(totals):,}, all in --format json" if len(totals) > len(shown) else ""
+        console.print(Text(f"Medicare allowed per patient and year (national amounts, Prior Allowed included{more}):"),
+                      soft_wrap=True)
         console.print(kx_table)
     if out is not None:
         console.print(Text(f"Report written to {out}"), soft_wrap=True)

@@ -126,6 +126,7 @@ def _words(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().upper()
 
 
+@lru_cache(maxsize=8192)  # called for every line of every visit: codes repeat
 def _norm_code(cell: str) -> str:
     """'97140', ' g0283 ', Excel's '100' for 00100 -> the five-character code."""
     c = cell.strip().upper()
