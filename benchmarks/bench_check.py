@@ -30,6 +30,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ADDIN = HERE.parent / "addin"
 sys.path.insert(0, str(ADDIN))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import best_of  # noqa: E402
 
 HEADER = ["Patient", "Date", "Payer", "Provider", "Code", "Modifiers", "Minutes", "Units", "Assistant Minutes", "Notes"]
 TIMED = ["97110", "97112", "97140", "97530", "97116", "97535", "97035", "97032"]
@@ -117,15 +120,6 @@ def stages(path: Path) -> dict[str, float]:
         log_check.rule_units(log.rows, cols, parsed, None, None)
         out["units by rule (log_units)"] = time.perf_counter() - t
     return out
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 PROBE = """

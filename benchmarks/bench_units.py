@@ -21,6 +21,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "addin"))
 
 from baseline_units import plain_pt_units, plain_units  # noqa: E402
+from timing import best_of  # noqa: E402
 
 from ptbilling import udfs  # noqa: E402
 
@@ -39,15 +40,6 @@ def make_log(n_lines: int, seed: int = 1):
             codes.append(float(c) if c.isdigit() else c)  # Excel hands numbers as floats
             visits.append(f"P{visit % 997}|2025-03-{1 + visit % 28:02d}")
     return minutes[:n_lines], codes[:n_lines], visits[:n_lines]
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:
