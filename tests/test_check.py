@@ -29,7 +29,7 @@ from ptbilling.rules.code_catalog import normalize_code
 from ptbilling.rules.findings import ERROR, Finding
 from ptbilling.rules.service_units import LineProblem, coerce_minutes
 from ptbilling.session_log import (
-    _text, _units, coerce_amount, coerce_date, map_headers, parse_modifiers, read_rows,
+    _text, coerce_amount, coerce_date, coerce_units, map_headers, parse_modifiers, read_rows,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -858,7 +858,7 @@ def reference_read_rows(rows, cols, payer=None):
             field = "Minutes"
             minutes = coerce_minutes(row[cols["minutes"]])
             field = "Units"
-            units = _units(row[cols["units"]])
+            units = coerce_units(row[cols["units"]])
             field = "Assistant Minutes"
             asst = coerce_minutes(row[get_asst]) if get_asst is not None else None
             if asst is not None and minutes is not None and asst > minutes:

@@ -132,6 +132,11 @@ def test_pt_fee_bundled_and_invalid_pay_zero_and_explain_says_why():
     assert "97010 pays $0 to Medicare (status B" in text and "bill G0283" in text
 
 
+def test_pt_fee_bad_units_message_names_units():
+    """A text in the Units range gives a message about units on that line only."""
+    assert excel("PT_FEE", ((97110.0,), ("97110",)), ((2.0,), ("x",))) == [[50.62], ["units must be a number, not 'x'"]]
+
+
 def test_pt_fee_locality_visits_and_messages():
     """Alaska's GPCIs raise the amount; visits split the MPPR; unknown locality and 2026 give messages."""
     assert excel("PT_FEE", 97110.0, 1.0, xh.MISSING, xh.MISSING, "02102-01") == [[37.06]]

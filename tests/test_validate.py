@@ -317,3 +317,8 @@ def test_kx_shortcut_for_patients_far_under_the_threshold_changes_no_finding():
         fast = sorted(map(str, kx_findings(lines)))
         exact = sorted(map(str, kx_findings(lines, totals={})))
     assert fast == exact and any("KX-MISSING" in f for f in exact)
+
+
+def test_blank_date_says_blank():
+    """A row with every cell but the date gets 'Date cell: blank', not a type name."""
+    assert check(row("97110", 30, 2, date=None))[0] == "ERROR INPUT: Date cell: blank — correct it"

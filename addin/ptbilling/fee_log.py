@@ -12,8 +12,8 @@ from decimal import Decimal
 from .rules import datasets, errors
 from .rules.code_catalog import normalize_code
 from .rules.fee_schedule import FeeLine, LineFee, price_lines
-from .rules.service_units import LineProblem, coerce_minutes
-from .session_log import coerce_date, parse_modifiers
+from .rules.service_units import LineProblem
+from .session_log import coerce_date, coerce_units, parse_modifiers
 
 
 def default_date() -> dt.date:
@@ -45,7 +45,7 @@ def _price_column(codes, units, modifiers, dates, locality, visits):
     for i in range(n):
         try:
             code = normalize_code(codes[i])
-            u = coerce_minutes(units[i]) if units is not None else None
+            u = coerce_units(units[i]) if units is not None else None
             if code is None:
                 if u is None:
                     continue  # blank line

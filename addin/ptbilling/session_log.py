@@ -83,6 +83,8 @@ def looks_like_header(row) -> bool:
 
 
 def coerce_date(value: object) -> dt.date:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise LineProblem("blank")
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -205,7 +207,7 @@ def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
     c_patient, c_date, c_provider, c_code = cols["patient"], cols["date"], cols["provider"], cols["code"]
     c_mods, c_min, c_units = cols["modifiers"], cols["minutes"], cols["units"]
     width = max(cols.values()) + 1
-    dates, codes, minutes_of, units_of = _Memo(coerce_date), _Memo(_code), _Memo(coerce_minutes), _Memo(_units)
+    dates, codes, minutes_of, units_of = _Memo(coerce_date), _Memo(_code), _Memo(coerce_minutes), _Memo(coerce_units)
     amounts, texts, providers, mods = _Memo(coerce_amount), _Memo(_text), _Memo(_provider), _Memo(parse_modifiers)
     float_, bool_, problem_, max_min = float, bool, _Problem, MAX_MINUTES
     append = lines.append
@@ -285,7 +287,8 @@ def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
     return ParsedLog(lines, problems)
 
 
-def _units(value: object) -> int | None:
+def coerce_units(value: object) -> int | None:
+    """Units billed as a cell holds them -> a whole number 0-100; None for blank."""
     try:
         u = coerce_minutes(value)
     except LineProblem as e:
