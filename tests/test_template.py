@@ -67,6 +67,7 @@ COMMITTED = {
     "sample": ROOT / "workbook_templates" / "sample_session_log.xlsx",
 }
 PNG = ROOT / "docs" / "session_log.png"
+SAMPLE_PNG = ROOT / "docs" / "sample_session_log.png"  # the README's second picture
 N = template.READY_ROWS
 HEAD = template.HEADER_ROW + 1  # 1-based sheet row of the table's header
 LAST = HEAD + N  # 1-based sheet row of the last ready row
@@ -581,11 +582,12 @@ def _png_info(data: bytes) -> tuple[int, int, float]:
 
 
 def test_committed_png_is_page_one_of_the_template():
-    """docs/session_log.png is a valid landscape PNG with ink on it (not an empty page)."""
-    assert PNG.is_file(), "run: PYTHONPATH=addin python tests/test_template.py"
-    width, height, dark = _png_info(PNG.read_bytes())
-    assert width > height >= 600
-    assert dark > 0.01
+    """docs/session_log.png and docs/sample_session_log.png are landscape PNGs with ink on them."""
+    for png in (PNG, SAMPLE_PNG):
+        assert png.is_file(), "run: PYTHONPATH=addin python tests/test_template.py"
+        width, height, dark = _png_info(png.read_bytes())
+        assert width > height >= 600
+        assert dark > 0.01
 
 
 def test_page_one_renders_from_the_template(built, tmp_path):
@@ -822,9 +824,10 @@ def test_template_command_is_registered_with_help():
     assert "PATH" in text and "--sample" in text and "--force" in text
 
 
-if __name__ == "__main__":  # redraw docs/session_log.png from the committed template
-    with tempfile.TemporaryDirectory() as tmp:
-        out = render_first_page(COMMITTED["template"], Path(tmp) / "page1.png", Path(tmp))
-        PNG.parent.mkdir(exist_ok=True)
-        shutil.copyfile(out, PNG)
-    print(f"wrote {PNG.relative_to(ROOT)} ({os.path.getsize(PNG):,} bytes)")
+if __name__ == "__main__":  # redraw docs/session_log.png and docs/sample_session_log.png
+    for kind, target in (("template", PNG), ("sample", SAMPLE_PNG)):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = render_first_page(COMMITTED[kind], Path(tmp) / "page1.png", Path(tmp))
+            target.parent.mkdir(exist_ok=True)
+            shutil.copyfile(out, target)
+        print(f"wrote {target.relative_to(ROOT)} ({os.path.getsize(target):,} bytes)")
