@@ -26,26 +26,19 @@ REEVALUATIONS = {"97164": "PT", "97168": "OT"}
 def evaluation_findings(visit_lines) -> list[Finding]:
     """One evaluation per discipline per visit, and never with that discipline's re-evaluation."""
     out = []
-    first_eval: dict[str, object] = {}
-    first_reeval: dict[str, object] = {}
+    first: dict[tuple[str, bool], object] = {}  # (discipline, is re-evaluation) -> first such line
     for ln in visit_lines:
-        if ln.code in EVALUATIONS:
-            d = EVALUATIONS[ln.code]
-            if d in first_eval:
-                out.append(Finding(ln.index, ERROR, "EVAL-MULTIPLE",
-                                   f"second {d} evaluation in the visit (also {first_eval[d].code}) — bill one"))
-            else:
-                first_eval[d] = ln
-        elif ln.code in REEVALUATIONS:
-            d = REEVALUATIONS[ln.code]
-            if d in first_reeval:
-                out.append(Finding(ln.index, ERROR, "EVAL-MULTIPLE",
-                                   f"second {d} re-evaluation in the visit — bill one"))
-            else:
-                first_reeval[d] = ln
-    for d, re_ln in first_reeval.items():
-        if d in first_eval:
+        reeval = ln.code in REEVALUATIONS
+        d = REEVALUATIONS.get(ln.code) or EVALUATIONS.get(ln.code)
+        if d is None:
+            continue
+        earlier = first.setdefault((d, reeval), ln)
+        if earlier is not ln:
+            what = f"{d} re-evaluation in the visit" if reeval else f"{d} evaluation in the visit (also {earlier.code})"
+            out.append(Finding(ln.index, ERROR, "EVAL-MULTIPLE", f"second {what} — bill one"))
+    for (d, reeval), re_ln in first.items():
+        if reeval and (d, False) in first:
             out.append(Finding(re_ln.index, ERROR, "EVAL-AND-REEVAL",
-                               f"{re_ln.code} re-evaluation with {first_eval[d].code} evaluation the same day — "
+                               f"{re_ln.code} re-evaluation with {first[(d, False)].code} evaluation the same day — "
                                "bill the evaluation only"))
     return out

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import DataImportError
+from .rvu_file import find_columns
 
 
 @dataclass(frozen=True)
@@ -115,19 +116,8 @@ def parse_gpci_file(text: str) -> list[GpciRow]:
     """Parse a CMS GPCI CSV (as text) into rows; raise DataImportError naming what is missing."""
     rows = list(csv.reader(io.StringIO(text)))
     headers, first, _ = _header_block(rows)
-    cols: dict[str, int] = {}
-    for name, test in _COLUMNS.items():
-        hits = [j for j, h in enumerate(headers) if test(h)]
-        if name == "work" and len(hits) > 1:
-            # two work columns: take the one the law pays (with the floor)
-            hits = [j for j in hits if "FLOOR" in headers[j]] or hits
-        if hits:
-            cols[name] = hits[0]
-    missing = [n for n in _REQUIRED if n not in cols]
-    if missing:
-        raise DataImportError(
-            "GPCI file lacks column(s) " + ", ".join(missing) + f"; headers seen: {headers}"
-        )
+    # two work columns: take the one the law pays (with the floor)
+    cols = find_columns(headers, _COLUMNS, _REQUIRED, "GPCI file", prefer={"work": lambda h: "FLOOR" in h})
     out: list[GpciRow] = []
     seen: set[str] = set()
     for i in range(first, len(rows)):

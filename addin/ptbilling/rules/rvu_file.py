@@ -66,6 +66,26 @@ def _stacked_headers(rows: list[list[str]], header_row: int) -> list[str]:
     return out
 
 
+def find_columns(headers: list[str], tests: dict, required, what: str, prefer: dict | None = None) -> dict[str, int]:
+    """Column name -> position, by testing each column's (stacked, upper-cased) header words.
+
+    ``prefer[name]`` may narrow several hits to the right one (e.g. the GPCI
+    work column "with 1.0 floor"). Raises DataImportError naming the missing
+    columns and the headers seen. Shared by the PPRRVU and GPCI importers.
+    """
+    cols: dict[str, int] = {}
+    for name, test in tests.items():
+        hits = [j for j, h in enumerate(headers) if test(h)]
+        if prefer and name in prefer and len(hits) > 1:
+            hits = [j for j in hits if prefer[name](headers[j])] or hits
+        if hits:
+            cols[name] = hits[0]
+    missing = [n for n in required if n not in cols]
+    if missing:
+        raise DataImportError(f"{what} lacks column(s) " + ", ".join(missing) + f"; headers seen: {headers}")
+    return cols
+
+
 def _number(text: str, where: str) -> float:
     text = text.strip()
     if text in ("", "NA"):
@@ -85,16 +105,7 @@ def parse_rvu_file(text: str) -> list[RvuRow]:
     if header_row is None:
         raise DataImportError("no header line starting with HCPCS: not a CMS PPRRVU file")
     headers = _stacked_headers(rows, header_row)
-    cols: dict[str, int] = {}
-    for name, test in _COLUMNS.items():
-        hits = [j for j, h in enumerate(headers) if test(h)]
-        if hits:
-            cols[name] = hits[0]
-    missing = [n for n in _REQUIRED if n not in cols]
-    if missing:
-        raise DataImportError(
-            "PPRRVU file lacks column(s) " + ", ".join(missing) + f"; headers seen: {headers}"
-        )
+    cols = find_columns(headers, _COLUMNS, _REQUIRED, "PPRRVU file")
     out = []
     for i in range(header_row + 1, len(rows)):
         r = rows[i]
