@@ -84,11 +84,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("file", help="the GPCI CSV, e.g. GPCI2026.csv")
     p.add_argument("year", type=int, help="the calendar year the GPCIs apply to")
     p.set_defaults(func=cmd_import_gpci)
-    p = sub.add_parser("import-ptp", help="Import a CMS NCCI practitioner PTP edit file (tab-delimited text).")
-    p.add_argument("file", help="the practitioner PTP .txt file (one of the quarter's files)")
-    p.add_argument("--effective-from", type=_date, help="first day in force (default: from the file name/title)")
-    p.set_defaults(func=cmd_import_ptp)
-    p = sub.add_parser("import-mue", help="Import a CMS NCCI practitioner MUE table (CSV).")
-    p.add_argument("file", help="the practitioner services MUE table as CSV")
-    p.add_argument("--effective-from", type=_date, help="first day in force (default: from the file name/title)")
-    p.set_defaults(func=cmd_import_mue)
+    for name, what, file_help, func in (
+        ("import-ptp", "a CMS NCCI practitioner PTP edit file (tab-delimited text)",
+         "the practitioner PTP .txt file (one of the quarter's files)", cmd_import_ptp),
+        ("import-mue", "a CMS NCCI practitioner MUE table (CSV)",
+         "the practitioner services MUE table as CSV", cmd_import_mue),
+    ):
+        p = sub.add_parser(name, help=f"Import {what}.")
+        p.add_argument("file", help=file_help)
+        p.add_argument("--effective-from", type=_date, help="first day in force (default: from the file name/title)")
+        p.set_defaults(func=func)

@@ -131,22 +131,22 @@ def _as_date(dos: object) -> dt.date:
     raise BadValue(f"date of service must be a date, got {dos!r}")
 
 
+def _required(kind: str, what: str, dos: object) -> Figure:
+    dos = _as_date(dos)
+    fig = _figure(kind, dos)
+    if fig is None:
+        raise UnsupportedDate(what, dos.year, _available(kind))
+    return fig
+
+
 def kx_threshold(dos: dt.date) -> Figure:
     """The KX modifier threshold (each bucket: PT+SLP, OT) for the calendar year of ``dos``."""
-    dos = _as_date(dos)
-    fig = _figure("kx_threshold", dos)
-    if fig is None:
-        raise UnsupportedDate("KX threshold", dos.year, _available("kx_threshold"))
-    return fig
+    return _required("kx_threshold", "KX threshold", dos)
 
 
 def review_threshold(dos: dt.date) -> Figure:
     """The targeted medical review threshold (each bucket) for the calendar year of ``dos``."""
-    dos = _as_date(dos)
-    fig = _figure("review_threshold", dos)
-    if fig is None:
-        raise UnsupportedDate("targeted medical review threshold", dos.year, _available("review_threshold"))
-    return fig
+    return _required("review_threshold", "targeted medical review threshold", dos)
 
 
 # --- RVU and GPCI releases (cached: PT_FEE runs on every recalculation) -------
