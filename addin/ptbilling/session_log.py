@@ -209,7 +209,7 @@ def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
     width = max(cols.values()) + 1
     dates, codes, minutes_of, units_of = _Memo(coerce_date), _Memo(_code), _Memo(coerce_minutes), _Memo(coerce_units)
     amounts, texts, providers, mods = _Memo(coerce_amount), _Memo(_text), _Memo(_provider), _Memo(parse_modifiers)
-    float_, bool_, problem_, max_min = float, bool, _Problem, MAX_MINUTES
+    float_, bool_, problem_, max_min, line_ = float, bool, _Problem, MAX_MINUTES, ClaimLine
     append = lines.append
     for i, row in enumerate(rows):
         if row is None:
@@ -279,11 +279,7 @@ def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
         provider = providers[v] if type(v) is not bool_ else _provider(v)
         v = row[c_mods]
         modifiers = mods[v] if type(v) is not bool_ else parse_modifiers(v)
-        append(ClaimLine(
-            index=i, patient=patient, dos=dos, payer=line_payer, provider=provider, code=code,
-            modifiers=modifiers, minutes=minutes, units=units, assistant_minutes=asst, prior_allowed=prior,
-            has_assistant_column=has_asst,
-        ))
+        append(line_(i, patient, dos, line_payer, provider, code, modifiers, minutes, units, asst, prior, has_asst))
     return ParsedLog(lines, problems)
 
 
