@@ -322,3 +322,45 @@ def test_kx_shortcut_for_patients_far_under_the_threshold_changes_no_finding():
 def test_blank_date_says_blank():
     """A row with every cell but the date gets 'Date cell: blank', not a type name."""
     assert check(row("97110", 30, 2, date=None))[0] == "ERROR INPUT: Date cell: blank — correct it"
+
+
+def _random_log(seed: int, n: int = 3000, narrow: bool = False):
+    """Lines of every kind the rules look at: all catalog codes, credentials, modifier mixes,
+    payers, dates across the CQ/CO and single-line boundaries, with and without assistant minutes."""
+    import random
+
+    from ptbilling.rules.claim_lines import PROVIDERS, ClaimLine
+    from ptbilling.rules.code_catalog import catalog_for
+
+    rnd = random.Random(seed)
+    codes = sorted(c.code for c in catalog_for(None)) + ["97110"] * 20 + ["97140"] * 10
+    providers = sorted(PROVIDERS) + ["", "XYZ"]
+    if narrow:  # few kinds of line, so that lines differing in one field often share the rest
+        codes, providers = ["97110", "97140", "97010", "97012", "97150", "97161", "92507"], ["PT", "PTA", "OT", "DC"]
+    payers = ["Medicare", "Medicare Advantage", "Aetna", "BCBS / Medicare secondary"]
+    mods = ["GP", "GO", "GN", "CQ", "CO", "59", "XU", "KX"]
+    days = [dt.date(2019, 12, 31), dt.date(2020, 1, 1), dt.date(2021, 4, 18), dt.date(2021, 4, 19),
+            dt.date(2025, 3, 3), dt.date(2025, 7, 1), dt.date(2026, 1, 2)]
+    with_asst = seed % 2 == 0
+    lines = []
+    for i in range(n):
+        lines.append(ClaimLine(
+            i, f"P{rnd.randint(1, 40)}", rnd.choice(days), rnd.choice(payers), rnd.choice(providers),
+            rnd.choice(codes), tuple(rnd.sample(mods, rnd.choice([0, 1, 1, 1, 2, 2, 3]))),
+            rnd.choice([None, 0, 5, 7, 8, 15, 22, 23, 38, 60]), rnd.choice([None, 0, 1, 1, 2, 3, 5]),
+            rnd.choice([None, 0, 1, 2, 3, 10]) if with_asst else None,
+            rnd.choice([None, None, 2500.0]), with_asst))
+    return lines
+
+
+@pytest.mark.parametrize("seed, narrow", [(1, False), (2, False), (3, True), (4, True)])
+def test_memos_give_what_calling_every_rule_on_every_line_gives(seed, narrow, monkeypatch):
+    """The findings memo (equal signatures, equal findings) changes nothing on varied random logs."""
+    from ptbilling.rules import validate
+
+    lines = _random_log(seed, narrow=narrow)
+    memo = [[str(f) for f in fs] for fs in validate.validate_lines(lines)]
+    monkeypatch.setattr(validate, "line_signature", lambda ln, medicare: ("no memo", ln.index))
+    direct = [[str(f) for f in fs] for fs in validate.validate_lines(lines)]
+    assert memo == direct
+    assert sum(map(len, direct)) > len(lines) // 2  # the log does exercise the rules

@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Hashable, Mapping, Sequence
+from typing import Hashable, Mapping, NamedTuple, Sequence
 
 from . import datasets, gpci_file, rvu_file
 from .code_catalog import normalize_code
@@ -300,8 +300,7 @@ def conversion_factor(dos: dt.date, *, qualifying_apm: bool = False) -> Figure:
 
 # --- pricing lines ------------------------------------------------------------
 
-@dataclass(frozen=True)
-class FeeLine:
+class FeeLine(NamedTuple):  # a NamedTuple: the KX rule builds one per Medicare line of a log
     """One claim line to price: a code, its units, modifiers, date of service and visit."""
 
     code: str
@@ -396,6 +395,14 @@ def _percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 
+def allowed_amounts(lines: Sequence[FeeLine], locality: str | None = None, *,
+                    qualifying_apm: bool = False) -> list[Decimal | None]:
+    """Just the amounts ``price_lines`` gives, without the explanations: the KX rule
+    prices every Medicare line of a log, and building each line's "why" text would
+    be most of that work. Same rules, same code path, same errors."""
+    return _price(lines, locality, qualifying_apm, explain=False)  # type: ignore[return-value]
+
+
 def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
                 qualifying_apm: bool = False) -> list[LineFee]:
     """Price claim lines with the Medicare PFS (non-facility), one LineFee per line, in order.
@@ -409,6 +416,11 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
     ``ptbilling data import-rvu``; or without a conversion factor),
     UnknownCode (a code not in the release), UnknownLocality, BadValue.
     """
+    return _price(lines, locality, qualifying_apm, explain=True)  # type: ignore[return-value]
+
+
+def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
+           explain: bool) -> list[LineFee] | list[Decimal | None]:
     key = normalize_locality(locality)
     days: dict[dt.date, _DayFigures] = {}
 
@@ -482,43 +494,48 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
             else:
                 why = unpaid_reason(w.code, status) or f"status {status}: not paid"
                 amount = Decimal("0.00")
-            out.append(LineFee(w.code, w.units, amount, why, status, 0, 0, False, figs.table.release.status))
+            out.append(LineFee(w.code, w.units, amount, why, status, 0, 0, False, figs.table.release.status)
+                       if explain else amount)
+            continue
+        raw = w.full * w.full_units
+        if w.reduced_units:
+            reduced = reduced_cache.get((w.code, dos))
+            if reduced is None:
+                reduced = reduced_cache[(w.code, dos)] = _reduced_unit(w, figs)
+            raw += reduced * w.reduced_units
+        applied = bool(w.assistant) and figs.assistant is not None
+        if applied:
+            raw *= figs.assistant.value
+        amount = raw.quantize(CENT, rounding=ROUND_HALF_UP)
+        if not explain:
+            out.append(amount)
             continue
         parts = [_PAID[status]] if _PAID[status] else []
         if not w.units:
             parts.append("0 units")
-        raw = w.full * w.full_units
         if w.reduced_units:
-            rate = figs.mppr.value
-            reduced = reduced_cache.get((w.code, dos))
-            if reduced is None:
-                gw, gpe, gmp = figs.gpci
-                reduced = reduced_cache[(w.code, dos)] = (
-                    (w.rvu.work * gw + w.rvu.pe * gpe * rate + w.rvu.mp * gmp) * figs.cf.value)
-            raw += reduced * w.reduced_units
-            cut = f"{w.reduced_units} at {_percent(rate)} PE"
+            cut = f"{w.reduced_units} at {_percent(figs.mppr.value)} PE"
             if w.full_units:
                 parts.append(f"MPPR: 1 unit full, {cut}")
             else:
                 parts.append(f"MPPR: {cut} ({tops[(w.line.visit, dos)].code} paid in full)")
         elif (w.line.visit, dos) in tops:
             parts.append("MPPR: highest PE, paid in full")
-        applied = False
         if w.assistant:
-            if figs.assistant is not None:
-                raw *= figs.assistant.value
-                applied = True
-                since = _figures()["assistant_rate"][0][0].year
-                parts.append(f"{w.assistant}: {_percent(figs.assistant.value)} from {since}")
-            else:
-                parts.append(f"{w.assistant}: paid in full before {_figures()['assistant_rate'][0][0].year}")
+            since = _figures()["assistant_rate"][0][0].year
+            parts.append(f"{w.assistant}: {_percent(figs.assistant.value)} from {since}" if applied
+                         else f"{w.assistant}: paid in full before {since}")
         cf = figs.cf
         parts.append(f"{figs.place}, CF ${cf.value} ({dos.year}{'' if cf.status == OFFICIAL else ', unverified'})")
-        out.append(LineFee(
-            w.code, w.units, raw.quantize(CENT, rounding=ROUND_HALF_UP), "; ".join(parts), status,
-            w.full_units, w.reduced_units, applied, figs.data_status,
-        ))
+        out.append(LineFee(w.code, w.units, amount, "; ".join(parts), status, w.full_units, w.reduced_units,
+                           applied, figs.data_status))
     return out
+
+
+def _reduced_unit(w: _Work, figs: _DayFigures) -> Decimal:
+    """One unit with the MPPR share of its PE (the other units of the visit)."""
+    gw, gpe, gmp = figs.gpci
+    return (w.rvu.work * gw + w.rvu.pe * gpe * figs.mppr.value + w.rvu.mp * gmp) * figs.cf.value
 
 
 # --- KX threshold and targeted review ----------------------------------------
@@ -528,8 +545,7 @@ PT_SLP = "PT+SLP"
 KX_BUCKETS = {"PT": PT_SLP, "SLP": PT_SLP, "OT": "OT"}
 
 
-@dataclass(frozen=True)
-class KxLine:
+class KxLine(NamedTuple):  # a NamedTuple: the KX rule builds one per Medicare line of a log
     """One Medicare therapy line of a patient: date, discipline (PT, SLP, OT) and allowed amount."""
 
     dos: dt.date
@@ -537,8 +553,7 @@ class KxLine:
     allowed: Decimal
 
 
-@dataclass(frozen=True)
-class KxMark:
+class KxMark(NamedTuple):  # a NamedTuple: the KX rule builds one per Medicare line of a log
     """What one line needs: KX, and whether the bucket is past the targeted review threshold."""
 
     bucket: str
@@ -700,5 +715,5 @@ def import_gpci(path, year: int) -> datasets.Release:
 __all__ = [
     "ASSISTANT_MODIFIERS", "CENT", "FeeLine", "Figure", "KX_BUCKETS", "KxLine", "KxMark", "LineFee",
     "NATIONAL", "PT_SLP", "conversion_factor", "gpci", "import_gpci", "import_rvu", "kx_marks",
-    "kx_threshold", "normalize_locality", "price_lines", "review_threshold",
+    "allowed_amounts", "kx_threshold", "normalize_locality", "price_lines", "review_threshold",
 ]

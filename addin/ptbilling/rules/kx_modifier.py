@@ -25,7 +25,7 @@ from functools import lru_cache
 from . import datasets
 from .claim_lines import ClaimLine, is_medicare, is_medicare_advantage
 from .errors import PtBillingError
-from .fee_schedule import FeeLine, KxLine, kx_marks, kx_threshold, price_lines
+from .fee_schedule import FeeLine, KxLine, allowed_amounts, kx_marks, kx_threshold, price_lines
 from .findings import ERROR, WARN, Finding
 
 RULES = {
@@ -111,13 +111,13 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
     for year, keys in by_year.items():
         members = [(p, ln) for p, y in keys for ln, _ in by_patient_year[(p, y)]]
         try:
-            fees = price_lines([FeeLine(ln.code, ln.units or 0, ln.dos, frozenset(ln.modifiers), p)
-                                for p, ln in members])
+            fees = allowed_amounts([FeeLine(ln.code, ln.units or 0, ln.dos, frozenset(ln.modifiers), p)
+                                    for p, ln in members])
         except PtBillingError as e:
             failed[year] = str(e)
             continue
         for (_, ln), fee in zip(members, fees):
-            fee_of[ln.index] = fee.amount or Decimal(0)
+            fee_of[ln.index] = fee or Decimal(0)
     for (patient, year), members in by_patient_year.items():
         if year in failed:
             first = min(ln.index for ln, _ in members)

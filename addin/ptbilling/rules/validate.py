@@ -61,6 +61,28 @@ def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
         return _validate(lines, method, problems, kx_totals)
 
 
+def _line_rules(ln: ClaimLine, info, medicare: bool) -> list[Finding]:
+    """The rules that look at one line alone."""
+    return (payment_status.status_findings(ln, info, medicare)
+            + therapy_modifiers.therapy_modifier_findings(ln, info, medicare)
+            + assistant_modifiers.assistant_findings(ln, info, medicare)
+            + provider_scope.provider_findings(ln, info, medicare))
+
+
+def line_signature(ln: ClaimLine, medicare: bool) -> tuple:
+    """Everything ``_line_rules`` reads of a line except its position.
+
+    Lines with equal signatures get the same findings, so a log's thousands of
+    "97110 GP by a PT for Medicare" lines are judged once. The date enters
+    only as what the line rules use it for: the year (the catalog entry) and
+    the CQ/CO start date. Minutes matter only beside assistant minutes (the
+    de minimis share of an untimed service). ``tests/test_validate.py``
+    checks the memo against calling the rules on every line.
+    """
+    return (ln.code, ln.dos.year, ln.dos >= assistant_modifiers.CQ_CO_FROM, medicare, ln.provider, ln.modifiers,
+            ln.has_assistant_column, ln.assistant_minutes, ln.minutes if ln.assistant_minutes else None)
+
+
 def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
     out: list[list[Finding]] = [[] for _ in lines]
     for i, f in (problems or {}).items():
@@ -69,6 +91,7 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
     known: list[ClaimLine] = []
     medicare_of: dict[str, bool] = {}
     catalogs: dict[int, object] = {}  # by year: the catalog only changes with the year
+    line_memo: dict[tuple, tuple] = {}  # line_signature -> what the line rules say
     for ln in lines:
         if ln is None:
             continue
@@ -86,11 +109,12 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         medicare = medicare_of.get(ln.payer)
         if medicare is None:
             medicare = medicare_of[ln.payer] = is_medicare(ln.payer)
-        found = out[ln.index]
-        found += payment_status.status_findings(ln, info, medicare)
-        found += therapy_modifiers.therapy_modifier_findings(ln, info, medicare)
-        found += assistant_modifiers.assistant_findings(ln, info, medicare)
-        found += provider_scope.provider_findings(ln, info, medicare)
+        key = line_signature(ln, medicare)
+        said = line_memo.get(key)
+        if said is None:
+            said = line_memo[key] = tuple((f.severity, f.rule, f.message) for f in _line_rules(ln, info, medicare))
+        if said:
+            out[ln.index] += [Finding(ln.index, *f) for f in said]
         visits.setdefault(ln.visit, []).append(ln)
         known.append(ln)
     for (_, dos), vlines in visits.items():
