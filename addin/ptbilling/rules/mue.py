@@ -220,14 +220,16 @@ def mue_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
     """
     if isinstance(dos, dt.datetime):
         dos = dos.date()
-    by_code: dict[str, list] = {}
-    for ln in visit_lines:
-        if ln is not None and ln.code and _units(ln) is not None:
-            by_code.setdefault(_norm_code(str(ln.code)), []).append(ln)
-    if not by_code:
-        return []
     release = datasets.in_force("mue", dos)
     table = _table(release)
+    by_code: dict[str, list] = {}
+    for ln in visit_lines:
+        if ln is not None and ln.code:
+            code = _norm_code(str(ln.code))
+            if code in table and _units(ln) is not None:  # a code without an MUE needs no adding up
+                by_code.setdefault(code, []).append(ln)
+    if not by_code:
+        return []
     out = []
     for code, lines in by_code.items():
         row = table.get(code)

@@ -427,6 +427,16 @@ def _index(release: datasets.Release):
     return _index_cached(str(release.path), datasets.file_stamp(release.path))
 
 
+@lru_cache(maxsize=8)
+def _paired_cached(path: str, stamp: tuple) -> frozenset[str]:
+    return frozenset(c for pair in _index_cached(path, stamp) for c in pair)
+
+
+def _paired_codes(release: datasets.Release) -> frozenset[str]:
+    """Every code in some pair of the release: a visit needs two of them for an edit to apply."""
+    return _paired_cached(str(release.path), datasets.file_stamp(release.path))
+
+
 def find_edit(edits: Iterable[PtpEdit], code1: str, code2: str, dos: dt.date) -> PtpEdit | None:
     """The row of the pair (code1 in column 1, code2 in column 2) in force on ``dos``, or None.
 
@@ -505,12 +515,14 @@ def ptp_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
         return []
     release = datasets.in_force("ptp", dos)
     index = _index(release)
+    paired = _paired_codes(release)
+    codes = [c for c in by_code if c in paired]
     out: list[Finding] = []
-    for c1 in by_code:
-        for c2 in by_code:
-            if c1 == c2:
+    for c1 in codes:
+        for c2 in codes:
+            if c1 == c2 or (c1, c2) not in index:
                 continue
-            edit = find_edit(index.get((c1, c2), ()), c1, c2, dos)
+            edit = find_edit(index[(c1, c2)], c1, c2, dos)
             if edit is not None:
                 out += _pair_findings(edit, by_code[c1], by_code[c2], release)
     return out

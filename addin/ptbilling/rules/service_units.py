@@ -472,7 +472,12 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
     by_code: dict[str, list] = {}
     for ln in usable:
         by_code.setdefault(ln.code, []).append(ln)
+    totals = {}
     for code, lns in by_code.items():
+        if len(lns) == 1:  # the usual case: one line per code, nothing to add up or to call a duplicate
+            totals[code] = lns[0].minutes
+            continue
+        totals[code] = sum(ln.minutes for ln in lns)
         seen: dict[bool, object] = {}
         for ln in lns:
             assisted = "CQ" in ln.modifiers or "CO" in ln.modifiers
@@ -481,31 +486,32 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
                 strict = medicare and ln.dos >= SINGLE_LINE_FROM
                 out.append(Finding(ln.index, ERROR if strict else WARN, "UNITS-DUPLICATE",
                                    f"{code} is on another line of this visit — put all {code} minutes on one line"))
-    totals = {code: sum(ln.minutes for ln in lns) for code, lns in by_code.items()}
     units_of = code_units(totals, method)
-    timed_total = sum(totals.values())
-    chart = chart_units(timed_total)
     alone = len(by_code) == 1
     for code, lns in by_code.items():
         want = units_of[code]
-        billed_cells = [ln.units for ln in lns]
-        billed = sum(u or 0 for u in billed_cells)
-        minutes = totals[code]
         first = lns[0]
+        if len(lns) == 1:
+            billed, complete = first.units or 0, first.units is not None
+        else:
+            billed, complete = sum(ln.units or 0 for ln in lns), all(ln.units is not None for ln in lns)
+        minutes = totals[code]
         if alone and minutes < 8 and billed >= 1:
             out.append(Finding(first.index, ERROR, "UNITS-UNDER-8",
                                f"{code} {minutes} min alone is under 8 minutes — not billable, bill 0 units"))
             continue
-        if billed == want and all(u is not None for u in billed_cells):
+        if billed == want and complete:
             continue
         if method == CMS:
+            timed_total = sum(totals.values())
+            chart = chart_units(timed_total)
             why = (f"{timed_total} timed min allow {chart} unit{'s' if chart != 1 else ''}"
                    + ("" if alone else f", {want} to {code} by the 8-minute rule"))
         else:
             why = f"{code} {minutes} min allow {want} unit{'s' if want != 1 else ''} (per code)"
         if billed > want:
             out.append(Finding(first.index, ERROR, "UNITS-OVER", f"{why}, {billed} billed — bill {want}"))
-        elif None in billed_cells and billed == 0:
+        elif not complete and billed == 0:
             out.append(Finding(first.index, WARN, "UNITS-UNDER", f"Units blank; {why} — bill {want}"))
         elif billed < want:
             out.append(Finding(first.index, WARN, "UNITS-UNDER", f"{why}, {billed} billed — bill {want}"))
