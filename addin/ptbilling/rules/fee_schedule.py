@@ -59,13 +59,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Hashable, Mapping, NamedTuple, Sequence
+from typing import Collection, Hashable, Mapping, NamedTuple, Sequence
 
 from . import datasets, gpci_file, rvu_file
 from .code_catalog import normalize_code
 from .errors import BadValue, DataImportError, UnknownCode, UnknownLocality, UnsupportedDate
 
 CENT = Decimal("0.01")
+_UNSEEN = object()
+_ZERO = Decimal(0)
 _ONE = Decimal(1)
 NATIONAL = (_ONE, _ONE, _ONE)
 ASSISTANT_MODIFIERS = ("CQ", "CO")
@@ -306,7 +308,7 @@ class FeeLine(NamedTuple):  # a NamedTuple: the KX rule builds one per Medicare 
     code: str
     units: int
     dos: dt.date
-    modifiers: frozenset = frozenset()
+    modifiers: Collection[str] = frozenset()  # any collection of modifier texts
     visit: Hashable = None  # lines with the same visit and dos are one visit for MPPR
 
 
@@ -365,6 +367,7 @@ class _Work:  # one line on its way through the visit (mutable scratch, private)
     units: int
     assistant: str  # "CQ", "CO" or ""
     rvu: _Rvu | None
+    dos: dt.date
     full: Decimal = Decimal(0)  # one unit, full PE, before CQ/CO
     pe_pay: Decimal = Decimal(0)  # the PE part of one unit
     full_units: int = 0
@@ -445,18 +448,26 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
     work: list[_Work] = []
     visits: dict[tuple, list[_Work]] = {}
     unit_cache: dict[tuple[str, dt.date], tuple[Decimal, Decimal]] = {}
+    # a log repeats a few codes, modifier sets and dates: read each distinct one once
+    code_of: dict[object, str | None] = {}
+    assistant_of: dict[object, str] = {}
     for i, line in enumerate(lines):
-        dos = _as_date(line.dos)
-        code = normalize_code(line.code)
+        dos = line.dos if type(line.dos) is dt.date else _as_date(line.dos)
+        code = code_of.get(line.code, _UNSEEN)
+        if code is _UNSEEN:
+            code = code_of[line.code] = normalize_code(line.code)
         if code is None:
             raise UnknownCode("(blank)", "a code is required")
-        units = _units(line.units)
-        mods = {str(m).strip().upper() for m in line.modifiers}
+        units = line.units if type(line.units) is int and line.units >= 0 else _units(line.units)
+        assistant = assistant_of.get(line.modifiers)
+        if assistant is None:
+            mods = {str(m).strip().upper() for m in line.modifiers}
+            assistant = assistant_of[line.modifiers] = next((m for m in ASSISTANT_MODIFIERS if m in mods), "")
         figs = day(dos)
         rvu = figs.table.rows.get(code)
         if rvu is None:
             raise UnknownCode(code, f"not in {figs.table.release.name}")
-        w = _Work(i, line, code, units, next((m for m in ASSISTANT_MODIFIERS if m in mods), ""), rvu)
+        w = _Work(i, line, code, units, assistant, rvu, dos)
         amounts = unit_cache.get((code, dos))
         if amounts is None:  # the same code on the same day costs the same: compute once
             gw, gpe, gmp = figs.gpci
@@ -485,7 +496,7 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
     out = []
     reduced_cache: dict[tuple[str, dt.date], Decimal] = {}
     for w in work:
-        dos = _as_date(w.line.dos)
+        dos = w.dos
         figs = days[dos]
         status = w.rvu.status
         if status not in _PAID or w.full == 0:
@@ -608,17 +619,24 @@ def kx_marks(lines: Sequence[KxLine],
         totals[(int(year), _bucket(bucket))] = _money(amount, f"prior amount for {year} {bucket}")
     marks: list[KxMark | None] = [None] * len(lines)
     year_limits: dict[int, tuple[Figure, Figure]] = {}
-    order = sorted(range(len(lines)), key=lambda i: _as_date(lines[i].dos))  # stable: same-day order kept
+    dates = [line.dos if type(line.dos) is dt.date else _as_date(line.dos) for line in lines]
+    order = sorted(range(len(lines)), key=dates.__getitem__)  # stable: same-day order kept
+    buckets: dict[object, str] = {}
     for i in order:
         line = lines[i]
-        dos = _as_date(line.dos)
-        bucket = _bucket(line.discipline)
+        dos = dates[i]
+        bucket = buckets.get(line.discipline)
+        if bucket is None:
+            bucket = buckets[line.discipline] = _bucket(line.discipline)
         limits = year_limits.get(dos.year)
         if limits is None:  # both thresholds are yearly figures
             limits = year_limits[dos.year] = (kx_threshold(dos), review_threshold(dos))
         kx, review = limits
         k = (dos.year, bucket)
-        total = totals.get(k, Decimal(0)) + _money(line.allowed, f"allowed amount of line {i + 1}")
+        allowed = line.allowed
+        if not (type(allowed) is Decimal and allowed.is_finite() and allowed >= 0):
+            allowed = _money(allowed, f"allowed amount of line {i + 1}")
+        total = totals.get(k, _ZERO) + allowed
         totals[k] = total
         marks[i] = KxMark(bucket, total, total > kx.value, total > review.value, kx, review)
     return marks  # type: ignore[return-value]

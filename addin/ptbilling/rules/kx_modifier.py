@@ -91,8 +91,12 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
     ``(patient, year, bucket) -> Decimal`` (prior amounts included), for reports.
     """
     by_patient_year: dict[tuple[str, int], list[tuple[ClaimLine, str]]] = {}
+    traditional: dict[str, bool] = {}  # payer -> traditional Medicare
     for ln in lines:
-        if not is_medicare(ln.payer) or is_medicare_advantage(ln.payer):
+        t = traditional.get(ln.payer)
+        if t is None:
+            t = traditional[ln.payer] = is_medicare(ln.payer) and not is_medicare_advantage(ln.payer)
+        if not t:
             continue
         d = _discipline(ln)
         if d is not None:
@@ -111,8 +115,7 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
     for year, keys in by_year.items():
         members = [(p, ln) for p, y in keys for ln, _ in by_patient_year[(p, y)]]
         try:
-            fees = allowed_amounts([FeeLine(ln.code, ln.units or 0, ln.dos, frozenset(ln.modifiers), p)
-                                    for p, ln in members])
+            fees = allowed_amounts([FeeLine(ln.code, ln.units or 0, ln.dos, ln.modifiers, p) for p, ln in members])
         except PtBillingError as e:
             failed[year] = str(e)
             continue
