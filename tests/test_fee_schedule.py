@@ -128,6 +128,16 @@ def test_equal_lines_of_one_code_give_the_full_unit_to_the_line_without_cq():
     assert fees[0].assistant and not fees[1].assistant
 
 
+def test_allowed_amounts_are_the_amounts_price_lines_gives():
+    """allowed_amounts (the KX rule's pricing) equals price_lines' amounts on a mixed visit, lists of modifiers too."""
+    from ptbilling.rules.fee_schedule import allowed_amounts
+
+    lines = [line("97110", 3, mods={"GP", "CQ"}), line("97530", 2), line("97010"), line("97545"),
+             FeeLine("97140", 1, D2025, ["gp", "cq"], "v"), line("97150", 0, visit="other")]
+    assert allowed_amounts(lines) == [f.amount for f in price_lines(lines)]
+    assert allowed_amounts([FeeLine("97110", 1, D2025, ["CQ"])]) == [Decimal("24.47")]
+
+
 def test_the_per_unit_amounts_are_kept_in_full_precision_until_the_line_total():
     """97110 x3 is 28.788385 + 2 x 21.8338875 = 72.46, not 28.79 + 2 x 21.83 = 72.45."""
     assert amounts(line("97110", 3)) == [Decimal("72.46")]

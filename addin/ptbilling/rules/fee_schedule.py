@@ -459,10 +459,16 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
         if code is None:
             raise UnknownCode("(blank)", "a code is required")
         units = line.units if type(line.units) is int and line.units >= 0 else _units(line.units)
-        assistant = assistant_of.get(line.modifiers)
+        try:
+            assistant = assistant_of.get(line.modifiers)
+            known = True
+        except TypeError:  # modifiers given as a list: read them every time
+            assistant, known = None, False
         if assistant is None:
             mods = {str(m).strip().upper() for m in line.modifiers}
-            assistant = assistant_of[line.modifiers] = next((m for m in ASSISTANT_MODIFIERS if m in mods), "")
+            assistant = next((m for m in ASSISTANT_MODIFIERS if m in mods), "")
+            if known:
+                assistant_of[line.modifiers] = assistant
         figs = day(dos)
         rvu = figs.table.rows.get(code)
         if rvu is None:
