@@ -13,7 +13,11 @@ References:
   their minutes are not in the timed total.
 - CPT time rule ("a unit is attained when the midpoint is passed"): the
   per-code method many commercial payers apply, 8-22 min = 1 unit, 23-37 = 2 ...
-- therapy-billing-rules.md sections 1 and 2.
+- therapy-billing-rules.md sections 1 and 2; section 5 and CMS, "Billing
+  Examples Using CQ/CO Modifiers", for dividing a code's units between the
+  assistant's CQ/CO line and the therapist's line (``assistant_split``: the
+  same idea as the 8-minute rule; the reference derived its example, CMS's own
+  answer was not recovered, so a wrong split is a WARN).
 
 Tie rule (the manual lets the therapist choose; software must be predictable):
 leftover units go to the codes with the most leftover minutes; on equal
@@ -435,6 +439,7 @@ UNIT_RULES = {
     "UNITS-DUPLICATE": (ERROR, "The same timed code on two lines of one visit (WARN before 2021-04-19 or for non-Medicare)."),
     "GROUP-UNITS": (ERROR, "Group therapy 97150 billed with minutes and more than 1 unit (it is per session)."),
     "MINUTES-MISSING": (ERROR, "A timed code with no minutes: its units cannot be checked."),
+    "UNITS-ASSISTANT-SPLIT": (WARN, "Medicare: a code's units are right in total but split between its CQ/CO line and its therapist line otherwise than the 8-minute rule divides them."),
 }
 SINGLE_LINE_FROM = dt.date(2021, 4, 19)  # First Coast: one line per timed code per date of service
 
@@ -501,6 +506,8 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
                                f"{code} {minutes} min alone is under 8 minutes — not billable, bill 0 units"))
             continue
         if billed == want and complete:
+            if medicare and len(lns) > 1:
+                out += _split_findings(code, lns, want)
             continue
         if method == CMS:
             timed_total = sum(totals.values())
@@ -516,3 +523,47 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
         elif billed < want:
             out.append(Finding(first.index, WARN, "UNITS-UNDER", f"{why}, {billed} billed — bill {want}"))
     return out
+
+
+def assistant_split(assistant_minutes: int, therapist_minutes: int, units: int) -> list[tuple[int, int]]:
+    """How a timed code's ``units`` divide between the assistant's (CQ/CO) and the therapist's minutes.
+
+    Reference section 5: whole 15-minute blocks go to whoever furnished them;
+    each remaining unit goes to whoever has more leftover minutes. Returns the
+    allowed (assistant units, therapist units); two answers when the last unit
+    is a tie of leftover minutes (the rule does not say, so either is accepted).
+    Example: PTA 23 and PT 13 minutes with 2 units -> [(1, 1)] (13 left beats 8).
+    """
+    a, t = assistant_minutes // 15, therapist_minutes // 15
+    left = units - a - t
+    la, lt = assistant_minutes % 15, therapist_minutes % 15
+    if not 0 <= left <= 2:  # the 8-minute rule never gives a code fewer than its whole blocks, nor 2 more
+        raise BadValue(f"{units} units cannot come from {assistant_minutes} + {therapist_minutes} minutes")
+    if left == 0:
+        return [(a, t)]
+    if left == 2:
+        return [(a + 1, t + 1)]
+    if la > lt:
+        return [(a + 1, t)]
+    if lt > la:
+        return [(a, t + 1)]
+    return [(a + 1, t), (a, t + 1)]
+
+
+def _split_findings(code: str, lines, units: int) -> list[Finding]:
+    """UNITS-ASSISTANT-SPLIT for one code whose billed total is right (Medicare only)."""
+    assisted = [ln for ln in lines if "CQ" in ln.modifiers or "CO" in ln.modifiers]
+    if not assisted or len(assisted) == len(lines):
+        return []
+    a_min = sum(ln.minutes for ln in assisted)
+    t_min = sum(ln.minutes for ln in lines) - a_min
+    a_billed = sum(ln.units or 0 for ln in assisted)
+    allowed = assistant_split(a_min, t_min, units)
+    if (a_billed, units - a_billed) in allowed:
+        return []
+    mod = "CQ" if "CQ" in assisted[0].modifiers else "CO"
+    a, t = allowed[0]
+    return [Finding(assisted[0].index, WARN, "UNITS-ASSISTANT-SPLIT",
+                    f"{code}: assistant {a_min} min and therapist {t_min} min make {a} {mod} unit"
+                    f"{'s' if a != 1 else ''} and {t} without; {a_billed} and {units - a_billed} billed — "
+                    f"bill {a} on the {mod} line and {t} on the other (CQ/CO lines are paid at 85%)")]
