@@ -302,7 +302,8 @@ def excel_answers(header, rows, payer=None, method=None):
         methods.append(unit_method(first_payer.get(key, ""), method))
     col = lambda c: tuple((r[cols[c]],) for r in table[1:])  # noqa: E731  (one column, ndim=2)
     by_method = {m: [u[0] for u in xh.call_as_excel("PT_UNITS", col("minutes"), col("code"), m,
-                                                        tuple((k,) for k in keys))] for m in ("CMS", "AMA")}
+                                                        tuple((k,) for k in keys), col("modifiers"))]
+                 for m in ("CMS", "AMA")}
     units = [by_method[m][i] if isinstance(by_method[m][i], int) else None for i, m in enumerate(methods)]
     return units, checks[1:]
 

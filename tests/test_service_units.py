@@ -253,3 +253,13 @@ def test_random_logs_agree_with_the_plain_baseline():
         cds = [rnd.choice(codes) for _ in range(n)]
         vis = [rnd.randint(1, 5) for _ in range(n)]
         assert log_units(mins, cds, CMS, vis) == baseline.plain_units(mins, cds, vis)
+
+
+def test_log_units_divides_a_code_between_its_first_cq_line_and_its_first_therapist_line():
+    """Reference section 5 with the PTA's 97110 on two lines: 1 on the first CQ line, 0 on its repeat, 1 for the PT."""
+    from ptbilling.rules.service_units import log_units
+
+    got = log_units([15, 8, 13, 30], ["97110", "97110", "97110", "97140"], "CMS",
+                    assisted=[True, True, False, False])
+    assert got == [1, 0, 1, 2]
+    assert log_units([15, 8, 13, 30], ["97110", "97110", "97110", "97140"], "CMS") == [2, 0, 0, 2]

@@ -225,13 +225,15 @@ def _log_rows(path: Path) -> list[list]:
 
 
 def _core_units(rows: list[list]) -> list:
-    """Units by rule per data row from the rules core: log_units with the payer's method."""
+    """Units by rule per data row from the rules core: log_units with the payer's method and the CQ/CO lines."""
     h = {name: j for j, name in enumerate(rows[0])}
     data = rows[1:]
     minutes = [r[h["Minutes"]] for r in data]
     codes = [r[h["Code"]] for r in data]
     visits = [(r[h["Patient"]] or "", r[h["Date"]]) for r in data]
-    by_method = {m: log_units(minutes, codes, m, visits) for m in ("CMS", "AMA")}
+    assisted = [bool({"CQ", "CO"} & set(str(r[h["Modifiers"]] or "").upper().replace(",", " ").split()))
+                for r in data]
+    by_method = {m: log_units(minutes, codes, m, visits, assisted=assisted) for m in ("CMS", "AMA")}
     out = []
     for i, r in enumerate(data):
         v = by_method[unit_method(r[h["Payer"]] or "")][i]

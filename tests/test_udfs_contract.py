@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import xlwings_harness as xh
 
 FUNCTIONS = {  # name -> the optional arguments Excel must show as Optional
-    "PT_UNITS": ["codes", "method", "visits"],
+    "PT_UNITS": ["codes", "method", "visits", "modifiers"],
     "PT_EXPLAIN": ["codes", "method"],
     "PT_VALIDATE": ["payer", "method"],
     "PT_FEE": ["modifiers", "dates", "locality", "visits"],
@@ -65,6 +65,17 @@ def test_pt_units_whole_log_in_one_call_grouped_by_visit():
     codes = (("97112",), ("97110",), ("97110",), ("97140",))
     visits = (("p1 2025-03-03",), ("p1 2025-03-03",), (7.0,), (7.0,))
     assert excel("PT_UNITS", mins, codes, "CMS", visits) == [[2], [1], [2], [1]]
+
+
+def test_pt_units_divides_a_code_between_its_cq_line_and_its_therapist_line():
+    """=PT_UNITS(min, code, "CMS", visit, mods): reference section 5's 97110-CQ x1, 97110 x1, 97140 x2; AMA leaves it."""
+    mins, codes = ((23.0,), (13.0,), (30.0,)), (("97110",), ("97110",), ("97140",))
+    mods = (("GP CQ",), ("GP",), ("GP",))
+    assert excel("PT_UNITS", mins, codes, "CMS", xh.MISSING, mods) == [[1], [1], [2]]
+    assert excel("PT_UNITS", mins, codes, "CMS") == [[2], [0], [2]]  # without modifiers: on the first line
+    assert excel("PT_UNITS", mins, codes, "AMA", xh.MISSING, mods) == [[2], [0], [2]]
+    assert "modifiers has 2 cells but minutes has 3" in excel("PT_UNITS", mins, codes, "CMS", xh.MISSING,
+                                                              (("CQ",), ("GP",)))[0][0]
 
 
 def test_pt_units_blank_and_error_cells_give_blanks():

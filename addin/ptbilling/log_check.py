@@ -27,7 +27,7 @@ from .rules.claim_lines import unit_method
 from .rules.findings import ERROR, WARN, Finding
 from .rules.service_units import LineProblem, log_units
 from .rules.validate import RULES
-from .session_log import DISPLAY, _text, coerce_date, header_key, log_findings
+from .session_log import DISPLAY, _text, assistant_flags, coerce_date, header_key, log_findings
 
 Progress = Callable[[str, int], None]  # (stage, rows done) -> None
 
@@ -111,16 +111,16 @@ def medicare_totals(kx_totals: dict) -> list[dict]:
 
 def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: object,
                skip: set[int] = frozenset()) -> list[int | None]:
-    """``PT_UNITS`` per row: log_units over the raw Minutes and Code cells, visits by patient + date,
-    each visit with the unit method of its first row's payer."""
+    """``PT_UNITS`` per row: log_units over the raw Minutes, Code and Modifiers cells, visits by
+    patient + date, each visit with the unit method of its first row's payer."""
     n = len(rows)
     c_min, c_code, c_pat, c_date = cols["minutes"], cols["code"], cols["patient"], cols["date"]
-    c_payer = cols.get("payer")
+    c_payer, c_mods = cols.get("payer"), cols["modifiers"]
     default_payer = _text(payer)
-    width = max(c_min, c_code, c_pat, c_date, c_payer or 0) + 1
+    width = max(c_min, c_code, c_pat, c_date, c_mods, c_payer or 0) + 1
     method_of: dict[str, str] = {}  # payer -> unit method
     visit_method: dict[tuple, str] = {}  # visit -> unit method of its first row's payer
-    per_method: dict[str, tuple[list, list, list, list]] = {}  # method -> row indexes, minutes, codes, visits
+    per_method: dict[str, tuple[list, list, list, list, list]] = {}  # method -> rows, minutes, codes, visits, mods
     lines, problems = parsed.lines, parsed.problems
     for i in range(n):
         ln = lines[i]
@@ -147,14 +147,15 @@ def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: 
             visit_method[key] = m
         bucket = per_method.get(m)
         if bucket is None:
-            bucket = per_method[m] = ([], [], [], [])
+            bucket = per_method[m] = ([], [], [], [], [])
         bucket[0].append(i)
         bucket[1].append(row[c_min])
         bucket[2].append(row[c_code])
         bucket[3].append(key)
+        bucket[4].append(row[c_mods])
     out: list[int | None] = [None] * n
-    for m, (idxs, mins, codes, keys) in per_method.items():
-        for i, u in zip(idxs, log_units(mins, codes, m, keys)):
+    for m, (idxs, mins, codes, keys, mods) in per_method.items():
+        for i, u in zip(idxs, log_units(mins, codes, m, keys, assisted=assistant_flags(mods))):
             if type(u) is int:
                 out[i] = u
     return out

@@ -117,6 +117,20 @@ def parse_modifiers(value: object) -> tuple[str, ...]:
     return tuple(t.upper() for t in _MOD_SPLIT.split(str(value)) if t)
 
 
+def assistant_flags(cells) -> list[bool]:
+    """True for each Modifiers cell that holds CQ or CO: PT_UNITS gives those lines the assistant's share."""
+    seen: dict[object, bool] = {}
+    out = []
+    for v in cells:
+        flag = seen.get(v) if v.__class__ is not bool else None
+        if flag is None:
+            flag = bool({"CQ", "CO"} & set(parse_modifiers(v)))
+            if v.__class__ is not bool:
+                seen[v] = flag
+        out.append(flag)
+    return out
+
+
 def coerce_amount(value: object) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None

@@ -45,7 +45,9 @@ payer the per-code (AMA) method. With one fixed "CMS" the column would promise
 as UNITS-OVER (per code allows 2). PT_UNITS takes one method per call, so the
 column is ``IF(<payer mentions MEDICARE>, PT_UNITS(..,"CMS",..),
 PT_UNITS(..,"AMA",..))``; the visit key is ``Patient & "|" & Date`` (the date's
-serial number, so it does not depend on Excel's language).
+serial number, so it does not depend on Excel's language), and the Modifiers
+column lets PT_UNITS divide a code's units between its CQ/CO line and its
+therapist line, as the claim bills them.
 
 Money: *Est. Allowed* is one more array, ``PT_FEE`` over the log with the same
 visit key (the therapy MPPR works per visit) and the locality typed in the
@@ -160,7 +162,7 @@ def _col(header: str) -> str:
 
 _VISITS = f'{_col("Patient")}&"|"&{_col("Date")}'
 _MEDICARE = f'ISNUMBER(FIND("MEDICARE",UPPER({_col("Payer")})))'
-_UNITS_ARGS = f'{_col("Minutes")},{_col("Code")},"{{method}}",{_VISITS}'
+_UNITS_ARGS = f'{_col("Minutes")},{_col("Code")},"{{method}}",{_VISITS},{_col("Modifiers")}'
 UNITS_FORMULA = (
     f'=IF({_MEDICARE},'
     f'PT_UNITS({_UNITS_ARGS.format(method="CMS")}),PT_UNITS({_UNITS_ARGS.format(method="AMA")}))'
@@ -247,8 +249,8 @@ def units_by_rule(table: list[list], done: dict | None = None) -> list:
 
     c = _columns(table)
     visits = _visit_keys(c)
-    cms = udfs.PT_UNITS(c["Minutes"], c["Code"], "CMS", visits)
-    ama = udfs.PT_UNITS(c["Minutes"], c["Code"], "AMA", visits)
+    cms = udfs.PT_UNITS(c["Minutes"], c["Code"], "CMS", visits, c["Modifiers"])
+    ama = udfs.PT_UNITS(c["Minutes"], c["Code"], "AMA", visits, c["Modifiers"])
     return [_cells(cms if _is_medicare(payer[0]) else ama, i) for i, payer in enumerate(c["Payer"])]
 
 
@@ -476,6 +478,9 @@ SAMPLE_VISITS = (
            L("92507", "GP", 45, 1, note="Error: speech treatment takes GN")),
     _visit("M1027", "2025-02-18", "Medicare", "PT",
            L("97112", "GP", 6, 1, note="Error: 6 min alone is not billable")),
+    _visit("M1028", "2025-02-19", "Medicare", "PTA",
+           L("97110", "GP CQ", 23, 0, 23, note="Warning: the PTA's 97110 unit is billed on the PT line (100%, not 85%)"),
+           L("97110", "GP", 13, 2, 0, provider="PT"), L("97140", "GP", 30, 2, 0, provider="PT")),
 )
 
 

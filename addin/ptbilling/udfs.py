@@ -17,7 +17,7 @@ import xlwings as xw
 
 from .rules import errors as _errors
 from .fee_log import cell_value, price_column
-from .session_log import check_table
+from .session_log import assistant_flags, check_table
 from .rules.service_units import explain_visit, log_units
 
 MAX_CELL_TEXT = 255  # keep messages readable in a cell and in the Function Wizard
@@ -83,12 +83,15 @@ def _shaped(values: list, shape: tuple[int, int]):
 @xw.arg("codes", ndim=2, doc="Optional. CPT/HCPCS code of each line (97110, \"g0283\"). Blank means a timed code.")
 @xw.arg("method", doc="Optional. \"CMS\" (8-minute rule on the visit total, default) or \"AMA\" (each code on its own).")
 @xw.arg("visits", ndim=2, doc="Optional. Visit key of each line (e.g. patient & date); same key = one visit. Omitted: one visit.")
+@xw.arg("modifiers", ndim=2, doc="Optional. Modifiers of each line (\"GP CQ\"). CMS: a code's units are divided between its CQ/CO line and its therapist line.")
 @_never_raises
-def PT_UNITS(minutes, codes=None, method="CMS", visits=None):
+def PT_UNITS(minutes, codes=None, method="CMS", visits=None, modifiers=None):
     """Billable units per service line by the Medicare 8-minute rule (CMS) or per code (AMA). Returns one value per line, same shape; blank lines stay blank, bad lines get a message."""
     flat, shape = _lines(minutes, "minutes")
     n = len(flat)
-    result = log_units(flat, _matching(codes, "codes", n), method, _matching(visits, "visits", n))
+    mods = _matching(modifiers, "modifiers", n)
+    result = log_units(flat, _matching(codes, "codes", n), method, _matching(visits, "visits", n),
+                       assisted=assistant_flags(mods) if mods is not None else None)
     return _shaped(result, shape)
 
 

@@ -272,13 +272,19 @@ def visit_units(lines: Sequence[tuple[str | None, int]], method: str = CMS,
 
 def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
               method: object = CMS, visits: Sequence[object] | None = None,
-              catalog: Catalog | None = None) -> list[int | None | LineProblem]:
+              catalog: Catalog | None = None,
+              assisted: Sequence[bool] | None = None) -> list[int | None | LineProblem]:
     """Units for every line of a log, grouped into visits by ``visits`` (or one visit).
 
     Per line: an int, None for a blank line, or a LineProblem saying what is
     wrong with it. A bad line is left out of its visit's total and the other
     lines are still computed. Raises UnknownMethod or BadValue for arguments
     that spoil every line (a method name, mismatched lengths).
+
+    A timed code's units go on its first line of the visit (repeats get 0).
+    ``assisted`` (True for a CQ/CO line) divides them, under the CMS method,
+    between the code's first CQ/CO line and its first other line
+    (``assistant_split``), as the claim bills them.
 
     This runs on every recalculation of a whole log in Excel, so the loop is
     kept flat: the common cell types are handled inline and codes are looked up
@@ -290,6 +296,8 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
         raise BadValue(f"codes has {len(codes)} lines but minutes has {n}")
     if visits is not None and len(visits) != n:
         raise BadValue(f"visits has {len(visits)} lines but minutes has {n}")
+    if assisted is not None and len(assisted) != n:
+        raise BadValue(f"modifiers has {len(assisted)} lines but minutes has {n}")
     catalog = catalog if catalog is not None else catalog_for(None)
     out: list[int | None | LineProblem] = [None] * n
     line_code: list[object] = [None] * n  # code, or the line's index for an unnamed service
@@ -368,7 +376,27 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
         if totals:
             for c, u in code_units(totals, method).items():
                 out[first[c]] = u
+            if assisted is not None and method == CMS and len(totals) < len(idxs):
+                _divide_assisted(idxs, first, line_code, line_min, line_timed, assisted, out)
     return out
+
+
+def _divide_assisted(idxs, first, line_code, line_min, line_timed, assisted, out) -> None:
+    """Put each timed code's units of one visit on its first CQ/CO line and its first other line."""
+    lines_of: dict[object, list[int]] = {}
+    for i in idxs:
+        if line_timed[i] and out[i].__class__ is int:
+            lines_of.setdefault(line_code[i], []).append(i)
+    for c, lns in lines_of.items():
+        helped = [i for i in lns if assisted[i]]
+        if not helped or len(helped) == len(lns):
+            continue
+        alone = [i for i in lns if not assisted[i]]
+        a_min = sum(line_min[i] for i in helped)
+        a, t = assistant_split(a_min, sum(line_min[i] for i in alone), out[first[c]])[0]
+        for i in lns:
+            out[i] = 0
+        out[helped[0]], out[alone[0]] = a, t
 
 
 def _code_entry(raw_code: object, catalog: Catalog) -> tuple[str | None, str] | LineProblem:
@@ -439,7 +467,7 @@ UNIT_RULES = {
     "UNITS-DUPLICATE": (ERROR, "The same timed code on two lines of one visit (WARN before 2021-04-19 or for non-Medicare)."),
     "GROUP-UNITS": (ERROR, "Group therapy 97150 billed with minutes and more than 1 unit (it is per session)."),
     "MINUTES-MISSING": (ERROR, "A timed code with no minutes: its units cannot be checked."),
-    "UNITS-ASSISTANT-SPLIT": (WARN, "Medicare: a code's units are right in total but split between its CQ/CO line and its therapist line otherwise than the 8-minute rule divides them."),
+    "UNITS-ASSISTANT-SPLIT": (WARN, "CMS method: a code's units are right in total but split between its CQ/CO line and its therapist line otherwise than the 8-minute rule divides them."),
 }
 SINGLE_LINE_FROM = dt.date(2021, 4, 19)  # First Coast: one line per timed code per date of service
 
@@ -506,7 +534,7 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
                                f"{code} {minutes} min alone is under 8 minutes — not billable, bill 0 units"))
             continue
         if billed == want and complete:
-            if medicare and len(lns) > 1:
+            if method == CMS and len(lns) > 1:
                 out += _split_findings(code, lns, want)
             continue
         if method == CMS:
@@ -531,7 +559,10 @@ def assistant_split(assistant_minutes: int, therapist_minutes: int, units: int) 
     Reference section 5: whole 15-minute blocks go to whoever furnished them;
     each remaining unit goes to whoever has more leftover minutes. Returns the
     allowed (assistant units, therapist units); two answers when the last unit
-    is a tie of leftover minutes (the rule does not say, so either is accepted).
+    is a tie of leftover minutes (the rule does not say, so PT_VALIDATE accepts
+    either). The first is what PT_UNITS shows: as in the tie rule between
+    codes, the one with more total minutes; on equal minutes, the assistant
+    (paid at 85%, so the claim never asks too much).
     Example: PTA 23 and PT 13 minutes with 2 units -> [(1, 1)] (13 left beats 8).
     """
     a, t = assistant_minutes // 15, therapist_minutes // 15
@@ -547,11 +578,12 @@ def assistant_split(assistant_minutes: int, therapist_minutes: int, units: int) 
         return [(a + 1, t)]
     if lt > la:
         return [(a, t + 1)]
-    return [(a + 1, t), (a, t + 1)]
+    both = [(a + 1, t), (a, t + 1)]
+    return both[::-1] if therapist_minutes > assistant_minutes else both
 
 
 def _split_findings(code: str, lines, units: int) -> list[Finding]:
-    """UNITS-ASSISTANT-SPLIT for one code whose billed total is right (Medicare only)."""
+    """UNITS-ASSISTANT-SPLIT for one code whose billed total is right (CMS method only, as PT_UNITS)."""
     assisted = [ln for ln in lines if "CQ" in ln.modifiers or "CO" in ln.modifiers]
     if not assisted or len(assisted) == len(lines):
         return []
