@@ -117,18 +117,18 @@ def parse_modifiers(value: object) -> tuple[str, ...]:
     return tuple(t.upper() for t in _MOD_SPLIT.split(str(value)) if t)
 
 
+class _AssistantFlags(dict):
+    """Modifiers cell -> holds CQ or CO, worked out once per distinct cell. (True, 1 and 1.0 share a
+    key, which is safe here: none of them holds CQ or CO.)"""
+
+    def __missing__(self, value):
+        flag = self[value] = bool({"CQ", "CO"} & set(parse_modifiers(value)))
+        return flag
+
+
 def assistant_flags(cells) -> list[bool]:
     """True for each Modifiers cell that holds CQ or CO: PT_UNITS gives those lines the assistant's share."""
-    seen: dict[object, bool] = {}
-    out = []
-    for v in cells:
-        flag = seen.get(v) if v.__class__ is not bool else None
-        if flag is None:
-            flag = bool({"CQ", "CO"} & set(parse_modifiers(v)))
-            if v.__class__ is not bool:
-                seen[v] = flag
-        out.append(flag)
-    return out
+    return list(map(_AssistantFlags().__getitem__, cells))
 
 
 def coerce_amount(value: object) -> float | None:
