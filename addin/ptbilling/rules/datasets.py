@@ -16,6 +16,7 @@ References: therapy-billing-rules.md sections 6-8 and 11 (what each dataset hold
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import os
@@ -197,6 +198,14 @@ def register_release(kind: str, file_name: str, effective_from: dt.date, effecti
         _pinned.extend([releases()] * depth)
         _pinned_memo.clear()
     return folder / file_name
+
+
+def write_release_csv(path, columns: tuple[str, ...], rows) -> None:
+    """A normalised release file: one header line of ``columns``, then ``rows`` (sequences of cells)."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
 
 
 def store_release(kind: str, file_name: str, write, effective_from: dt.date, effective_to: dt.date,

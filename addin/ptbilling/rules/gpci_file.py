@@ -26,6 +26,7 @@ import io
 import re
 from dataclasses import dataclass
 
+from . import datasets
 from .errors import DataImportError
 from .rvu_file import find_columns
 
@@ -157,11 +158,8 @@ RELEASE_COLUMNS = ("locality", "state", "name", "work_gpci", "pe_gpci", "mp_gpci
 
 
 def write_release_csv(rows: list[GpciRow], path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(RELEASE_COLUMNS)
-        for r in rows:
-            w.writerow([r.locality, r.state, r.name, f"{r.work:g}", f"{r.pe:g}", f"{r.mp:g}"])
+    datasets.write_release_csv(path, RELEASE_COLUMNS, (
+        [r.locality, r.state, r.name, f"{r.work:g}", f"{r.pe:g}", f"{r.mp:g}"] for r in rows))
 
 
 def read_release_csv(path) -> dict[str, GpciRow]:

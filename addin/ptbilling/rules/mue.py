@@ -159,11 +159,7 @@ RELEASE_COLUMNS = ("code", "mue", "adjudication_indicator", "rationale")
 
 
 def write_release_csv(rows: Iterable[MueRow], path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(RELEASE_COLUMNS)
-        for r in rows:
-            w.writerow([r.code, r.mue, r.adjudication, r.rationale])
+    datasets.write_release_csv(path, RELEASE_COLUMNS, ([r.code, r.mue, r.adjudication, r.rationale] for r in rows))
 
 
 def read_release_csv(path) -> dict[str, MueRow]:

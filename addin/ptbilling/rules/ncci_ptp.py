@@ -392,12 +392,9 @@ RELEASE_COLUMNS = ("code1", "code2", "effective", "deletion", "modifier_indicato
 
 
 def write_release_csv(edits: Iterable[PtpEdit], path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(RELEASE_COLUMNS)
-        for e in edits:
-            w.writerow([e.code1, e.code2, e.effective.isoformat(),
-                        e.deletion.isoformat() if e.deletion else "", e.modifier_indicator, e.rationale])
+    datasets.write_release_csv(path, RELEASE_COLUMNS, (
+        [e.code1, e.code2, e.effective.isoformat(), e.deletion.isoformat() if e.deletion else "",
+         e.modifier_indicator, e.rationale] for e in edits))
 
 
 def read_release_csv(path) -> list[PtpEdit]:

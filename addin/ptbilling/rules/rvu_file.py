@@ -17,6 +17,7 @@ import io
 import re
 from dataclasses import dataclass
 
+from . import datasets
 from .errors import DataImportError
 
 
@@ -145,15 +146,10 @@ RELEASE_COLUMNS = (
 
 
 def write_release_csv(rows: list[RvuRow], path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(RELEASE_COLUMNS)
-        for r in rows:
-            w.writerow([
-                r.code, r.modifier, r.status, f"{r.work_rvu:g}", f"{r.pe_rvu_nonfacility:g}",
-                f"{r.pe_rvu_facility:g}", f"{r.mp_rvu:g}", r.mult_proc,
-                "" if r.conversion_factor is None else f"{r.conversion_factor:g}",
-            ])
+    datasets.write_release_csv(path, RELEASE_COLUMNS, (
+        [r.code, r.modifier, r.status, f"{r.work_rvu:g}", f"{r.pe_rvu_nonfacility:g}", f"{r.pe_rvu_facility:g}",
+         f"{r.mp_rvu:g}", r.mult_proc, "" if r.conversion_factor is None else f"{r.conversion_factor:g}"]
+        for r in rows))
 
 
 def read_release_csv(path) -> dict[str, RvuRow]:
