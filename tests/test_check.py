@@ -22,13 +22,14 @@ from hypothesis import strategies as st
 from openpyxl.worksheet.table import Table
 
 import xlwings_harness as xh
-from ptbilling import check_command, cli, log_reader
-from ptbilling.log_reader import UnusableLog, read_log
+from ptbilling.cli import check as check_command, main as cli
+from ptbilling.logs import reader as log_reader
+from ptbilling.logs.reader import UnusableLog, read_log
 from ptbilling.rules.claim_lines import ClaimLine, unit_method
 from ptbilling.rules.code_catalog import normalize_code
 from ptbilling.rules.findings import ERROR, Finding
 from ptbilling.rules.service_units import LineProblem, coerce_minutes
-from ptbilling.session_log import (
+from ptbilling.logs.cells import (
     _text, coerce_amount, coerce_date, coerce_units, map_headers, parse_modifiers, read_rows,
 )
 
@@ -606,7 +607,7 @@ def test_huge_declared_dimension_is_read_fast_by_calamine(tmp_path, capsys):
 MEMORY_PROBE = """
 import resource, sys, time
 sys.path.insert(0, {addin!r})
-from ptbilling.log_reader import read_log
+from ptbilling.logs.reader import read_log
 t = time.perf_counter()
 log = read_log({path!r})
 print(log.reader, len(log.rows), time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
@@ -904,7 +905,7 @@ def test_summary_reports_each_medicare_patients_year_totals(tmp_path, capsys):
     """The text and JSON summaries list each Medicare patient's allowed total per year and KX bucket."""
     import json
 
-    from ptbilling.cli import main
+    from ptbilling.cli.main import main
 
     log = tmp_path / "kx.csv"
     log.write_text("Patient,Date,Payer,Provider,Code,Modifiers,Minutes,Units,Prior Allowed\n"

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from ptbilling.session_log import MissingColumns, check_table, map_headers
+from ptbilling.logs.cells import MissingColumns, check_table, map_headers
 
 HEADER = ["Patient", "Date", "Payer", "Provider", "Code", "Modifiers", "Minutes", "Units"]
 D = dt.datetime(2025, 3, 3)

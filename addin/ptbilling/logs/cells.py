@@ -14,11 +14,11 @@ import math
 import re
 from dataclasses import dataclass
 
-from .rules.claim_lines import ClaimLine
-from .rules.code_catalog import normalize_code
-from .rules.errors import BadValue
-from .rules.findings import ERROR, Finding
-from .rules.service_units import MAX_MINUTES, LineProblem, coerce_minutes
+from ..rules.claim_lines import ClaimLine
+from ..rules.code_catalog import normalize_code
+from ..rules.errors import BadValue
+from ..rules.findings import ERROR, Finding
+from ..rules.service_units import MAX_MINUTES, LineProblem, coerce_minutes
 
 #: canonical column -> header spellings (compared without case, spaces, _ or -)
 HEADERS = {
@@ -319,7 +319,7 @@ def log_findings(header, rows, payer: object = None, method: object = None,
     receives each Medicare patient's allowed amount per year and KX bucket.
     Raises MissingColumns when the header lacks a required column.
     """
-    from .rules.validate import validate_lines
+    from ..rules.validate import validate_lines
 
     cols = map_headers(header, payer_given=bool(_text(payer)))
     parsed = read_rows(rows, cols, payer)
@@ -335,7 +335,7 @@ def check_table(table, payer: object = None, method: object = None) -> list[str]
     Blank rows get '' so the result lines up with the table row for row.
     Raises MissingColumns when the header lacks a required column.
     """
-    from .rules.validate import check_text
+    from ..rules.validate import check_text
 
     if not table:
         raise BadValue("the log is empty: select the table with its header row")

@@ -1,7 +1,7 @@
 """``ptbilling check FILE``: the headless checker for filled session logs and EMR exports.
 
-It reads the log (``log_reader``), runs the very core of ``PT_UNITS`` and
-``PT_VALIDATE`` over it (``log_check.check_log``) and prints a summary (text or
+It reads the log (``logs.reader``), runs the very core of ``PT_UNITS`` and
+``PT_VALIDATE`` over it (``logs.check.check_log``) and prints a summary (text or
 JSON); ``--out`` also writes a report workbook. Exit status: 0 no ERROR finding
 (warnings allowed), 1 at least one ERROR, 2 the input (or --out) cannot be used.
 The input file is only ever opened for reading.
@@ -17,11 +17,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .log_check import LogCheck, check_log, rule_table
-from .log_reader import LogData, UnusableLog, read_log
-from .rules.errors import BadValue, PtBillingError
-from .rules.service_units import METHODS
-from .rules.validate import check_text
+from ..logs.check import LogCheck, check_log, rule_table
+from ..logs.reader import LogData, UnusableLog, read_log
+from ..rules.errors import BadValue, PtBillingError
+from ..rules.service_units import METHODS
+from ..rules.validate import check_text
+from .exit_codes import EXIT_FINDINGS, EXIT_OK
 
 PROGRESS_MIN_ROWS = 10_000  # a progress bar for logs over this many rows (on a terminal)
 FIRST_FINDINGS = 20  # findings listed in the text summary
@@ -55,8 +56,6 @@ def add_parser(subparsers) -> None:
 
 
 def cmd_check(args) -> int:
-    from .cli import EXIT_FINDINGS, EXIT_OK
-
     source = Path(args.file)
     out = check_out_path(args.out, source, args.force) if args.out else None
     with gc_paused():

@@ -92,11 +92,11 @@ from typing import Callable, Sequence
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
-from . import __version__
-from .rules import datasets, gpci_file
-from .rules.code_catalog import TIMED, UNTIMED, catalog_for
-from .rules.validate import RULES
-from .session_log import EXCEL_EPOCH
+from .. import __version__
+from ..rules import datasets, gpci_file
+from ..rules.code_catalog import TIMED, UNTIMED, catalog_for
+from ..rules.validate import RULES
+from ..logs.cells import EXCEL_EPOCH
 
 TABLE = "SessionLog"
 LOG_SHEET = "Session Log"
@@ -245,7 +245,7 @@ def _is_number(v: object) -> bool:
 
 def units_by_rule(table: list[list], done: dict | None = None) -> list:
     """The Units by Rule column: PT_UNITS with CMS for Medicare payers, AMA for the rest."""
-    from . import udfs
+    from .. import udfs
 
     c = _columns(table)
     visits = _visit_keys(c)
@@ -257,7 +257,7 @@ def units_by_rule(table: list[list], done: dict | None = None) -> list:
 def est_allowed(table: list[list], done: dict | None = None) -> list:
     """The Est. Allowed column: PT_FEE over the log, Medicare lines only. The built workbooks' locality
     cell is blank, which LEFT(TRIM(..),8) hands PT_FEE as "": the national amount."""
-    from . import udfs
+    from .. import udfs
 
     c = _columns(table)
     fees = udfs.PT_FEE(c["Code"], c["Units"], c["Modifiers"], c["Date"], "", _visit_keys(c))
@@ -299,7 +299,7 @@ def contract_amount(table: list[list], done: dict | None = None) -> list:
 
 def check_column(table: list[list], done: dict | None = None) -> list:
     """The Check column: PT_VALIDATE over the table with its header row."""
-    from . import udfs
+    from .. import udfs
 
     result = udfs.PT_VALIDATE(table)
     return [r[0] for r in result] if isinstance(result, list) else [result] * len(table)
