@@ -1,8 +1,10 @@
 """The 8-minute rule written plainly: the benchmark's baseline.
 
-No catalog objects, no coercion, no per-line messages: ints in, ints out, the
-timed codes as a set. It is what a careful developer would write in an
-afternoon, and what ``PT_UNITS`` must stay within 1.5x of. The tests also use it
+No catalog objects, no coercion, no per-line messages, no checks: the job and
+nothing more, as a careful developer would write it in an afternoon. One pass
+reads each cell, normalises the code (Excel hands 97110 as 97110.0), looks up
+whether it is timed, and adds its minutes to its visit; then the rule runs per
+visit. It is what ``PT_UNITS`` must stay within 1.5x of. The tests also use it
 as an independent second reading of the rule.
 """
 from __future__ import annotations
@@ -15,39 +17,58 @@ with open(CATALOG, newline="") as f:
     TIMED = {r["code"] for r in csv.DictReader(f) if r["timing"] == "timed"}
 
 
-def plain_units(minutes, codes, visits):
-    out = [0] * len(minutes)
-    by_visit = {}
-    for i, v in enumerate(visits):
-        by_visit.setdefault(v, []).append(i)
-    for idxs in by_visit.values():
-        first = {}
-        total_by_code = {}
-        for i in idxs:
-            c = codes[i]
-            if c in TIMED:
-                if c not in first:
-                    first[c] = i
-                    total_by_code[c] = 0
-                total_by_code[c] += minutes[i]
-            else:
-                out[i] = 1
-        total = sum(total_by_code.values())
-        chart = (total + 7) // 15 if total >= 8 else 0
-        given = {c: m // 15 for c, m in total_by_code.items()}
-        left = chart - sum(given.values())
-        ranked = sorted((c for c, m in total_by_code.items() if m % 15),
-                        key=lambda c: (-(total_by_code[c] % 15), -total_by_code[c], c))
+def _apply_rule(codes: dict, out: list) -> None:
+    """One visit: ``codes`` is code -> [first line, total minutes]; units go on each code's first line."""
+    total = whole = 0
+    for first, m in codes.values():
+        total += m
+        whole += m // 15
+        out[first] = m // 15
+    left = ((total + 7) // 15 if total >= 8 else 0) - whole
+    if left > 0:
+        ranked = sorted((c for c, (_, m) in codes.items() if m % 15),
+                        key=lambda c: (-(codes[c][1] % 15), -codes[c][1], c))
         for c in ranked[:left]:
-            given[c] += 1
-        for c, i in first.items():
-            out[i] = given[c]
+            out[codes[c][0]] += 1
+
+
+def plain_units(minutes, codes, visits):
+    """Units per line for clean lists: ints, code strings, visit keys."""
+    out = [1] * len(minutes)  # an untimed code: one unit; timed lines are overwritten below
+    by_visit: dict = {}
+    for i, (m, c, v) in enumerate(zip(minutes, codes, visits)):
+        if c in TIMED:
+            out[i] = 0  # a repeat of a timed code: its minutes go to the code's first line
+            visit = by_visit.get(v)
+            if visit is None:
+                visit = by_visit[v] = {}
+            entry = visit.get(c)
+            if entry is None:
+                visit[c] = [i, m]
+            else:
+                entry[1] += m
+    for visit in by_visit.values():
+        _apply_rule(visit, out)
     return out
 
 
 def plain_pt_units(minutes_col, codes_col, visits_col):
     """The whole job of one PT_UNITS call, plainly: Excel's columns in, a column out."""
-    minutes = [int(r[0]) for r in minutes_col]
-    codes = [str(int(r[0])) if isinstance(r[0], float) else r[0] for r in codes_col]
-    visits = [r[0] for r in visits_col]
-    return [[u] for u in plain_units(minutes, codes, visits)]
+    out = [1] * len(minutes_col)
+    by_visit: dict = {}
+    for i, ((m,), (c,), (v,)) in enumerate(zip(minutes_col, codes_col, visits_col)):
+        if c.__class__ is float:
+            c = str(int(c))
+        if c in TIMED:
+            out[i] = 0
+            visit = by_visit.get(v)
+            if visit is None:
+                visit = by_visit[v] = {}
+            entry = visit.get(c)
+            if entry is None:
+                visit[c] = [i, int(m)]
+            else:
+                entry[1] += int(m)
+    for visit in by_visit.values():
+        _apply_rule(visit, out)
+    return [[u] for u in out]
