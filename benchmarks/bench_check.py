@@ -161,8 +161,6 @@ def bare_read(path: Path) -> int:
 
 def stages(path: Path) -> dict[str, float]:
     """Where the check's time goes, in-process (one pass, garbage collection paused as in the command)."""
-    import json
-
     from ptbilling.cli import check as check_command
     from ptbilling.logs import check as log_check
     from ptbilling.logs.cells import read_rows
@@ -192,7 +190,7 @@ def stages(path: Path) -> dict[str, float]:
         log, result = check_command.check_path(path)
         out["whole check_path"] = time.perf_counter() - t
     t = time.perf_counter()
-    json.dump(check_command.json_document(log, result), io.StringIO(), ensure_ascii=False)
+    check_command.write_json(log, result, None, None, io.StringIO())
     out["JSON document and text"] = time.perf_counter() - t
     t = time.perf_counter()
     check_command.print_text(log, result, file=io.StringIO())
