@@ -260,6 +260,22 @@ def test_imported_release_wins_over_the_seed(imported_ptp):
     assert flagged(ptp_findings(visit, dt.date(2023, 12, 31))) == [(1, "NCCI-PTP")]
 
 
+def test_a_log_reads_the_ptp_and_mue_release_of_a_date_once_and_sees_an_import_made_meanwhile(tmp_path):
+    """Inside one pinned block (one log) the release of a date is looked up once, and an import clears it."""
+    visit = lines(("97161", "GP"), ("97140", "GP"))
+    calls = []
+    probe = lambda d: calls.append(d) or d.year  # noqa: E731
+    with datasets.pinned():
+        assert datasets.remembered(("probe", D), probe, D) == D.year and calls == [D]
+        assert datasets.remembered(("probe", D), probe, D) == D.year
+        assert calls == [D]  # remembered, not called again
+        assert flagged(ptp_findings(visit, D)) == [(1, "NCCI-PTP")]  # the seed
+        import_ptp(write(tmp_path, PTP_NAME, ptp_text()))
+        assert ptp_findings(visit, D) == []  # the import's own quarter, read afresh
+    datasets.remembered(("probe", D), probe, D)
+    assert calls == [D, D]  # outside a block nothing is remembered
+
+
 # --- importing PTP ----------------------------------------------------------------------
 
 def sha(path):

@@ -90,6 +90,22 @@ def pinned():
             _pinned_memo.clear()
 
 
+def remembered(key: tuple, fn, *args):
+    """``fn(*args)``, remembered under ``key`` while pinned; computed afresh outside a pinned block.
+
+    For what depends only on the releases and a date (the PTP index or MUE
+    table in force on a day): a log asks for it once per visit, but the
+    releases cannot change inside the block. ``key`` starts with a name that is
+    not a release kind, so it never meets ``in_force``'s own memo.
+    """
+    if not _pinned:
+        return fn(*args)
+    got = _pinned_memo.get(key)
+    if got is None:
+        got = _pinned_memo[key] = fn(*args)
+    return got
+
+
 def file_stamp(path) -> tuple:
     """(mtime, inode, size) of a data file, to key caches of its parsed content.
 

@@ -182,6 +182,11 @@ def _table(release: datasets.Release) -> dict[str, MueRow]:
     return _table_cached(str(release.path), datasets.file_stamp(release.path))
 
 
+def _on(dos: dt.date) -> tuple[datasets.Release, dict[str, MueRow]]:
+    release = datasets.in_force("mue", dos)
+    return release, _table(release)
+
+
 def mue_for(code: str, dos: dt.date) -> MueRow | None:
     """The MUE row of ``code`` in the release in force on ``dos`` (imported wins over the seed).
 
@@ -216,8 +221,7 @@ def mue_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
     """
     if isinstance(dos, dt.datetime):
         dos = dos.date()
-    release = datasets.in_force("mue", dos)
-    table = _table(release)
+    release, table = datasets.remembered(("mue-table", dos), _on, dos)  # once per date in a log
     by_code: dict[str, list] = {}
     for ln in visit_lines:
         if ln is not None and ln.code:

@@ -434,6 +434,16 @@ def _paired_codes(release: datasets.Release) -> frozenset[str]:
     return _paired_cached(str(release.path), datasets.file_stamp(release.path))
 
 
+def _on(dos: dt.date) -> tuple[datasets.Release, dict, frozenset[str]]:
+    release = datasets.in_force("ptp", dos)
+    return release, _index(release), _paired_codes(release)
+
+
+def _in_force_on(dos: dt.date) -> tuple[datasets.Release, dict, frozenset[str]]:
+    """The PTP release in force on ``dos``, its pair index and its paired codes (once per date in a log)."""
+    return datasets.remembered(("ptp-index", dos), _on, dos)
+
+
 def find_edit(edits: Iterable[PtpEdit], code1: str, code2: str, dos: dt.date) -> PtpEdit | None:
     """The row of the pair (code1 in column 1, code2 in column 2) in force on ``dos``, or None.
 
@@ -510,9 +520,7 @@ def ptp_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
             by_code.setdefault(_norm_code(str(ln.code)), []).append(ln)
     if len(by_code) < 2:
         return []
-    release = datasets.in_force("ptp", dos)
-    index = _index(release)
-    paired = _paired_codes(release)
+    release, index, paired = _in_force_on(dos)
     codes = [c for c in by_code if c in paired]
     out: list[Finding] = []
     for c1 in codes:

@@ -90,6 +90,7 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
     visits: dict[tuple[str, dt.date], list[ClaimLine]] = {}
     known: list[ClaimLine] = []
     medicare_of: dict[str, bool] = {}
+    method_of: dict[str, str] = {}  # payer -> unit method: a log has a handful of payers, thousands of visits
     catalogs: dict[int, object] = {}  # by year: the catalog only changes with the year
     line_memo: dict[tuple, tuple] = {}  # line_signature -> what the line rules say
     for ln in lines:
@@ -121,8 +122,11 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         payer = vlines[0].payer
         medicare = medicare_of[payer]
         catalog = catalogs[dos.year]
+        m = method_of.get(payer)
+        if m is None:
+            m = method_of[payer] = unit_method(payer, method)
         found: list[Finding] = []
-        found += unit_findings(vlines, unit_method(payer, method), catalog, medicare)
+        found += unit_findings(vlines, m, catalog, medicare)
         found += evaluations.evaluation_findings(vlines)
         found += ncci_ptp.ptp_findings(vlines, dos)
         found += mue.mue_findings(vlines, dos)
