@@ -444,6 +444,12 @@ def _in_force_on(dos: dt.date) -> tuple[datasets.Release, dict, frozenset[str]]:
     return datasets.remembered(("ptp-index", dos), _on, dos)
 
 
+def paired_codes_on(dos: dt.date) -> frozenset[str]:
+    """Every code in some pair of the PTP release in force on ``dos``: a visit with fewer than two of
+    them has no PTP finding (``ptp_findings`` would return []). Raises UnsupportedDate as it does."""
+    return _in_force_on(dos)[2]
+
+
 def find_edit(edits: Iterable[PtpEdit], code1: str, code2: str, dos: dt.date) -> PtpEdit | None:
     """The row of the pair (code1 in column 1, code2 in column 2) in force on ``dos``, or None.
 

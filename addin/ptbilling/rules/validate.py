@@ -128,7 +128,11 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         found: list[Finding] = []
         found += unit_findings(vlines, m, catalog, medicare)
         found += evaluations.evaluation_findings(vlines)
-        found += ncci_ptp.ptp_findings(vlines, dos)
+        if len(vlines) > 1:
+            codes = {ln.code for ln in vlines}  # normalised codes (ClaimLine)
+            # most visits hold at most one code of any PTP pair: no pair to look up
+            if len(codes) > 1 and len(ncci_ptp.paired_codes_on(dos).intersection(codes)) > 1:
+                found += ncci_ptp.ptp_findings(vlines, dos)
         found += mue.mue_findings(vlines, dos)
         for f in found:
             out[f.line].append(f)
