@@ -125,3 +125,21 @@ def test_console_script_runs_as_a_module():
     """`python -m ptbilling units 38` works in a fresh process (what the console script calls)."""
     got = subprocess.run([sys.executable, "-m", "ptbilling", "units", "38"], capture_output=True, text=True)
     assert got.returncode == 0 and "total       38      3" in got.stdout
+
+
+def test_check_as_json_loads_no_workbook_writer_nor_terminal_library(tmp_path):
+    """`ptbilling check LOG.xlsx --format json` in a fresh process imports neither xlsxwriter, rich nor openpyxl."""
+    import xlsxwriter
+
+    log = tmp_path / "log.xlsx"
+    wb = xlsxwriter.Workbook(str(log))
+    ws = wb.add_worksheet("Log")
+    for r, row in enumerate([["Patient", "Date", "Payer", "Provider", "Code", "Modifiers", "Minutes", "Units"],
+                             ["P1", "2025-03-03", "Medicare", "PT", 97110, "GP", 30, 2]]):
+        ws.write_row(r, 0, row)
+    wb.close()
+    probe = ("import io, sys, contextlib\nfrom ptbilling.cli.main import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n    code = main(['check', sys.argv[1], '--format', 'json'])\n"
+             "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'xlsxwriter', 'rich', 'openpyxl'}))")
+    got = subprocess.run([sys.executable, "-c", probe, str(log)], capture_output=True, text=True)
+    assert got.stdout.split() == ["0", "[]"], got.stdout + got.stderr
