@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ptbilling.rules import datasets, fee_schedule, rvu_file
+from ptbilling.rules import datasets, fee_schedule, gpci_file, rvu_file
 from ptbilling.rules.errors import BadValue, DataImportError, UnknownCode, UnknownLocality, UnsupportedDate
 from ptbilling.rules.fee_schedule import (
     FeeLine, KxLine, conversion_factor, gpci, import_gpci, import_rvu, kx_marks, kx_threshold,
@@ -447,12 +447,12 @@ def test_import_gpci_adds_a_year_of_localities(cms_dir, tmp_path):
     """A 2026 GPCI file imported with its year: Alaska 2026 prices use it; the input is unchanged."""
     import_synthetic_rvu(cms_dir, tmp_path, 2026, "33.4009")
     path = tmp_path / "GPCI2026.csv"
-    path.write_text((cms_dir / "GPCI2025.csv").read_text(encoding="utf-8").replace("2025", "2026"),
-                    encoding="utf-8")
+    text = (cms_dir / "GPCI2025.csv").read_text(encoding="utf-8").replace("2025", "2026")
+    path.write_text(text, encoding="utf-8")
     before = path.read_bytes()
     release = import_gpci(path, 2026)
     assert (release.kind, release.effective_from, release.status) == ("gpci", dt.date(2026, 1, 1), "official")
-    assert "109 localities" in release.name
+    assert f"{len(gpci_file.parse_gpci_file(text))} localities" in release.name
     assert gpci("02102-01", dt.date(2026, 3, 1)) == (Decimal("1.5"), Decimal("1.081"), Decimal("0.592"))
     assert amounts(line("97110", dos=dt.date(2026, 3, 1)), locality="02102-01") == [Decimal("38.27")]
     assert path.read_bytes() == before
