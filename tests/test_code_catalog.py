@@ -78,9 +78,15 @@ def test_date_before_the_catalog_names_the_year():
 
 
 def test_year_without_a_release_carries_the_status_forward_and_says_so():
-    """2026 has no shipped PPRRVU: status comes from 2025, marked as carried forward."""
-    info = lookup("97010", dt.date(2026, 1, 1))
-    assert info.status == "B" and "carried forward to 2026" in info.status_release
+    """2027 has no shipped PPRRVU: status comes from 2026 (RVU26C), marked as carried forward."""
+    info = lookup("97010", dt.date(2027, 1, 1))
+    assert info.status == "B" and "RVU26C" in info.status_release and "carried forward to 2027" in info.status_release
+
+
+def test_each_shipped_year_takes_its_own_status():
+    """97010's status comes from RVU25D on 2025-12-31 and from RVU26C on 2026-01-01."""
+    assert "RVU25D" in lookup("97010", dt.date(2025, 12, 31)).status_release
+    assert "RVU26C" in lookup("97010", dt.date(2026, 1, 1)).status_release
 
 
 def test_codes_added_later_do_not_exist_before_their_first_year():

@@ -69,11 +69,13 @@ def test_shipped_release_holds_the_fixture_localities_as_cms_prints_them(cms_dir
         assert shipped[r.locality] == r
 
 
-def test_shipped_release_covers_exactly_2025():
-    """The shipped GPCI release is in force from 2025-01-01 to 2025-12-31, not a day more."""
+def test_shipped_releases_cover_exactly_2025_and_2026():
+    """gpci_2025.csv is in force through 2025-12-31, gpci_2026.csv from 2026-01-01 to 2026-12-31, not a day more."""
     assert datasets.in_force("gpci", dt.date(2025, 1, 1)).path.name == "gpci_2025.csv"
     assert datasets.in_force("gpci", dt.date(2025, 12, 31)).path.name == "gpci_2025.csv"
-    for outside in (dt.date(2024, 12, 31), dt.date(2026, 1, 1)):
+    assert datasets.in_force("gpci", dt.date(2026, 1, 1)).path.name == "gpci_2026.csv"
+    assert datasets.in_force("gpci", dt.date(2026, 12, 31)).path.name == "gpci_2026.csv"
+    for outside in (dt.date(2024, 12, 31), dt.date(2027, 1, 1)):
         with pytest.raises(ValueError, match=str(outside.year)):
             datasets.in_force("gpci", outside)
 

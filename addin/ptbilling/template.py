@@ -111,7 +111,19 @@ HEADER_ROW = 3  # 0-based sheet row of the table's header; the rows above hold t
 LOCALITY_CELL = "C1"  # the Medicare locality input (blank = national); labels in A:B, values in column C
 TOTAL_CELLS = {"Log total (est. allowed)": "C2", "Log total (contract)": "C3"}
 FEE_READY_ROWS = 200  # Fee Schedule rows with the payer/code/rate dropdowns and limits
-CATALOG_DATE = dt.date(2025, 1, 1)
+
+
+def _newest_shipped_year() -> dt.date:
+    """1 January of the newest year whose fee schedule ships with ptbilling.
+
+    The locality dropdown and the Codes sheet follow it; shipped, never an
+    import, so the template's bytes depend only on the package.
+    """
+    years = [r.effective_from.year for r in datasets.releases() if r.kind == "rvu" and r.origin == "shipped"]
+    return dt.date(max(years), 1, 1)
+
+
+CATALOG_DATE = _newest_shipped_year()
 FIXED_TIME = dt.datetime(2025, 1, 1)  # the workbook's created/modified time: no clock in the bytes
 UDF_MODULE = "ptbilling.udfs"
 MIN_DATE, MAX_DATE = dt.date(2017, 1, 1), dt.date(2099, 12, 31)
@@ -689,9 +701,9 @@ def _write_log(wb, ws, fm: _Formats, rows: list[list], lists: dict[str, str]) ->
                          'GPCI file, e.g. 02102-01 (Alaska): pick it from the list or type the 8 characters. '
                          'It prices Est. Allowed.',
         "show_input": True, "show_error": True, "error_type": "warning",
-        "error_title": "Not a 2025 locality",
-        "error_message": 'Not in the CY 2025 GPCI list. The format is "<MAC>-<locality>", e.g. 02102-01. '
-                         'Keep it only if you imported a GPCI file that has it.',
+        "error_title": f"Not a {CATALOG_DATE.year} locality",
+        "error_message": f'Not in the CY {CATALOG_DATE.year} GPCI list. The format is "<MAC>-<locality>", '
+                         'e.g. 02102-01. Keep it only if you imported a GPCI file that has it.',
     })
 
     # Check column colours: ERROR red, WARN amber, OK green.
@@ -832,7 +844,8 @@ def _help_lines() -> list[tuple[str, str]]:
     t += [("h2", "Above the table")]
     t += [("field", "Medicare locality\tBlank: national amounts (every GPCI = 1). Otherwise your Medicare "
            "locality, \"<MAC>-<locality>\" as in CMS's GPCI file, e.g. 02102-01 for Alaska: pick it from the "
-           "dropdown (the 2025 localities, with state and name) or type the 8 characters. Est. Allowed uses it.")]
+           f"dropdown (the {CATALOG_DATE.year} localities, with state and name) or type the 8 characters. "
+           "Est. Allowed uses it.")]
     t += [("field", "Log total (est. allowed)\tThe sum of the Est. Allowed column: the log's estimated Medicare "
            "allowed amount. Lines showing a message instead of an amount are not in it.")]
     t += [("field", "Log total (contract)\tThe sum of the Contract Amount column.")]
@@ -840,8 +853,8 @@ def _help_lines() -> list[tuple[str, str]]:
     t += [("field", "Units by Rule\tUnits the payer's method gives this row. Medicare and Medicare Advantage: "
            "the CMS 8-minute rule on the visit's total timed minutes. Other payers: per code (8-22 min = 1, "
            "23-37 = 2 ...). Untimed codes: 1. A message instead of a number says why the row cannot be counted.")]
-    t += [("field", "Est. Allowed\tThe Medicare allowed amount of the row's billed Units (PT_FEE): the 2025 "
-           "fee schedule (RVUs x GPCIs of the locality above x conversion factor), with the therapy multiple "
+    t += [("field", "Est. Allowed\tThe Medicare allowed amount of the row's billed Units (PT_FEE): the fee "
+           "schedule of the year of its Date (RVUs x GPCIs of the locality above x conversion factor), with the therapy multiple "
            "procedure payment reduction within the visit (the unit with the highest practice expense in full, "
            "every other unit's practice expense at 50%) and CQ/CO lines at 85%. It is what Medicare allows, "
            "before deductible and coinsurance; not what the patient or the plan pays.")]
@@ -934,7 +947,7 @@ def _write_conf(ws, fm: _Formats) -> None:
 
 def localities() -> list[str]:
     """The locality dropdown: "<MAC>-<locality> <state> <name>" of each locality in the shipped GPCI release
-    in force on CATALOG_DATE (shipped, not imported: the template's bytes do not depend on the user's data)."""
+    of the newest shipped year (CATALOG_DATE; not an import: the template's bytes do not depend on the user's data)."""
     shipped = [r for r in datasets.releases()
                if r.kind == "gpci" and r.origin == "shipped" and r.covers(CATALOG_DATE)]
     rows = gpci_file.read_release_csv(shipped[0].path).values()
