@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+import zlib
 from pathlib import Path
 
 from . import __version__
@@ -108,7 +109,7 @@ def zip_members(path: Path) -> list[tuple[str, bytes]]:
         for info in infos:
             try:
                 out.append((info.filename, zf.read(info)))
-            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as e:  # CRC, corrupt deflate
                 raise errors.DataImportError(f"{name} is damaged: {info.filename} cannot be read ({e}) — download "
                                              "it again from CMS; nothing stored") from None
     return out
