@@ -11,14 +11,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_is_pure_python_and_carries_the_data_files(tmp_path):
-    """`pip wheel .` gives ptbilling-*-py3-none-any.whl with the catalog, releases and seeds inside."""
+    """`pip wheel .` gives ptbilling-*-py3-none-any.whl with the catalog, releases, seeds and workbook data inside."""
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
                    check=True, capture_output=True)
     wheels = list(tmp_path.glob("ptbilling-*.whl"))
     assert len(wheels) == 1 and wheels[0].name.endswith("-py3-none-any.whl")
     names = set(zipfile.ZipFile(wheels[0]).namelist())
-    shipped = {str(p.relative_to(ROOT / "addin")) for p in (ROOT / "addin" / "ptbilling" / "rules" / "data").rglob("*")
-               if p.is_file()}
+    package = ROOT / "addin" / "ptbilling"
+    shipped = {str(p.relative_to(ROOT / "addin")) for folder in (package / "rules" / "data", package / "workbooks" / "data")
+               for p in folder.rglob("*") if p.is_file()}
     assert shipped and shipped <= names, f"missing from the wheel: {shipped - names}"
     assert "ptbilling/udfs.py" in names
 
