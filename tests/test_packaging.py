@@ -38,3 +38,14 @@ def test_rules_core_loads_in_a_process_without_xlwings():
             "from ptbilling.rules import log_units; print(log_units([24, 23], ['97112', '97110']))")
     got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert got.returncode == 0 and got.stdout.strip() == "[2, 1]", got.stderr
+
+
+def test_version_comes_from_the_package_metadata():
+    """ptbilling.__version__ is the installed distribution's version, i.e. pyproject.toml's."""
+    from importlib import metadata
+
+    import ptbilling
+
+    assert ptbilling.__version__ == metadata.version("ptbilling")
+    declared = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"), re.M)
+    assert declared and ptbilling.__version__ == declared.group(1)

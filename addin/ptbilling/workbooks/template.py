@@ -1,9 +1,9 @@
 """The session-log template workbook, built from code (``ptbilling template``).
 
 ``write_template(path)`` writes the empty template, ``write_sample(path)`` the
-same workbook filled with about 40 visits of 2025 (the Medicare manual's four
-8-minute-rule examples and a few lines of each kind of error PT_VALIDATE
-reports). The files in ``workbook_templates/`` are exactly these bytes; a test
+same workbook filled with the sample visits (``workbooks/data/sample_visits.csv``,
+read by ``workbooks.sample``); the Instructions sheet's text is
+``workbooks/data/instructions.txt``. The files in ``workbook_templates/`` are exactly these bytes; a test
 regenerates them and compares.
 
 Library: XlsxWriter, not openpyxl.
