@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cms_files import gpci_text, member_names, pprrvu_text, rvu_zip
 
-from ptbilling.cli import main
+from ptbilling.cli.main import main
 from ptbilling.rules import datasets
 from ptbilling.rules.fee_schedule import FeeLine, conversion_factor, gpci, price_lines
 
@@ -243,7 +243,7 @@ def test_check_summary_has_no_note_once_the_year_is_imported(capsys, tmp_path):
 
 def test_pt_fee_message_for_a_year_past_the_newest_names_the_zip_and_the_command():
     """PT_FEE on a 2027 date shows the message with RVU27A.zip and `ptbilling data import` (under 256 characters)."""
-    from ptbilling.fee_log import cell_value, price_column
+    from ptbilling.logs.fees import cell_value, price_column
 
     text = cell_value(price_column(["97110"], [1], None, [dt.date(2027, 3, 1)])[0])
     assert "2027 dates: import CMS's RVU27A.zip with `ptbilling data import`" in text and len(text) < 256

@@ -684,10 +684,7 @@ def _rvu_file_year(text: str, file_name: str) -> tuple[int | None, str]:
     return None, ""
 
 
-def store_year(kind: str, year: int, write, name: str, source: str, input_path: Path | None) -> datasets.Release:
-    """Store an imported RVU or GPCI release for the whole calendar ``year`` (replacing that year's import)."""
-    return datasets.store_release(kind, f"{kind}_{year}.csv", write, dt.date(year, 1, 1), dt.date(year, 12, 31),
-                                  name, source, OFFICIAL, input_path=input_path)
+store_year = relative_value_files.store_year
 
 
 

@@ -201,6 +201,12 @@ def _installed(kind: str, year: int) -> datasets.Release | None:
         return None
 
 
+def store_year(kind: str, year: int, write, name: str, source: str, input_path: Path | None) -> datasets.Release:
+    """Store an imported RVU or GPCI release for the whole calendar ``year`` (replacing that year's import)."""
+    return datasets.store_release(kind, f"{kind}_{year}.csv", write, dt.date(year, 1, 1), dt.date(year, 12, 31),
+                                  name, source, "official", input_path=input_path)
+
+
 def import_members(members: Sequence[tuple[str, bytes]], archive: str, year: int | None = None,
                    input_path: Path | None = None) -> ZipImport:
     """Import the PPRRVU (non-QP) and GPCI files among a CMS zip's ``members`` (name, bytes).
@@ -248,8 +254,6 @@ def import_members(members: Sequence[tuple[str, bytes]], archive: str, year: int
         skipped.append((qp_member, f"the QPP file: conversion factor {qp_cf:g} for qualifying APM participants only"))
     result = ZipImport(archive, rid, title.year, title, chosen.member, cf, qp_cf, gpci_member=gpci_member,
                        skipped=skipped)
-
-    from .fee_schedule import store_year  # late: fee_schedule prices, this module only imports
 
     released = f", released {title.released}" if title.released else ""
     qp_note = f"; QP conversion factor {qp_cf:g} ({qp_member})" if qp_cf is not None else ""

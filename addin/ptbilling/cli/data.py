@@ -15,16 +15,16 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from . import __version__
-from .log_reader import zip_bomb
-from .rules import datasets, errors, relative_value_files
-from .rules.fee_schedule import figures_table, import_gpci, import_rvu, kx_threshold
+from .. import __version__
+from ..logs.reader import zip_bomb
+from ..rules import datasets, errors, relative_value_files
+from ..rules.fee_schedule import figures_table, import_gpci, import_rvu, kx_threshold
+from ..rules.mue import import_mue
+from ..rules.ncci_ptp import import_ptp
 
 #: CMS's RVU zip has about a dozen members and expands to well under 100 MB
 MAX_ZIP_ENTRIES = 1000
 MAX_ZIP_BYTES = 1024 ** 3
-from .rules.mue import import_mue
-from .rules.ncci_ptp import import_ptp
 
 
 def _date(text: str) -> dt.date:
