@@ -210,6 +210,12 @@ def _units(ln) -> int | None:
         return None
 
 
+@lru_cache(maxsize=4096, typed=True)  # typed: True, 1 and 1.0 are one dict key but different text
+def _visit_code(code) -> str:
+    """A line's code as the MUE table keys it; a log repeats a few codes on thousands of visits."""
+    return _norm_code(str(code))
+
+
 def mue_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
     """MUE findings for the lines of ONE visit (one patient, one date of service).
 
@@ -222,32 +228,34 @@ def mue_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
     if isinstance(dos, dt.datetime):
         dos = dos.date()
     release, table = datasets.remembered(("mue-table", dos), _on, dos)  # once per date in a log
-    by_code: dict[str, list] = {}
+    by_code: dict[str, list] = {}  # code -> [(line, units)]
     for ln in visit_lines:
         if ln is not None and ln.code:
-            code = _norm_code(str(ln.code))
-            if code in table and _units(ln) is not None:  # a code without an MUE needs no adding up
-                by_code.setdefault(code, []).append(ln)
+            code = _visit_code(ln.code)
+            if code in table:  # a code without an MUE needs no adding up
+                u = getattr(ln, "units", None)
+                if u.__class__ is not int:  # a ClaimLine's units are an int or None; others are read
+                    u = _units(ln)
+                if u is not None:
+                    by_code.setdefault(code, []).append((ln, u))
     if not by_code:
         return []
     out = []
     for code, lines in by_code.items():
-        row = table.get(code)
-        if row is None:
-            continue
+        row = table[code]
         if row.adjudication == "1":
-            over = [ln for ln in lines if _units(ln) > row.mue]
+            over = [(ln, u) for ln, u in lines if u > row.mue]
             if not over:
                 continue
-            at, units = over[0], _units(over[0])
+            at, units = over[0]
             kind = "per line (line edit)"
             fix = (f"bill at most {row.mue} on a line; units beyond it go on another line "
                    "with 59/XU only if distinct")
         else:
-            units = sum(_units(ln) for ln in lines)
+            units = sum(u for _, u in lines)
             if units <= row.mue:
                 continue
-            at = lines[0]
+            at = lines[0][0]
             kind = {"2": "per day (policy)", "3": "per day (clinical)"}.get(row.adjudication, "per day")
             fix = f"bill at most {row.mue}"
             if row.adjudication == "3":
