@@ -127,8 +127,8 @@ def test_console_script_runs_as_a_module():
     assert got.returncode == 0 and "total       38      3" in got.stdout
 
 
-def test_check_as_json_loads_no_workbook_writer_nor_terminal_library(tmp_path):
-    """`ptbilling check LOG.xlsx --format json` in a fresh process imports neither xlsxwriter, rich nor openpyxl."""
+def test_check_as_json_loads_only_what_it_needs(tmp_path):
+    """`check LOG.xlsx --format json` in a fresh process loads no xlsxwriter, rich, openpyxl, metadata or other command."""
     import xlsxwriter
 
     log = tmp_path / "log.xlsx"
@@ -140,6 +140,17 @@ def test_check_as_json_loads_no_workbook_writer_nor_terminal_library(tmp_path):
     wb.close()
     probe = ("import io, sys, contextlib\nfrom ptbilling.cli.main import main\n"
              "with contextlib.redirect_stdout(io.StringIO()):\n    code = main(['check', sys.argv[1], '--format', 'json'])\n"
-             "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'xlsxwriter', 'rich', 'openpyxl'}))")
+             "print(code, sorted({m for m in sys.modules if m.split('.')[0] in ('xlsxwriter', 'rich', 'openpyxl')}\n"
+             "                   | {m for m in sys.modules if m in ('importlib.metadata', 'ptbilling.cli.data')}))")
     got = subprocess.run([sys.executable, "-c", probe, str(log)], capture_output=True, text=True)
     assert got.stdout.split() == ["0", "[]"], got.stdout + got.stderr
+
+
+def test_version_prints_the_installed_version_on_stdout(capsys):
+    """`ptbilling --version` prints 'ptbilling <version>' on stdout and exits 0, as argparse's own action."""
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    out, err = capsys.readouterr()
+    assert done.value.code == 0 and out == f"ptbilling {metadata.version('ptbilling')}\n" and err == ""
