@@ -1,6 +1,6 @@
 """Benchmark: `ptbilling check` on a 100,000-line log as a whole process, against the bare calamine read.
 
-Run: python benchmarks/bench_check.py [--lines N] [--rounds R] [--keep DIR]
+Run: python benchmarks/bench_check.py [--lines N] [--rounds R] [--keep DIR] [--stages] [--other-tree DIR]
 
 Each round runs, as fresh processes and in a rotating order (interleaved, so a
 busy spell of this shared machine hits every contender alike):
@@ -9,6 +9,10 @@ busy spell of this shared machine hits every contender alike):
   (``CalamineWorkbook.from_path(f).get_sheet_by_name(s).to_python()``): the floor;
 - json: ``python -m ptbilling check FILE --format json`` with stdout to a file;
 - text: ``python -m ptbilling check FILE`` (the text summary) with stdout to a file.
+
+``--other-tree DIR`` adds a fourth contender: the JSON check of another source
+tree (e.g. ``git archive main | tar -x -C DIR``), for a before/after in one run.
+Every contender runs once untimed first (the bytecode cache, the page cache).
 
 Reported: per contender the median wall time and its spread (min-max over the
 rounds), and the median and spread of the per-round ratio to that round's read
@@ -95,19 +99,37 @@ READ_SCRIPT = ("import sys\nfrom python_calamine import CalamineWorkbook\n"
                "CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_name('Session Log').to_python()\n")
 
 
-def commands(path: Path) -> dict[str, list[str]]:
+def commands(path: Path, other: Path | None = None) -> dict[str, list[str]]:
     """The contenders, each a whole process as a user would start it."""
     py = sys.executable
-    return {
+    out = {
         "read": [py, "-c", READ_SCRIPT, str(path)],
         "json": [py, "-m", "ptbilling", "check", str(path), "--format", "json"],
         "text": [py, "-m", "ptbilling", "check", str(path)],
     }
+    if other is not None:  # sys.path[0] is the -c script's folder, so this tree's addin comes first
+        out["other"] = [py, "-c", f"import sys; sys.path.insert(0, {str(other / 'addin')!r}); "
+                        "from ptbilling.cli.main import main; sys.exit(main())",
+                        "check", str(path), "--format", "json"]
+    return out
 
 
-def run_process(cmd: list[str], out_path: Path) -> tuple[float, float, float, int]:
+def process_env(scratch: Path) -> dict[str, str]:
+    """The children's environment: ptbilling from this tree, byte-compiled as an installed package runs.
+
+    pip compiles a wheel's modules when it installs them; a process started with
+    PYTHONDONTWRITEBYTECODE (as on some CI machines) would instead compile
+    ptbilling's source on every run, which is no part of the check. The bytecode
+    goes to a cache in the scratch folder (the warm-up round writes it), never
+    into the source tree.
+    """
+    env = dict(os.environ, PYTHONPATH=str(ADDIN), PYTHONPYCACHEPREFIX=str(scratch / "pycache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def run_process(cmd: list[str], out_path: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
     """(wall seconds, CPU seconds, peak MB, exit code) of that process alone; stdout goes to ``out_path``."""
-    env = dict(os.environ, PYTHONPATH=str(ADDIN))
     with open(out_path, "wb") as out:
         t = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env)
@@ -119,15 +141,18 @@ def run_process(cmd: list[str], out_path: Path) -> tuple[float, float, float, in
     return secs, cpu, (rss / 1024 ** 2 if sys.platform == "darwin" else rss / 1024), p.returncode
 
 
-def interleaved(path: Path, rounds: int, scratch: Path) -> dict[str, dict[str, list[float]]]:
+def interleaved(path: Path, rounds: int, scratch: Path, other: Path | None = None) -> dict[str, dict[str, list[float]]]:
     """Every contender once per round, the order rotating from round to round."""
-    cmds = commands(path)
+    cmds = commands(path, other)
     names = list(cmds)
+    env = process_env(scratch)
+    for n in names:  # warm-up, not timed: the bytecode cache, the file in the page cache
+        run_process(cmds[n], scratch / f"{n}.out", env)
     got = {n: {"secs": [], "cpu": [], "mb": []} for n in names}
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]
         for n in order:
-            secs, cpu, mb, code = run_process(cmds[n], scratch / f"{n}.out")
+            secs, cpu, mb, code = run_process(cmds[n], scratch / f"{n}.out", env)
             if code not in (0, 1):  # 1: findings, as expected of this log
                 raise SystemExit(f"{n} exited with {code}: {' '.join(cmds[n])}")
             got[n]["secs"].append(secs)
@@ -208,6 +233,7 @@ def main(argv=None) -> None:
     ap.add_argument("--rounds", type=int, default=9, help="interleaved rounds (at least 5)")
     ap.add_argument("--keep", metavar="DIR", help="write (or reuse) the generated log in DIR")
     ap.add_argument("--stages", action="store_true", help="also time the check's stages in-process")
+    ap.add_argument("--other-tree", metavar="DIR", type=Path, help="also time the JSON check of this source tree")
     ap.add_argument("--write-log", metavar="PATH", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.rounds < 5:
@@ -228,7 +254,7 @@ def main(argv=None) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="ptbilling-bench-out-"))
     size = path.stat().st_size / 1024 ** 2
     print(f"ptbilling check, {args.lines:,}-line log ({size:.1f} MB xlsx), {args.rounds} interleaved rounds:")
-    got = interleaved(path, args.rounds, scratch)
+    got = interleaved(path, args.rounds, scratch, args.other_tree)
     import json
 
     doc = (scratch / "json.out").read_bytes()
@@ -241,8 +267,12 @@ def main(argv=None) -> None:
     print("median (min-max) over the rounds; a ratio is to the read of the same round; CPU = user + system")
     print(f"{'':31} {'wall s':>16} {'x read':>16} {'CPU s':>16} {'x read (CPU)':>16} {'peak MB':>8}")
     ratios = {}
-    for n, label in (("read", "python-calamine read (process)"), ("json", "check --format json"),
-                     ("text", "check (text)")):
+    rows = [("read", "python-calamine read (process)"), ("json", "check --format json"), ("text", "check (text)")]
+    if args.other_tree:
+        rows.append(("other", f"json, {args.other_tree.name}"))
+        same = (scratch / "other.out").read_bytes() == doc
+        print(f"JSON of {args.other_tree}: {'byte-identical' if same else 'DIFFERENT'}")
+    for n, label in rows:
         secs, cpu = got[n]["secs"], got[n]["cpu"]
         ratios[n] = [s / r for s, r in zip(secs, reads)]
         cpu_ratio = [s / r for s, r in zip(cpu, got["read"]["cpu"])]
