@@ -189,6 +189,17 @@ def test_json_lists_every_data_row_with_sheet_row_numbers(tmp_path, capsys):
     assert s["rules"] == {"UNITS-OVER": {"severity": "ERROR", "count": 1}}
 
 
+def test_json_output_is_byte_for_byte_json_dumps_of_the_document(tmp_path, capsys):
+    """The JSON written is exactly json.dumps(json_document(...)) + newline: rows with and without findings, blanks."""
+    rows = [CLEAN[0], [None] * 8, CLEAN[1], WITH_ERROR[3], ["P9", "2025-13-01", "Médicare", "PT", 97110, "GP", "x", 1]]
+    path = write_xlsx(tmp_path / "log.xlsx", HEADER, rows, table="SessionLog")
+    code, out, _ = run(capsys, path, "--format", "json")
+    log, result = check_command.check_path(path)
+    assert out == json.dumps(check_command.json_document(log, result), ensure_ascii=False) + "\n"
+    lines = json.loads(out)["lines"]
+    assert code == 1 and [ln["units"] for ln in lines][:2] == [2, None] and lines[4]["findings"]
+
+
 def test_text_output_is_plain_when_not_a_terminal(tmp_path, capsys):
     """Piped output has no ANSI escapes and each finding on one line."""
     _, out, _ = run(capsys, write_xlsx(tmp_path / "log.xlsx", HEADER, WITH_ERROR))
