@@ -53,20 +53,28 @@ def plain_units(minutes, codes, visits):
 
 
 def plain_pt_units(minutes_col, codes_col, visits_col):
-    """The whole job of one PT_UNITS call, plainly: Excel's columns in, a column out."""
+    """The whole job of one PT_UNITS call, plainly: Excel's columns in, a column out.
+
+    Each distinct code cell is normalised and looked up once (a log repeats a
+    dozen codes), the leanest plain form we found; it is what the ratio is
+    measured against.
+    """
     out = [1] * len(minutes_col)
+    timed_code: dict = {}  # code cell as handed (97110.0, "G0283") -> the code if timed, else ""
     by_visit: dict = {}
     for i, ((m,), (c,), (v,)) in enumerate(zip(minutes_col, codes_col, visits_col)):
-        if c.__class__ is float:
-            c = str(int(c))
-        if c in TIMED:
+        code = timed_code.get(c)
+        if code is None:
+            text = str(int(c)) if c.__class__ is float else c
+            code = timed_code[c] = text if text in TIMED else ""
+        if code:
             out[i] = 0
             visit = by_visit.get(v)
             if visit is None:
                 visit = by_visit[v] = {}
-            entry = visit.get(c)
+            entry = visit.get(code)
             if entry is None:
-                visit[c] = [i, int(m)]
+                visit[code] = [i, int(m)]
             else:
                 entry[1] += int(m)
     for visit in by_visit.values():
