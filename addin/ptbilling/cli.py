@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from . import __version__, data_command
+from . import __version__, data_command, data_folder
 from . import check_command
 from . import template_command
 from .rules import errors
@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    data_folder.use_default()  # the rules core takes the user data folder from its front door
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -40,7 +40,7 @@ def _report(release: datasets.Release) -> int:
 
 def cmd_list(args) -> int:
     print(f"Releases (imported ones win over shipped ones for the same dates); user data folder: "
-          f"{datasets.user_data_dir()}")
+          f"{datasets.user_data_dir() or 'none (shipped data only)'}")
     rows = sorted(datasets.releases(), key=lambda r: (r.kind, r.effective_from, r.origin))
     for r in rows:
         print(f"  {r.kind:<5} {r.effective_from} .. {r.effective_to}  {r.status:<10} {r.origin:<8} {r.name}")
