@@ -5,8 +5,10 @@ folder up itself; each front door (the Excel functions, the command line) calls
 :func:`use_default` once, and ``PTBILLING_DATA_DIR`` still wins over it.
 
 - In xlwings Lite (Pyodide, ``sys.platform == "emscripten"``) files survive a
-  restart only under ``/data``: the folder is ``/data/ptbilling`` when it
-  exists, else there is none and the functions use the shipped data only.
+  restart only under ``/data`` (Lite's Files > Import/Export): the folder is
+  ``/data/ptbilling``. While it holds no ``releases.json`` the functions use the
+  shipped data only; a folder dropped in later is seen at the next
+  recalculation, as an import is on the desktop.
 - Everywhere else it is the OS's user data folder, from platformdirs (a
   dependency of the ``excel`` and ``cli`` extras).
 """
@@ -25,9 +27,9 @@ def on_pyodide() -> bool:
 
 
 def default_user_data_dir() -> Path | None:
-    """The user data folder of this platform; None in Lite without /data/ptbilling."""
+    """The user data folder of this platform (in Lite, /data/ptbilling, present or not)."""
     if on_pyodide():
-        return LITE_DATA_DIR if LITE_DATA_DIR.is_dir() else None
+        return LITE_DATA_DIR
     import platformdirs  # declared by the excel and cli extras; Lite does not need it
 
     return Path(platformdirs.user_data_dir("ptbilling", appauthor=False))

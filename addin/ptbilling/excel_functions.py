@@ -103,11 +103,17 @@ def _lines(value, what: str) -> tuple[list, tuple[int, int]]:
     return _column([r[0] for r in value] if cols == 1 else list(value[0])), (rows, cols)
 
 
-def _matching(value, what: str, n: int) -> list | None:
-    """An optional range that must line up with minutes; a single cell applies to all lines."""
+def _matching(value, what: str, n: int, optional: bool = True) -> list | None:
+    """A range that must line up with minutes; a single cell applies to all lines.
+
+    An optional argument that is one blank cell counts as omitted, as Lite
+    hands it (its call path turns a single empty cell into the default).
+    """
     if value is None:
         return None
     flat, shape = _lines(value, what)
+    if shape == (1, 1) and optional and flat[0] is None:
+        return None
     if shape == (1, 1) and n != 1:
         return flat * n
     if len(flat) != n:
@@ -155,6 +161,6 @@ def PT_VALIDATE(log, payer=None, method=None):
 def PT_FEE(codes, units, modifiers=None, dates=None, locality=None, visits=None):
     flat, shape = _lines(codes, "codes")
     n = len(flat)
-    fees = price_column(flat, _matching(units, "units", n), _matching(modifiers, "modifiers", n),
+    fees = price_column(flat, _matching(units, "units", n, optional=False), _matching(modifiers, "modifiers", n),
                         _matching(dates, "dates", n), _cell(locality), _matching(visits, "visits", n))
     return _shaped([cell_value(f) for f in fees], shape)
