@@ -14,6 +14,7 @@ folder up itself; each front door (the Excel functions, the command line) calls
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,13 @@ def on_pyodide() -> bool:
 
 
 def default_user_data_dir() -> Path | None:
-    """The user data folder of this platform (in Lite, /data/ptbilling, present or not)."""
+    """The user data folder of this platform (in Lite, /data/ptbilling, present or not).
+
+    ``PTBILLING_DATA_DIR`` wins, and then platformdirs is not needed.
+    """
+    env = os.environ.get("PTBILLING_DATA_DIR")
+    if env:
+        return Path(env)
     if on_pyodide():
         return LITE_DATA_DIR
     import platformdirs  # declared by the excel and cli extras; Lite does not need it
