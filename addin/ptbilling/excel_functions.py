@@ -41,13 +41,16 @@ ERROR_TEXTS = frozenset({
     "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#BUSY!", "#CONNECT!", "#UNKNOWN!", "#PYTHON!",
 })
 
+_JsNull: type = type(None)
+_BLANKISH = set(ERROR_TEXTS) | {""}  # hashable cells that read as None
 if on_pyodide():  # Office.js' null, as Pyodide >= 0.28 surfaces it
     try:
-        from pyodide.ffi import JsNull as _JsNull
-    except ImportError:  # older Pyodide hands None
-        _JsNull = type(None)
-else:
-    _JsNull = type(None)
+        from pyodide.ffi import JsNull as _JsNull, jsnull as _jsnull
+
+        _BLANKISH.add(_jsnull)
+    except (ImportError, TypeError):  # older Pyodide hands None
+        pass
+_BLANKISH = frozenset(_BLANKISH)
 
 use_default()  # the user data folder of this platform (Lite: /data/ptbilling when present)
 
@@ -65,9 +68,12 @@ def _cell(value):
 
 
 def _column(cells: list) -> list:
-    """_cell of every cell; numbers (almost every cell of a log) pass at the cost of one check."""
-    if all(c.__class__ is float for c in cells):
-        return cells
+    """_cell of every cell; a column with nothing to change passes at the cost of one set check."""
+    try:
+        if _BLANKISH.isdisjoint(cells):
+            return cells
+    except TypeError:  # an unhashable cell: an Office.js value object (an error)
+        pass
     return [_cell(c) for c in cells]
 
 
@@ -153,7 +159,7 @@ def PT_EXPLAIN(minutes, codes=None, method="CMS"):
 def PT_VALIDATE(log, payer=None, method=None):
     if not isinstance(log, list) or not log or not isinstance(log[0], list) or len(log) < 2:
         raise _errors.BadValue("select the log with its header row and at least one data row")
-    table = [[_cell(c) for c in row] for row in log]
+    table = [_column(row) for row in log]
     return [[t] for t in check_table(table, _cell(payer), _cell(method))]
 
 
