@@ -7,16 +7,26 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_wheel_is_pure_python_and_carries_the_data_files(tmp_path):
-    """`pip wheel .` gives ptbilling-*-py3-none-any.whl with the catalog, releases and seeds inside."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The project's wheel, built once for this module as `pip wheel --no-deps .` builds it."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
                    check=True, capture_output=True)
-    wheels = list(tmp_path.glob("ptbilling-*.whl"))
-    assert len(wheels) == 1 and wheels[0].name.endswith("-py3-none-any.whl")
-    names = set(zipfile.ZipFile(wheels[0]).namelist())
+    wheels = list(out.glob("ptbilling-*.whl"))
+    assert len(wheels) == 1
+    return wheels[0]
+
+
+def test_wheel_is_pure_python_and_carries_the_data_files(wheel):
+    """`pip wheel .` gives ptbilling-*-py3-none-any.whl with the catalog, releases and seeds inside."""
+    assert wheel.name.endswith("-py3-none-any.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {str(p.relative_to(ROOT / "addin")) for p in (ROOT / "addin" / "ptbilling" / "rules" / "data").rglob("*")
                if p.is_file()}
     assert shipped and shipped <= names, f"missing from the wheel: {shipped - names}"
@@ -39,15 +49,9 @@ def test_rules_core_loads_in_a_process_without_xlwings():
     assert got.returncode == 0 and got.stdout.strip() == "[2, 1]", got.stderr
 
 
-def _wheel(tmp_path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-                   check=True, capture_output=True)
-    return next(tmp_path.glob("ptbilling-*.whl"))
-
-
-def test_runtime_dependencies_are_none_and_each_front_door_has_its_extra(tmp_path):
+def test_runtime_dependencies_are_none_and_each_front_door_has_its_extra(wheel):
     """The wheel requires nothing at run time; xlwings is in the excel extra, the CLI's packages in cli."""
-    meta = zipfile.ZipFile(_wheel(tmp_path)).read("ptbilling-0.1.0.dist-info/METADATA").decode()
+    meta = zipfile.ZipFile(wheel).read("ptbilling-0.1.0.dist-info/METADATA").decode()
     requires = [line.split(":", 1)[1].strip() for line in meta.splitlines() if line.startswith("Requires-Dist:")]
     unconditional = [r for r in requires if "extra ==" not in r]
     assert unconditional == [], unconditional
@@ -76,9 +80,8 @@ def test_rules_core_imports_only_the_standard_library():
                 assert top in sys.stdlib_module_names or top == "__future__", f"{path.name} imports {top}"
 
 
-def test_the_bare_wheel_computes_all_four_functions_in_a_fresh_environment(tmp_path):
+def test_the_bare_wheel_computes_all_four_functions_in_a_fresh_environment(wheel, tmp_path):
     """`pip install WHEEL` with no index into a new venv (nothing else installed): the four functions answer."""
-    wheel = _wheel(tmp_path)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
     py = venv / ("Scripts" if sys.platform == "win32" else "bin") / "python"
