@@ -28,10 +28,10 @@ from __future__ import annotations
 import functools
 
 from .data_folder import on_pyodide, use_default
-from .fee_log import cell_value, price_column
+from .logs.cells import assistant_flags, check_table
+from .logs.fees import cell_value, price_column
 from .rules import errors as _errors
 from .rules.service_units import explain_visit, log_units
-from .session_log import assistant_flags, check_table
 
 MAX_CELL_TEXT = 255  # keep messages readable in a cell and in the Function Wizard
 
@@ -45,7 +45,8 @@ _JsNull: type = type(None)
 _BLANKISH = set(ERROR_TEXTS) | {""}  # hashable cells that read as None
 if on_pyodide():  # Office.js' null, as Pyodide >= 0.28 surfaces it
     try:
-        from pyodide.ffi import JsNull as _JsNull, jsnull as _jsnull
+        from pyodide.ffi import JsNull as _JsNull
+        from pyodide.ffi import jsnull as _jsnull
 
         _BLANKISH.add(_jsnull)
     except (ImportError, TypeError):  # older Pyodide hands None
