@@ -9,6 +9,7 @@ path hands them Office.js' values (lite_harness says why not Lite itself).
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import os
 import shutil
@@ -18,6 +19,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import contract_cases as cc
 import lite_harness as lh
@@ -192,3 +195,81 @@ def test_pyodide_reports_start_up_and_first_call_times(pyodide_run, capsys):
     with capsys.disabled():
         print(f"\n{line}")
     assert set(t) == {"start_up", "install", "import", "first_call", "cases"}
+
+
+# --- the user data folder, as each front door finds it ------------------------------------
+
+def test_the_front_door_folder_is_used_and_ptbilling_data_dir_wins(monkeypatch, tmp_path):
+    """datasets uses the folder the front door set; PTBILLING_DATA_DIR, when set, wins over it."""
+    from ptbilling.rules import datasets
+
+    monkeypatch.setattr(datasets, "_front_door_dir", None)
+    datasets.set_user_data_dir(tmp_path / "door")
+    assert datasets.user_data_dir() != tmp_path / "door"  # the suite's PTBILLING_DATA_DIR
+    monkeypatch.delenv("PTBILLING_DATA_DIR")
+    assert datasets.user_data_dir() == tmp_path / "door"
+
+
+def test_without_any_folder_the_shipped_data_serve_and_an_import_says_what_to_do(monkeypatch):
+    """No folder (Lite without /data/ptbilling as the core sees it): shipped releases only; an import is refused."""
+    from ptbilling.rules import datasets, errors
+
+    monkeypatch.delenv("PTBILLING_DATA_DIR")
+    monkeypatch.setattr(datasets, "_front_door_dir", None)
+    assert datasets.user_data_dir() is None
+    assert {r.origin for r in datasets.releases()} == {"shipped"}
+    with pytest.raises(errors.DataImportError, match="PTBILLING_DATA_DIR"):
+        datasets.writable_user_data_dir()
+
+
+def test_on_pyodide_the_folder_is_data_ptbilling_without_platformdirs(monkeypatch):
+    """In Lite (emscripten) the folder is /data/ptbilling and platformdirs is never imported."""
+    from ptbilling import data_folder
+
+    monkeypatch.delenv("PTBILLING_DATA_DIR")
+    monkeypatch.setattr(data_folder.sys, "platform", "emscripten")
+    monkeypatch.setitem(sys.modules, "platformdirs", None)  # importing it would raise ImportError
+    assert data_folder.default_user_data_dir() == Path("/data/ptbilling")
+
+
+def test_on_a_desktop_the_folder_is_platformdirs_user_data_folder(monkeypatch):
+    """Elsewhere the folder is platformdirs' user data folder for ptbilling."""
+    import platformdirs
+
+    from ptbilling import data_folder
+
+    monkeypatch.delenv("PTBILLING_DATA_DIR")
+    assert data_folder.default_user_data_dir() == Path(platformdirs.user_data_dir("ptbilling", appauthor=False))
+
+
+# --- never raise, with any value Lite may hand over ---------------------------------------
+
+lite_cells = st.one_of(
+    st.none(), st.just(""), st.just(" "),
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6),
+    st.sampled_from(["97110", "97112", "g0283", "97010", "cms", "AMA", "GP CQ", "#N/A", "#VALUE!", "#SPILL!"]),
+    st.text(max_size=10), st.booleans(),
+    st.sampled_from([{"type": "Error", "basicValue": "#DIV/0!"}, {"type": "FormattedNumber", "basicValue": 45719},
+                     {"type": "Double", "basicValue": 24.0}]),
+)
+
+
+@st.composite
+def lite_matrices(draw):
+    rows, cols = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    return [[draw(lite_cells) for _ in range(cols)] for _ in range(rows)]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["PT_UNITS", "PT_EXPLAIN", "PT_VALIDATE", "PT_FEE"]),
+       st.lists(st.one_of(st.none(), lite_matrices()), min_size=1, max_size=6))
+def test_property_every_function_answers_any_office_js_value(name, args):
+    """Any mix of Office.js values (null, "", ints, errors as text or objects, value objects): cells, no exception."""
+    n = len(inspect.signature(getattr(excel_functions, name)).parameters)
+    got = lh.call_as_lite(excel_functions, name, *args[:n])
+    assert isinstance(got, list) and got and all(isinstance(r, list) for r in got)
+    for row in got:
+        for cell in row:
+            assert isinstance(cell, (str, int, float)) and not isinstance(cell, bool)
+            if isinstance(cell, str):
+                assert "Traceback" not in cell and "internal error" not in cell and len(cell) <= 255
