@@ -119,3 +119,15 @@ def test_lite_main_imports_the_four_functions_and_requirements_name_the_package(
     lines = [ln.strip() for ln in (ROOT / "addin" / "lite" / "requirements.txt").read_text(encoding="utf-8")
              .splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     assert len(lines) == 1 and lines[0].startswith("ptbilling @ ") and lines[0].endswith("-py3-none-any.whl")
+
+
+def test_every_install_line_in_the_readme_names_extras_the_wheel_provides(wheel):
+    """Each `pip install "...[extras]"` in the README asks only for extras the package declares."""
+    meta = zipfile.ZipFile(wheel).read("ptbilling-0.1.0.dist-info/METADATA").decode()
+    provided = {line.split(":", 1)[1].strip() for line in meta.splitlines() if line.startswith("Provides-Extra:")}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    asked = re.findall(r"pip install (?:-\S+ )*[\"']?[^\s\"'`]*\[([a-z,]+)\]", readme)
+    assert len(asked) >= 4, asked  # the Quick start, the Installing table, Windows, the wheel
+    for extras in asked:
+        assert set(extras.split(",")) <= provided, f"README asks for [{extras}]; the package provides {provided}"
+    assert "pip install ptbilling-0.1.0-py3-none-any.whl" not in readme  # a wheel nobody has, with no way to make it
