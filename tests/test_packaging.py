@@ -99,7 +99,7 @@ def test_the_bare_wheel_computes_all_four_functions_in_a_fresh_environment(wheel
     py = venv / ("Scripts" if sys.platform == "win32" else "bin") / "python"
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-index", str(wheel)], check=True, capture_output=True)
     code = ("from ptbilling import excel_functions as f\n"
-            "print(f.PT_UNITS([[24.0], [23.0]], [['97112'], ['97110']]), f.PT_FEE(97110.0, 1.0),\n"
+            "print(f.PT_UNITS([[24.0], [23.0]], [['97112'], ['97110']]), f.PT_FEE(97110.0, 1.0, None, 45719.0),\n"
             "      f.PT_EXPLAIN(38.0)[:22], f.PT_VALIDATE([['Code'], [97110.0]])[:20])")
     got = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path,
                          env={"PATH": "", "PTBILLING_DATA_DIR": str(tmp_path / "data")})
