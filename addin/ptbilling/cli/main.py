@@ -9,6 +9,7 @@ import importlib
 import os
 import sys
 
+from .. import data_folder
 from ..rules import errors
 from .exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNUSABLE
 
@@ -56,6 +57,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    data_folder.use_default()  # the rules core takes the user data folder from its front door
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
