@@ -12,20 +12,35 @@ Imported releases win over shipped ones for the same dates, so an office can
 load CMS's newer quarterly file without upgrading the add-in. Nothing is ever
 downloaded: the rules read only these files.
 
+The user data folder is changed only by :func:`store_release` (and
+:func:`repair_store`), under one lock file, as one transaction: the new release
+file is written under a unique temporary name and kept under a versioned name
+(``rvu_2025.v7.csv``) that no reader has seen; the index is then replaced in
+one ``os.replace``, which is the commit. A failed or killed import therefore
+leaves the previous index, and every file it names, exactly as they were. Each
+stored file's SHA-256 and row count are in the index, so damage done from
+outside (a truncated index, a fragment line) is detected on read and named in
+one line (:class:`~.errors.DamagedStore`) instead of being used.
+
 References: therapy-billing-rules.md sections 6-8 and 11 (what each dataset holds).
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import io
 import json
+import math
 import os
-from contextlib import contextmanager
+import re
+import tempfile
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import UnsupportedDate
+from .errors import DamagedStore, DataImportError, StoreBusy, UnsupportedDate
 
 SHIPPED_DIR = Path(__file__).with_name("data")
 
@@ -48,6 +63,9 @@ class Release:
     source: str
     status: str  # "official" or "unverified"
     origin: str  # "shipped" or "imported"
+    key: str = ""  # the release's stable file name (rvu_2025.csv); ``path`` is its stored version
+    rows: int | None = None  # data rows, as counted when it was stored
+    forced: str = ""  # why ``--force`` was needed (much smaller than the release it replaced)
 
     def covers(self, dos: dt.date) -> bool:
         return self.effective_from <= dos <= self.effective_to
@@ -110,24 +128,61 @@ def file_stamp(path) -> tuple:
     return stamp
 
 
-def _read_index(folder: Path, origin: str) -> tuple[Release, ...]:
-    index = folder / "releases.json"
-    if not index.is_file():
-        return ()
-    entries = json.loads(index.read_text(encoding="utf-8"))
-    return tuple(
-        Release(
-            kind=e["kind"],
-            path=folder / e["file"],
-            effective_from=dt.date.fromisoformat(e["effective_from"]),
-            effective_to=dt.date.fromisoformat(e["effective_to"]),
-            name=e["name"],
-            source=e["source"],
-            status=e["status"],
-            origin=origin,
-        )
-        for e in entries
+INDEX_NAME = "releases.json"
+
+#: path -> (sha256, rows) of every stored file an index names, for the readers' check
+_expected: dict[str, tuple[str, int | None]] = {}
+
+
+def _index_damage(index: Path, why: str) -> DamagedStore:
+    if index.parent == SHIPPED_DIR:
+        return DamagedStore(f"{index}: the shipped release index is damaged ({why}); reinstall ptbilling")
+    return DamagedStore(f"{index}: the release index is damaged ({why}); run 'ptbilling data repair', "
+                        "which rebuilds it from the stored releases")
+
+
+def _read_entries(folder: Path) -> list[dict]:
+    """The raw entries of ``folder``'s index ([] when it has none); DamagedStore if unreadable."""
+    index = folder / INDEX_NAME
+    try:
+        text = index.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return []
+    except UnicodeDecodeError as e:
+        raise _index_damage(index, f"not text at byte {e.start}") from None
+    try:
+        entries = json.loads(text)
+    except ValueError as e:
+        raise _index_damage(index, f"not complete JSON: {e}") from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise _index_damage(index, "not a list of releases")
+    for n, e in enumerate(entries, start=1):
+        try:
+            _release_of(folder, e, "check")
+        except (KeyError, TypeError, ValueError) as err:
+            raise _index_damage(index, f"release {n} has a bad or missing field: {err}") from None
+    return entries
+
+
+def _release_of(folder: Path, e: dict, origin: str) -> Release:
+    start, end = dt.date.fromisoformat(e["effective_from"]), dt.date.fromisoformat(e["effective_to"])
+    if e["kind"] not in KINDS or not isinstance(e["file"], str) or end < start:
+        raise ValueError(f"kind {e['kind']!r}, file {e['file']!r}, {start}..{end}")
+    return Release(
+        kind=e["kind"], path=folder / e["file"], effective_from=start, effective_to=end,
+        name=str(e["name"]), source=str(e["source"]), status=str(e["status"]), origin=origin,
+        key=str(e.get("key") or e["file"]), rows=e.get("rows"), forced=str(e.get("forced") or ""),
     )
+
+
+def _read_index(folder: Path, origin: str) -> tuple[Release, ...]:
+    out = []
+    for e in _read_entries(folder):
+        r = _release_of(folder, e, origin)
+        if e.get("sha256"):
+            _expected[str(r.path)] = (e["sha256"], e.get("rows"))
+        out.append(r)
+    return tuple(out)
 
 
 @lru_cache(maxsize=8)
@@ -175,28 +230,388 @@ def in_force(kind: str, dos: dt.date) -> Release:
     return candidates[0]
 
 
-def register_release(kind: str, file_name: str, effective_from: dt.date, effective_to: dt.date,
-                     name: str, source: str, status: str, folder: Path | None = None) -> Path:
-    """Record an imported release in the user data folder's index (replacing one of the same file)."""
-    folder = folder or user_data_dir()
+# --- reading stored release files -------------------------------------------------------
+
+def damaged_file(path, line: int | None, why: object) -> DamagedStore:
+    """The one-line message for a stored release file that cannot be used as written."""
+    path = Path(path)
+    where = f"{path} line {line}" if line else str(path)
+    if SHIPPED_DIR in path.parents:
+        return DamagedStore(f"{where}: the shipped release file is damaged ({why}); reinstall ptbilling")
+    return DamagedStore(f"{where}: the stored release is damaged ({why}); run 'ptbilling data repair', "
+                        "then import that CMS file again")
+
+
+def read_release_rows(path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row as a dict) of a normalised release file, checked as a whole first.
+
+    A file the index recorded must have the SHA-256 and the row count it had
+    when stored; every file must end with a complete line, carry ``columns`` in
+    its header, and have as many cells on each line as the header. Anything
+    else is a fragment or a damage: DamagedStore naming the file and line.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise damaged_file(path, None, "the file is missing") from None
+    expected = _expected.get(str(path))
+    if expected and hashlib.sha256(data).hexdigest() != expected[0]:
+        raise damaged_file(path, None, "its content is not what was stored: the checksum differs")
+    if data and not data.endswith(b"\n"):
+        raise damaged_file(path, data.count(b"\n") + 1, "the last line is cut off")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise damaged_file(path, data[: e.start].count(b"\n") + 1, "bytes that are not text") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise damaged_file(path, 1, f"the header lacks {', '.join(missing)}")
+        out = []
+        for row in reader:
+            if len(row) != len(header):
+                raise damaged_file(path, reader.line_num, f"{len(row)} cells where the header has {len(header)}")
+            out.append((reader.line_num, dict(zip(header, row))))
+    except csv.Error as e:
+        raise damaged_file(path, reader.line_num, e) from None
+    if expected and expected[1] is not None and len(out) != expected[1]:
+        raise damaged_file(path, None, f"{len(out)} rows where {expected[1]} were stored")
+    return out
+
+
+def finite(text: str, where: str, low: float, high: float, what: str = "value") -> float:
+    """A number from a CMS or stored file, refused unless finite and within [low, high].
+
+    NaN, inf and 1e308 parse as floats; stored, they print as -6.61 fees or stop
+    every Medicare check, so they are refused at the door, naming the line.
+    """
+    try:
+        x = float(text)
+    except (TypeError, ValueError):
+        raise DataImportError(f"{where}: {what} {text!r} is not a number") from None
+    if not math.isfinite(x) or not low <= x <= high:
+        raise DataImportError(f"{where}: {what} {text.strip()} is outside {low:g}..{high:g}")
+    return x
+
+
+# --- reading CMS files for import -------------------------------------------------------
+
+_BINARY_SIGNATURES = (
+    (b"PK", "a ZIP archive or an Excel workbook"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Excel (.xls) or Office file"),
+    (b"%PDF", "a PDF"),
+)
+
+
+def read_cms_text(path) -> str:
+    """A CMS file's text, read only; DataImportError in one line for anything that is not text.
+
+    CMS files are ASCII; older ones were saved by Excel on Windows (cp1252). A
+    binary file (a workbook, a zip, a PDF, an image) is named as such instead
+    of failing to decode somewhere inside the importer.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DataImportError(f"cannot read {path}: {e.strerror or e}") from None
+    for magic, what in _BINARY_SIGNATURES:
+        if data.startswith(magic):
+            hint = ("; import the .txt or .csv CMS ships, or save the sheet as CSV and import that"
+                    if magic in (b"PK", b"\xd0\xcf\x11\xe0") else "; import the CSV or text file CMS ships")
+            if magic == b"PK":
+                what = "an Excel workbook or a ZIP archive"
+            raise DataImportError(f"{path.name} is {what}, not a CMS text file{hint}")
+    if b"\x00" in data[:65536]:
+        raise DataImportError(f"{path.name} is a binary file, not a CMS text file (CSV or tab-delimited .txt)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as e:
+        raise DataImportError(f"{path.name} is not a text file (byte {e.start} is neither UTF-8 nor "
+                              "Windows-1252 text); import the CSV or text file CMS ships") from None
+
+
+# --- changing the user data folder ------------------------------------------------------
+
+LOCK_NAME = ".ptbilling.lock"
+#: how long an import waits for another one to finish before it gives up
+LOCK_TIMEOUT = 120.0
+#: a release with fewer rows than this share of the one it replaces is refused without --force
+SHRINK_LIMIT = 0.9
+DAMAGED_DIR = "damaged"
+
+_locks: dict[str, object] = {}
+# our own names: versioned release files and their records, and the unique temp files
+_VERSIONED = re.compile(r"\.v(\d+)\.csv(\.json)?$")
+
+
+def _versioned_name(key: str, generation: int) -> str:
+    k = Path(key)
+    return str(k.with_name(f"{k.stem}.v{generation}{k.suffix}").as_posix())
+
+
+@contextmanager
+def store_lock(folder: Path | None = None):
+    """Hold the user data folder's lock: one changer at a time, across processes.
+
+    Reentrant within a thread (an importer may hold it around its own reads
+    and then call :func:`store_release`). The OS drops the lock when a process
+    dies, so a killed import never leaves the folder locked. Readers take no
+    lock: what they read (the index, and the versioned files it names) is
+    never changed in place.
+    """
+    folder = Path(folder or user_data_dir())
     folder.mkdir(parents=True, exist_ok=True)
-    index = folder / "releases.json"
-    entries = json.loads(index.read_text(encoding="utf-8")) if index.is_file() else []
-    entries = [e for e in entries if e["file"] != file_name]
-    entries.append({
-        "kind": kind, "file": file_name,
-        "effective_from": effective_from.isoformat(), "effective_to": effective_to.isoformat(),
-        "name": name, "source": source, "status": status,
-    })
-    tmp = index.with_suffix(".tmp")
-    tmp.write_text(json.dumps(entries, indent=1), encoding="utf-8")
-    os.replace(tmp, index)
+    # filelock is a third-party library: imported here, on the write path only,
+    # so the rules core keeps importing with the standard library alone (the
+    # Pyodide build, which never imports, has no filelock).
+    import filelock
+
+    lock = _locks.get(str(folder))
+    if lock is None:
+        lock = _locks[str(folder)] = filelock.FileLock(str(folder / LOCK_NAME), timeout=LOCK_TIMEOUT)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise StoreBusy(f"another ptbilling import has held {folder / LOCK_NAME} for over "
+                        f"{LOCK_TIMEOUT:g} s; try again when it has finished") from None
+    try:
+        yield folder
+    finally:
+        lock.release()
+
+
+def _fsync_dir(folder: Path) -> None:
+    with suppress(OSError, AttributeError):  # not every OS can open a directory (Windows)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _temp_name(target: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    """``target`` holds ``data`` or its old content, never a part: unique temp, fsync, os.replace."""
+    tmp = _temp_name(target)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _commit(folder: Path, entries: list[dict]) -> None:
+    """Switch the index: the one step that makes a change visible (and the one a crash cannot split)."""
+    _write_atomic(folder / INDEX_NAME, json.dumps(entries, indent=1).encode("utf-8"))
     _releases_cached.cache_clear()  # two imports within one clock tick must both be seen
-    if _pinned:  # registering inside a pinned block: the block sees its own import
+    if _pinned:  # changing inside a pinned block: the block sees its own import
         depth = len(_pinned)
         _pinned.clear()
         _pinned.extend([releases()] * depth)
         _pinned_memo.clear()
+
+
+def _entry_key(e: dict) -> str:
+    return e.get("key") or e["file"]
+
+
+def _our_files(folder: Path):
+    """Every file of the folder this module may have written (never a file the user put there)."""
+    for sub in (folder, folder / "ncci", folder / "pfs"):
+        if not sub.is_dir():
+            continue
+        for p in sub.iterdir():
+            if p.is_file() and (_VERSIONED.search(p.name) or (p.name.startswith(".") and p.name.endswith(".tmp"))
+                                or p.name.endswith(".csv.tmp") or p.name == "releases.tmp"):
+                yield p
+
+
+def _collect_garbage(folder: Path, entries: list[dict], dropped: tuple[str, ...] = ()) -> None:
+    """Remove what no index entry names any more: files of killed imports, temp files, and
+    versions two imports old. The version just replaced stays (``previous``): a reader
+    that read the index a moment ago may still open it."""
+    keep = set()
+    for e in entries:
+        keep.add(e["file"])
+        keep.add(e["file"] + ".json")
+        if e.get("previous"):
+            keep.add(e["previous"])
+    for p in list(_our_files(folder)) + [folder / d for d in dropped]:
+        rel = p.relative_to(folder).as_posix()
+        if rel not in keep:
+            with suppress(OSError):
+                p.unlink()
+
+
+def _next_generation(folder: Path, entries: list[dict]) -> int:
+    gens = [e.get("generation", 0) for e in entries]
+    gens += [int(m.group(1)) for p in _our_files(folder) if (m := _VERSIONED.search(p.name))]
+    return max(gens, default=0) + 1
+
+
+def _count_rows(path: Path) -> int | None:
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            return max(sum(1 for _ in csv.reader(f)) - 1, 0)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+
+
+def _replaced(kind: str, key: str, start: dt.date, entries: list[dict], folder: Path,
+              same_key_only: bool) -> tuple[str, int] | None:
+    """(name, rows) of the official release the new one takes the place of, when its size is known.
+
+    Unverified seeds are never a measure: they hold a handful of rows by design.
+    """
+    for e in entries:
+        if _entry_key(e) == key and e.get("status") == "official":
+            rows = e.get("rows")
+            if rows is None:
+                rows = _count_rows(folder / e["file"])
+            return (e["name"], rows) if rows else None
+    if same_key_only:
+        return None
+    try:
+        shipped = [r for r in _read_index(SHIPPED_DIR, "shipped") if r.kind == kind and r.covers(start)]
+        imported = [_release_of(folder, e, "imported") for e in entries]
+    except (DamagedStore, KeyError, TypeError, ValueError):
+        return None
+    imported = [r for r in imported if r.kind == kind and r.covers(start) and r.status == "official"]
+    shipped = [r for r in shipped if r.status == "official"]
+    for group in (imported, shipped):
+        if group:
+            r = max(group, key=lambda r: r.effective_from)
+            rows = r.rows if r.rows is not None else _count_rows(r.path)
+            return (r.name, rows) if rows else None
+    return None
+
+
+def stored_release(file_name: str, folder: Path | None = None) -> Release | None:
+    """The imported release stored under ``file_name`` (its key), read fresh from the index; None if none.
+
+    Call it under :func:`store_lock` to read, merge and store without another import in between.
+    """
+    folder = Path(folder or user_data_dir())
+    for e in _read_entries(folder):
+        if _entry_key(e) == file_name:
+            r = _release_of(folder, e, "imported")
+            if e.get("sha256"):
+                _expected[str(r.path)] = (e["sha256"], e.get("rows"))
+            return r
+    return None
+
+
+def store_release(kind: str, file_name: str, write, effective_from: dt.date, effective_to: dt.date,
+                  name: str, source: str, status: str = "official", input_path: Path | None = None,
+                  *, force: bool = False, same_key_only: bool = False) -> Release:
+    """Store an imported release in the user data folder, as one transaction.
+
+    ``write(path)`` writes the normalised file (the importer has validated every
+    row already). Under the folder's lock: the file goes to a unique temporary
+    name, is flushed to disk and renamed to a new versioned name; then the index
+    is switched in one ``os.replace``. Whatever fails or is killed before that
+    switch leaves the previous state as it was (the next import or ``data
+    repair`` removes the leftovers). ``file_name`` is the release's key: storing
+    the same key again replaces that release.
+
+    A release with fewer than 90% of the rows of the one it replaces (the same
+    key, else the release in force on ``effective_from``; only the same key when
+    ``same_key_only``) is refused, as a cut-off file would be, unless ``force``;
+    a forced release says so in ``data list``. ``input_path`` (the user's CMS
+    file) is refused if it lies in the data folder: an import only reads it.
+    """
+    folder = user_data_dir()
+    if input_path is not None:
+        inp = Path(input_path).resolve()
+        if inp == (folder / file_name).resolve() or (folder.resolve() in inp.parents and _VERSIONED.search(inp.name)):
+            raise DataImportError(f"{input_path} is the imported release itself; import the CMS file")
+    with store_lock(folder):
+        try:
+            entries = _read_entries(folder)
+        except DamagedStore:
+            _repair_locked(folder)  # re-importing repairs a damaged index: rebuilt from the stored records
+            entries = _read_entries(folder)
+        generation = _next_generation(folder, entries)
+        stored_name = _versioned_name(file_name, generation)
+        target = folder / stored_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _temp_name(target)
+        try:
+            write(tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+                data = f.read()
+            rows = _count_rows(tmp)
+            forced = ""
+            old = _replaced(kind, file_name, effective_from, entries, folder, same_key_only)
+            if old is not None and rows is not None and rows < SHRINK_LIMIT * old[1]:
+                what = f"{rows} rows where the release it replaces ({old[0]}) has {old[1]}"
+                if not force:
+                    shown = Path(input_path).name if input_path is not None else file_name
+                    raise DataImportError(
+                        f"{shown}: {what}; a cut-off or partial file? Import the complete CMS file, "
+                        "or add --force if CMS really dropped that many")
+                forced = f"forced: {what}"
+            os.replace(tmp, target)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(tmp)
+            raise
+        entry = {
+            "kind": kind, "key": file_name, "file": stored_name,
+            "effective_from": effective_from.isoformat(), "effective_to": effective_to.isoformat(),
+            "name": name, "source": source, "status": status,
+            "rows": rows, "sha256": hashlib.sha256(data).hexdigest(), "generation": generation,
+        }
+        if forced:
+            entry["forced"] = forced
+        replaced = [e for e in entries if _entry_key(e) == file_name]
+        if replaced:
+            entry["previous"] = replaced[0]["file"]
+        # the record beside the file: what `data repair` rebuilds a lost index from
+        _write_atomic(target.with_name(target.name + ".json"), json.dumps(entry, indent=1).encode("utf-8"))
+        new_entries = [e for e in entries if _entry_key(e) != file_name] + [entry]
+        _commit(folder, new_entries)
+        dropped = tuple(p for e in replaced for p in (e.get("previous"),) if p and p != entry.get("previous"))
+        _collect_garbage(folder, new_entries, dropped)
+    _expected[str(target)] = (entry["sha256"], rows)
+    return Release(kind, target, effective_from, effective_to, name, source, status, "imported",
+                   key=file_name, rows=rows, forced=forced)
+
+
+def register_release(kind: str, file_name: str, effective_from: dt.date, effective_to: dt.date,
+                     name: str, source: str, status: str, folder: Path | None = None) -> Path:
+    """Record a release file already written into the user data folder in its index (replacing one of
+    the same file), under the lock and with an atomic switch of the index. For files written by hand
+    (tests, tools); an import goes through :func:`store_release`."""
+    folder = Path(folder or user_data_dir())
+    with store_lock(folder):
+        entries = [e for e in _read_entries(folder) if _entry_key(e) != file_name]
+        entries.append({
+            "kind": kind, "file": file_name,
+            "effective_from": effective_from.isoformat(), "effective_to": effective_to.isoformat(),
+            "name": name, "source": source, "status": status,
+        })
+        _commit(folder, entries)
     return folder / file_name
 
 
@@ -208,24 +623,122 @@ def write_release_csv(path, columns: tuple[str, ...], rows) -> None:
         w.writerows(rows)
 
 
-def store_release(kind: str, file_name: str, write, effective_from: dt.date, effective_to: dt.date,
-                  name: str, source: str, status: str = "official", input_path: Path | None = None) -> Release:
-    """Write an imported release into the user data folder and record it in the index.
+# --- damage: finding and repairing ------------------------------------------------------
 
-    ``write(path)`` writes the normalised file; it goes to a temporary name and
-    is moved into place in one step, so a half-written release is never in
-    force. ``input_path`` (the user's CMS file) is refused as a target: an
-    import only ever reads it.
+_LEGACY = (  # file names of releases stored before the index kept records: kind, dates from the name
+    (re.compile(r"^rvu_(\d{4})\.csv$"), "rvu"),
+    (re.compile(r"^gpci_(\d{4})\.csv$"), "gpci"),
+    (re.compile(r"^ncci/ptp_(\d{4}-\d{2}-\d{2})\.csv$"), "ptp"),
+    (re.compile(r"^ncci/mue_(\d{4}-\d{2}-\d{2})\.csv$"), "mue"),
+)
+
+
+def _rebuilt_entries(folder: Path) -> list[dict]:
+    """The index as the stored records say: per key, the newest version whose file is there;
+    a release stored before records existed is recovered from its file name."""
+    best: dict[str, dict] = {}
+    for p in _our_files(folder):
+        if not p.name.endswith(".csv.json"):
+            continue
+        try:
+            e = json.loads(p.read_text(encoding="utf-8"))
+            _release_of(folder, e, "check")
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if (folder / e["file"]).is_file() and e.get("generation", 0) >= best.get(_entry_key(e), {}).get("generation", -1):
+            best[_entry_key(e)] = e
+    for sub in (folder, folder / "ncci"):
+        for p in sorted(sub.glob("*.csv")) if sub.is_dir() else ():
+            rel = p.relative_to(folder).as_posix()
+            for pattern, kind in _LEGACY:
+                m = pattern.match(rel)
+                if m and rel not in best:
+                    if kind in ("rvu", "gpci"):
+                        start, end = dt.date(int(m.group(1)), 1, 1), dt.date(int(m.group(1)), 12, 31)
+                    else:
+                        start, end = dt.date.fromisoformat(m.group(1)), dt.date(2099, 12, 31)
+                    best[rel] = {"kind": kind, "file": rel, "effective_from": start.isoformat(),
+                                 "effective_to": end.isoformat(),
+                                 "name": f"{KINDS[kind]} {rel} (index entry rebuilt by data repair)",
+                                 "source": f"recovered by 'ptbilling data repair' from {rel}; "
+                                           "import the CMS file again to restore its name and source",
+                                 "status": "official"}
+    return sorted(best.values(), key=lambda e: (e["kind"], e["effective_from"]))
+
+
+def _check_file(folder: Path, e: dict) -> str | None:
+    """Why the stored file of entry ``e`` cannot be used, or None when it reads cleanly."""
+    from . import gpci_file, mue, ncci_ptp, rvu_file  # the readers; late: they import this module
+
+    readers = {"rvu": rvu_file.read_release_csv, "gpci": gpci_file.read_release_csv,
+               "ptp": ncci_ptp.read_release_csv, "mue": mue.read_release_csv}
+    path = folder / e["file"]
+    if e.get("sha256"):
+        _expected[str(path)] = (e["sha256"], e.get("rows"))
+    try:
+        readers[e["kind"]](path)
+    except (DamagedStore, DataImportError) as err:
+        return str(err)
+    return None
+
+
+def shipped_releases() -> tuple[Release, ...]:
+    """The releases that come with the package (what ``data list`` can show when the user index is damaged)."""
+    return _read_index(SHIPPED_DIR, "shipped")
+
+
+def index_damage(folder: Path | None = None) -> str | None:
+    """The one-line message when the user data folder's index is damaged, else None."""
+    try:
+        _read_entries(Path(folder or user_data_dir()))
+    except DamagedStore as e:
+        return str(e)
+    return None
+
+
+def store_damage(folder: Path | None = None) -> list[str]:
+    """One line per damaged part of the user data folder (the index, or a release file); [] when sound."""
+    folder = Path(folder or user_data_dir())
+    try:
+        entries = _read_entries(folder)
+    except DamagedStore as e:
+        return [str(e)]
+    return [why for e in entries if (why := _check_file(folder, e))]
+
+
+def _repair_locked(folder: Path) -> list[str]:
+    notes = []
+    try:
+        entries = _read_entries(folder)
+    except DamagedStore as e:
+        entries = _rebuilt_entries(folder)
+        notes.append(f"{e}: rebuilt from the stored records ({len(entries)} releases)")
+    kept = []
+    for e in entries:
+        why = _check_file(folder, e)
+        if why is None:
+            kept.append(e)
+            continue
+        aside = folder / DAMAGED_DIR / Path(e["file"]).name
+        aside.parent.mkdir(exist_ok=True)
+        with suppress(OSError):
+            os.replace(folder / e["file"], aside)
+        notes.append(f"{e['name']}: removed from the index, its file moved to {aside} ({why.split(': ', 1)[-1]}); "
+                     f"import the CMS file again ({e['source']})")
+    if notes:
+        _commit(folder, kept)
+    _collect_garbage(folder, kept)
+    return notes
+
+
+def repair_store(folder: Path | None = None) -> list[str]:
+    """Make the user data folder sound again; one line per thing repaired ([] when nothing was wrong).
+
+    A damaged index is rebuilt from the record kept beside each stored file; a
+    damaged release file is taken out of the index (moved to ``damaged/``, never
+    deleted) and named, so that its dates fall back to what else is in force
+    until its CMS file is imported again; leftovers of killed imports are removed.
     """
-    folder = user_data_dir()
-    target = folder / file_name
-    if input_path is not None and target.resolve() == Path(input_path).resolve():
-        from .errors import DataImportError
-
-        raise DataImportError(f"{input_path} is the imported release itself; import the CMS file")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, target)
-    register_release(kind, file_name, effective_from, effective_to, name, source, status, folder)
-    return Release(kind, target, effective_from, effective_to, name, source, status, "imported")
+    folder = Path(folder or user_data_dir())
+    with store_lock(folder):
+        return _repair_locked(folder)

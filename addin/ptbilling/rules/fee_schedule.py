@@ -651,13 +651,8 @@ def kx_marks(lines: Sequence[KxLine],
 # --- importing CMS files into the user data folder ----------------------------
 
 def _read_text(path: Path) -> str:
-    # read only: the user's file is never written. CMS files are ASCII; older
-    # ones were saved by Excel on Windows (cp1252).
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252")
+    # read only: the user's file is never written; a binary file is refused in one line
+    return datasets.read_cms_text(path)
 
 
 def _year(value: object) -> int:
@@ -686,25 +681,33 @@ def _rvu_file_year(text: str, file_name: str) -> tuple[int | None, str]:
     return None, ""
 
 
-def _store(kind: str, year: int, write, name: str, source: str, input_path: Path) -> datasets.Release:
+def _store(kind: str, year: int, write, name: str, source: str, input_path: Path,
+           force: bool) -> datasets.Release:
     return datasets.store_release(kind, f"{kind}_{year}.csv", write, dt.date(year, 1, 1), dt.date(year, 12, 31),
-                                  name, source, OFFICIAL, input_path=input_path)
+                                  name, source, OFFICIAL, input_path=input_path, force=force)
 
 
-def import_rvu(path, year: int | None = None) -> datasets.Release:
+def import_rvu(path, year: int | None = None, *, force: bool = False) -> datasets.Release:
     """Import a CMS PPRRVU CSV as the RVU release of ``year`` (1 January - 31 December).
 
     The year comes from the title line ("2025 National Physician Fee
     Schedule Relative Value File ...") or the file name (PPRRVU2025_Oct.csv,
     PPRRVU24_JAN.csv) when not given; a given year that contradicts the file
-    is refused. The normalised rows go to the user data folder, replacing an
-    earlier import of that year (a later quarter replaces the earlier one).
-    The input file is only read. Raises DataImportError naming what is wrong.
+    is refused, and so is a title whose year contradicts the file name. The
+    normalised rows go to the user data folder, replacing an earlier import of
+    that year (a later quarter replaces the earlier one); a file with under 90%
+    of the rows of the release it replaces (a cut-off file) is refused unless
+    ``force``. The input file is only read. Raises DataImportError naming what
+    is wrong.
     """
     path = Path(path)
     text = _read_text(path)
     rows = rvu_file.parse_rvu_file(text)
     found, title = _rvu_file_year(text, path.name)
+    named, _ = _rvu_file_year("", path.name)
+    if title and named is not None and named != found:
+        raise DataImportError(f"{path.name}: its title says {found} ({title}) but its name says {named}; "
+                              "import the file of the year you mean")
     if year is None:
         if found is None:
             raise DataImportError(f"cannot tell which year {path.name} is for; give the year")
@@ -714,26 +717,31 @@ def import_rvu(path, year: int | None = None) -> datasets.Release:
         raise DataImportError(f"{path.name} is the {found} file, not {year}")
     name = f"{title or 'PPRRVU'} for {year} (imported from {path.name}, {len(rows)} rows)"
     source = f"CMS National Physician Fee Schedule Relative Value File {path.name}"
-    return _store("rvu", year, lambda p: rvu_file.write_release_csv(rows, p), name, source, path)
+    return _store("rvu", year, lambda p: rvu_file.write_release_csv(rows, p), name, source, path, force)
 
 
-def import_gpci(path, year: int) -> datasets.Release:
+def import_gpci(path, year: int, *, force: bool = False) -> datasets.Release:
     """Import a CMS GPCI CSV (Addendum E layout) as the GPCI release of ``year``.
 
-    A year in the file's GPCI headers or title that contradicts ``year`` is
-    refused. The input file is only read. Raises DataImportError naming what
-    is wrong.
+    A year in the file's GPCI headers, title or name that contradicts ``year``
+    (or another of them) is refused; so is a file with under 90% of the
+    localities of the release it replaces (a cut-off file) unless ``force``.
+    The input file is only read. Raises DataImportError naming what is wrong.
     """
     path = Path(path)
     year = _year(year)
     text = _read_text(path)
     rows = gpci_file.parse_gpci_file(text)
-    found = gpci_file.file_year(text)
+    stated = gpci_file.file_years(text, path.name)
+    if len(set(stated.values())) > 1:
+        raise DataImportError(f"{path.name}: " + ", ".join(f"its {w} says {y}" for w, y in stated.items())
+                              + "; import the file of the year you mean")
+    found = next(iter(stated.values()), None)
     if found is not None and found != year:
         raise DataImportError(f"{path.name} is the {found} GPCI file, not {year}")
     name = f"CY {year} GPCIs by locality, {len(rows)} localities (imported from {path.name})"
     source = f"CMS Geographic Practice Cost Indices by Medicare locality {path.name} (PFS Addendum E layout)"
-    return _store("gpci", year, lambda p: gpci_file.write_release_csv(rows, p), name, source, path)
+    return _store("gpci", year, lambda p: gpci_file.write_release_csv(rows, p), name, source, path, force)
 
 
 __all__ = [
