@@ -153,7 +153,7 @@ def _read_entries(folder: Path) -> list[dict]:
     try:
         entries = json.loads(text)
     except ValueError as e:
-        raise _index_damage(index, f"not complete JSON: {e}") from None
+        raise _index_damage(index, f"not complete JSON: cut off or edited at character {getattr(e, 'pos', '?')}") from None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise _index_damage(index, "not a list of releases")
     for n, e in enumerate(entries, start=1):
@@ -251,6 +251,19 @@ def read_release_rows(path, columns: tuple[str, ...]) -> list[tuple[int, dict[st
     else is a fragment or a damage: DamagedStore naming the file and line.
     """
     path = Path(path)
+    if _pinned:  # a damaged file is named once per whole-log call, not re-read for every visit
+        known = _pinned_memo.get(("damaged", str(path)))
+        if known is not None:
+            raise known
+    try:
+        return _read_release_rows(path, columns)
+    except DamagedStore as e:
+        if _pinned:
+            _pinned_memo[("damaged", str(path))] = e
+        raise
+
+
+def _read_release_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -347,7 +360,7 @@ LOCK_TIMEOUT = 120.0
 SHRINK_LIMIT = 0.9
 DAMAGED_DIR = "damaged"
 
-_locks: dict[str, object] = {}
+_locks: dict[tuple[int, str], object] = {}
 # our own names: versioned release files and their records, and the unique temp files
 _VERSIONED = re.compile(r"\.v(\d+)\.csv(\.json)?$")
 
@@ -374,9 +387,12 @@ def store_lock(folder: Path | None = None):
     # Pyodide build, which never imports, has no filelock).
     import filelock
 
-    lock = _locks.get(str(folder))
+    # one lock object per folder and process: a second object on the same file would
+    # wait for the first (flock is per open file), and a forked child must not share its parent's
+    key = (os.getpid(), str(folder))
+    lock = _locks.get(key)
     if lock is None:
-        lock = _locks[str(folder)] = filelock.FileLock(str(folder / LOCK_NAME), timeout=LOCK_TIMEOUT)
+        lock = _locks[key] = filelock.FileLock(str(folder / LOCK_NAME), timeout=LOCK_TIMEOUT)
     try:
         lock.acquire()
     except filelock.Timeout:
@@ -476,6 +492,15 @@ def _count_rows(path: Path) -> int | None:
         return None
 
 
+def _intact(path: Path, e: dict) -> bool:
+    """The stored file is the one recorded (its SHA-256, when the index has it)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return not e.get("sha256") or hashlib.sha256(data).hexdigest() == e["sha256"]
+
+
 def _replaced(kind: str, key: str, start: dt.date, entries: list[dict], folder: Path,
               same_key_only: bool) -> tuple[str, int] | None:
     """(name, rows) of the official release the new one takes the place of, when its size is known.
@@ -484,6 +509,8 @@ def _replaced(kind: str, key: str, start: dt.date, entries: list[dict], folder: 
     """
     for e in entries:
         if _entry_key(e) == key and e.get("status") == "official":
+            if not _intact(folder / e["file"], e):
+                return None  # replacing a damaged release is its repair, whatever its size
             rows = e.get("rows")
             if rows is None:
                 rows = _count_rows(folder / e["file"])
