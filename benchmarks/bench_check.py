@@ -90,7 +90,7 @@ def bare_read(path: Path) -> int:
 
 
 def full_check(path: Path) -> dict:
-    from ptbilling import check_command
+    from ptbilling.cli import check as check_command
 
     log, result = check_command.check_path(path)
     check_command.print_text(log, result, file=io.StringIO())
@@ -99,10 +99,12 @@ def full_check(path: Path) -> dict:
 
 def stages(path: Path) -> dict[str, float]:
     """Where the check's time goes (one pass, garbage collection paused as in the command)."""
-    from ptbilling import check_command, log_check
-    from ptbilling.log_reader import read_log
+    from ptbilling.cli import check as check_command
+    from ptbilling.logs import check as log_check
+    from ptbilling.logs.reader import read_log
     from ptbilling.rules.validate import validate_lines
-    from ptbilling.session_log import map_headers, read_rows
+    from ptbilling.logs.cells import read_rows
+    from ptbilling.logs.columns import map_headers
 
     out = {}
     with check_command.gc_paused():

@@ -22,15 +22,16 @@ from hypothesis import strategies as st
 from openpyxl.worksheet.table import Table
 
 import xlwings_harness as xh
-from ptbilling import check_command, cli, log_reader
-from ptbilling.log_reader import UnusableLog, read_log
+from ptbilling.cli import check as check_command, main as cli
+from ptbilling.logs import reader as log_reader
+from ptbilling.workbooks import report
+from ptbilling.logs.reader import UnusableLog, read_log
 from ptbilling.rules.claim_lines import ClaimLine, unit_method
 from ptbilling.rules.code_catalog import normalize_code
 from ptbilling.rules.findings import ERROR, Finding
 from ptbilling.rules.service_units import LineProblem, coerce_minutes
-from ptbilling.session_log import (
-    _text, coerce_amount, coerce_date, coerce_units, map_headers, parse_modifiers, read_rows,
-)
+from ptbilling.logs.cells import _text, coerce_amount, coerce_date, coerce_units, parse_modifiers, read_rows
+from ptbilling.logs.columns import map_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDIN = ROOT / "addin"
@@ -606,7 +607,7 @@ def test_huge_declared_dimension_is_read_fast_by_calamine(tmp_path, capsys):
 MEMORY_PROBE = """
 import resource, sys, time
 sys.path.insert(0, {addin!r})
-from ptbilling.log_reader import read_log
+from ptbilling.logs.reader import read_log
 t = time.perf_counter()
 log = read_log({path!r})
 print(log.reader, len(log.rows), time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
@@ -722,7 +723,7 @@ def test_out_is_written_atomically(tmp_path, capsys, monkeypatch):
     def failing(a, b):
         moves.append((Path(a), Path(b)))
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(check_command.os, "replace", failing)
+    monkeypatch.setattr(report.os, "replace", failing)
     assert_refused(*run(capsys, src, "--out", out, "--force"), "cannot be written", "No space left")
     assert out.read_bytes() == b"old report"
     assert moves[0][0].parent == out.parent and moves[0][1] == out
@@ -732,7 +733,7 @@ def test_out_is_written_atomically(tmp_path, capsys, monkeypatch):
         moves.append((Path(a), Path(b)))
         assert zipfile.is_zipfile(a)  # complete before it takes the name
         return real_replace(a, b)
-    monkeypatch.setattr(check_command.os, "replace", recording)
+    monkeypatch.setattr(report.os, "replace", recording)
     assert run(capsys, src, "--out", out, "--force")[0] == 0
     assert moves[-1][1] == out and moves[-1][0].parent == out.parent
     assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Summary"]
@@ -904,7 +905,7 @@ def test_summary_reports_each_medicare_patients_year_totals(tmp_path, capsys):
     """The text and JSON summaries list each Medicare patient's allowed total per year and KX bucket."""
     import json
 
-    from ptbilling.cli import main
+    from ptbilling.cli.main import main
 
     log = tmp_path / "kx.csv"
     log.write_text("Patient,Date,Payer,Provider,Code,Modifiers,Minutes,Units,Prior Allowed\n"

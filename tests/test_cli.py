@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from ptbilling.cli import main
+from ptbilling.cli.main import main
 
 
 def run(capsys, *argv):
@@ -68,7 +68,7 @@ def synthetic_2026_rvu(cms_dir, tmp_path):
 
 def test_import_rvu_makes_2026_fees_available_and_never_writes_the_input(capsys, cms_dir, tmp_path):
     """After importing a 2026 PPRRVU, PT_FEE prices 2026 lines with the 2026 CF; the input is untouched."""
-    from ptbilling.fee_log import cell_value, price_column
+    from ptbilling.logs.fees import cell_value, price_column
 
     src = synthetic_2026_rvu(cms_dir, tmp_path)
     before = digest(src)

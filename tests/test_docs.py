@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ptbilling.cli import build_parser
+from ptbilling.cli.main import build_parser
 from ptbilling.rules.validate import RULES
 
 ROOT = Path(__file__).resolve().parents[1]

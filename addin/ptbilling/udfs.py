@@ -16,8 +16,8 @@ import functools
 import xlwings as xw
 
 from .rules import errors as _errors
-from .fee_log import cell_value, price_column
-from .session_log import assistant_flags, check_table
+from .logs.fees import cell_value, price_column
+from .logs.cells import assistant_flags, check_table
 from .rules.service_units import explain_visit, log_units
 
 MAX_CELL_TEXT = 255  # keep messages readable in a cell and in the Function Wizard

@@ -12,7 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "addin"))
 
-from ptbilling.session_log import check_table  # noqa: E402
+from ptbilling.logs.cells import check_table  # noqa: E402
 
 
 def read_table(path: Path):

@@ -1,7 +1,7 @@
 """PT_FEE's coercion: Excel columns of codes, units, modifiers and dates -> priced lines.
 
 The front-door half of the fee schedule: it reads cells the way
-``session_log`` does, lets one bad line fail alone, and hands clean lines to
+``logs.cells`` does, lets one bad line fail alone, and hands clean lines to
 ``rules.fee_schedule.price_lines`` (MPPR, CQ/CO, GPCIs), year by year.
 """
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from .rules import datasets, errors
-from .rules.code_catalog import normalize_code
-from .rules.fee_schedule import FeeLine, LineFee, price_lines
-from .rules.service_units import LineProblem
-from .session_log import coerce_date, coerce_units, parse_modifiers
+from ..rules import datasets, errors
+from ..rules.code_catalog import normalize_code
+from ..rules.fee_schedule import FeeLine, LineFee, price_lines
+from ..rules.service_units import LineProblem
+from .cells import coerce_date, coerce_units, parse_modifiers
 
 
 def default_date() -> dt.date:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .rules import datasets, errors
-from .rules.fee_schedule import figures_table, import_gpci, import_rvu
-from .rules.mue import import_mue
-from .rules.ncci_ptp import import_ptp
+from ..rules import datasets, errors
+from ..rules.fee_schedule import figures_table, import_gpci, import_rvu
+from ..rules.mue import import_mue
+from ..rules.ncci_ptp import import_ptp
 
 
 def _date(text: str) -> dt.date:

@@ -1,6 +1,6 @@
 """``ptbilling template [PATH] [--sample] [--force]``: write the session-log workbook.
 
-A thin front door over :mod:`ptbilling.template`: it refuses to overwrite a
+A thin front door over :mod:`ptbilling.workbooks.template`: it refuses to overwrite a
 file unless ``--force``, writes through a temporary file and ``os.replace`` (a
 reader never sees half a workbook), and turns every failure into one line on
 stderr and exit code 2.
@@ -12,9 +12,10 @@ import os
 import sys
 from pathlib import Path
 
+from .exit_codes import EXIT_OK, EXIT_UNUSABLE
+
 DEFAULT_TEMPLATE = Path("workbook_templates") / "session_log.xlsx"
 DEFAULT_SAMPLE = Path("workbook_templates") / "sample_session_log.xlsx"
-EXIT_OK, EXIT_UNUSABLE = 0, 2
 
 
 def cmd_template(args) -> int:
@@ -30,7 +31,7 @@ def cmd_template(args) -> int:
             return _fail(f"folder {parent} does not exist; create it or give another PATH")
         if path.exists() and not args.force:
             return _fail(f"{path} already exists; use --force to overwrite it")
-        from .template import write_template
+        from ..workbooks.template import write_template
 
         write_template(path, sample=args.sample)
     except OSError as e:

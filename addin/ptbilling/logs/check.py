@@ -1,7 +1,7 @@
 """One check of a whole session log, shared by ``ptbilling check`` and the Excel functions.
 
 ``check_log`` takes a header row and data rows of cell values, as xlwings
-hands them to ``PT_VALIDATE`` or as ``log_reader`` reads them from a file, and
+hands them to ``PT_VALIDATE`` or as ``logs.reader`` reads them from a file, and
 returns per row what the Excel functions would put beside it:
 
 - units by the rule: ``log_units`` (the ``PT_UNITS`` core) over the log's
@@ -10,7 +10,7 @@ returns per row what the Excel functions would put beside it:
   Medicare always CMS; others follow ``method``, else CMS for Medicare
   Advantage and AMA for the rest). A row whose date or patient cannot be read
   belongs to no visit and has no units (its INPUT finding says why);
-- findings: ``session_log.log_findings``, the very path ``PT_VALIDATE`` takes.
+- findings: ``logs.cells.log_findings``, the very path ``PT_VALIDATE`` takes.
 
 So a row's units and findings are those of ``PT_UNITS`` and ``PT_VALIDATE`` on
 the same data; ``tests/test_check.py`` proves it through xlwings' own
@@ -23,11 +23,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from .rules.claim_lines import unit_method
-from .rules.findings import ERROR, WARN, Finding
-from .rules.service_units import LineProblem, log_units
-from .rules.validate import RULES
-from .session_log import DISPLAY, _text, assistant_flags, coerce_date, header_key, log_findings
+from ..rules.claim_lines import unit_method
+from ..rules.findings import ERROR, WARN, Finding
+from ..rules.service_units import LineProblem, log_units
+from ..rules.validate import RULES
+from .cells import _text, assistant_flags, coerce_date, log_findings
+from .columns import DISPLAY, header_key
 
 Progress = Callable[[str, int], None]  # (stage, rows done) -> None
 
@@ -98,7 +99,7 @@ def medicare_totals(kx_totals: dict) -> list[dict]:
     locality), Prior Allowed included; the KX rule in rules/kx_modifier.py
     uses exactly these figures.
     """
-    from .rules.fee_schedule import kx_threshold, review_threshold
+    from ..rules.fee_schedule import kx_threshold, review_threshold
 
     out = []
     for (patient, year, bucket), amount in sorted(kx_totals.items()):

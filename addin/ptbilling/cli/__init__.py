@@ -1,0 +1,1 @@
+"""The ``ptbilling`` command line: ``main`` (the parser) and one module per command."""
