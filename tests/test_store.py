@@ -20,8 +20,8 @@ from cms_fixtures import (
     GPCI_ROWS, MUE_ROWS, PTP_FILE_1, PTP_FILE_2, RVU_ROWS, gpci_text, mue_text, pprrvu_text, ptp_text,
     shipped_gpci_2025_rows, shipped_rvu_2025_rows,
 )
-from ptbilling.cli import main
-from ptbilling.rules import datasets, mue, ncci_ptp, rvu_file
+from ptbilling.cli.main import main
+from ptbilling.rules import datasets, mue, ncci_ptp, rvu_file, store_repair
 from ptbilling.rules.errors import DamagedStore, DataImportError
 from ptbilling.rules.fee_schedule import FeeLine, import_gpci, import_rvu, price_lines
 
@@ -278,7 +278,7 @@ def test_a_truncated_index_is_one_line_on_every_command_and_repair_rebuilds_it(t
     code, out, err = cli(capsys, "data", "repair")
     assert code == 0 and "rebuilt from the stored records (2 releases)" in out
     assert sorted(index(isolated_user_data), key=lambda e: e["key"]) == sorted(before, key=lambda e: e["key"])
-    assert datasets.store_damage() == []
+    assert store_repair.store_damage() == []
     code, out, _ = cli(capsys, "data", "repair")
     assert "nothing to repair" in out
 
@@ -351,7 +351,7 @@ def test_re_importing_repairs_a_damaged_ptp_quarter_and_names_the_files_to_impor
     code, out, err = cli(capsys, "data", "import-ptp", str(tmp_path / PTP_Q3))
     assert code == 2 and err.count("\n") == 1
     assert f"imported {PTP_Q3}, but the stored 2025Q3 PTP release was damaged" in err and PTP_Q3_B in err
-    assert datasets.store_damage() == []
+    assert store_repair.store_damage() == []
     code, out, err = cli(capsys, "data", "import-ptp", str(tmp_path / PTP_Q3_B))
     assert code == 0
     pairs = {(e.code1, e.code2) for e in ncci_ptp.read_release_csv(datasets.stored_release("ncci/ptp_2025-07-01.csv").path)}
@@ -368,7 +368,7 @@ def test_repair_sets_a_damaged_release_aside_and_names_its_cms_files(tmp_path, c
     assert PTP_Q3 in out and PTP_Q3_B in out
     assert (isolated_user_data / "damaged" / release.path.name).is_file()
     assert all(e["kind"] != "ptp" for e in index(isolated_user_data))
-    assert datasets.store_damage() == []
+    assert store_repair.store_damage() == []
 
 
 def test_a_stored_file_changed_from_outside_is_named_by_its_checksum(tmp_path, isolated_user_data):

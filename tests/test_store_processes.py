@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from cms_fixtures import MUE_ROWS, PTP_FILE_1, PTP_FILE_2, RVU_ROWS, gpci_text, mue_text, pprrvu_text, ptp_text
-from ptbilling.cli import main  # imported before forking: the children start at their import
-from ptbilling.rules import datasets, ncci_ptp, rvu_file
+from ptbilling.cli.main import main  # imported before forking: the children start at their import
+from ptbilling.rules import datasets, ncci_ptp, rvu_file, store_repair
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fork and SIGKILL are POSIX")
 
@@ -69,7 +69,7 @@ def assert_complete_and_readable(folder: Path) -> None:
         entry = entries[f"ncci/ptp_{start}.csv"]
         assert {(e.code1, e.code2) for e in ncci_ptp.read_release_csv(folder / entry["file"])} == both
         assert {f"ccipra-{version}r0-f1.txt", f"ccipra-{version}r0-f2.txt"} <= set(entry["source"].split(": ")[1].split(", "))
-    assert datasets.store_damage(folder) == []
+    assert store_repair.store_damage(folder) == []
     named = {e["file"] for e in entries.values()} | {e["file"] + ".json" for e in entries.values()}
     named |= {e.get("previous") for e in entries.values()}
     stray = [p.relative_to(folder).as_posix() for p in folder.rglob("*")
@@ -150,7 +150,7 @@ else:
             pause()  # everything written but the switch of the index
         real(target, data)
     datasets._write_atomic = write_atomic
-from ptbilling.cli import main
+from ptbilling.cli.main import main
 sys.exit(main(argv))
 """
 
@@ -199,7 +199,7 @@ def test_an_import_killed_at_any_step_leaves_the_previous_state_intact(tmp_path,
     assert {k: after.get(k) for k in before} == before  # nothing stored was touched
     assert set(after) - set(before), "the kill left its unused files (removed below)"
     assert stored_work_rvu(folder) == 0.45
-    assert datasets.store_damage(folder) == []
+    assert store_repair.store_damage(folder) == []
 
     # the lock died with the process: the next import runs at once, and clears the leftovers
     assert main(["data", "import-rvu", str(tmp_path / "PPRRVU2027_Jan.csv")]) == 0
@@ -228,5 +228,5 @@ def test_imports_killed_at_random_times_leave_the_old_or_the_new_release_whole(t
         proc.communicate(timeout=30)
         got = stored_work_rvu(folder)
         assert got in (current, float(new)), (n, got)
-        assert datasets.store_damage(folder) == []
+        assert store_repair.store_damage(folder) == []
         current = got

@@ -4,14 +4,14 @@ Imports only read the CMS file, store a normalised copy in the user data folder
 (``rules.datasets.user_data_dir()``) and record it in that folder's index; the
 shipped seeds stay as the fallback. Nothing is ever downloaded. Each import is
 one transaction under the folder's lock (``datasets.store_release``); ``data
-repair`` mends a folder damaged from outside.
+repair`` (``rules.store_repair``) mends a folder damaged from outside.
 """
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-from ..rules import datasets, errors
+from ..rules import datasets, errors, store_repair
 from ..rules.fee_schedule import figures_table, import_gpci, import_rvu
 from ..rules.mue import import_mue
 from ..rules.ncci_ptp import import_ptp
@@ -45,14 +45,14 @@ def _report(release: datasets.Release) -> int:
 def _repair_first() -> None:
     """An import into a folder whose index is damaged repairs it first, and says what it did."""
     if datasets.index_damage():
-        for note in datasets.repair_store():
+        for note in store_repair.repair_store():
             print(f"repaired: {note}")
 
 
 def cmd_list(args) -> int:
     print(f"Releases (imported ones win over shipped ones for the same dates); user data folder: "
           f"{datasets.user_data_dir()}")
-    damage = datasets.store_damage()
+    damage = store_repair.store_damage()
     for why in damage:
         print(f"  DAMAGED: {why}")
     try:
@@ -73,7 +73,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_repair(args) -> int:
-    notes = datasets.repair_store()
+    notes = store_repair.repair_store()
     for note in notes:
         print(f"repaired: {note}")
     if not notes:

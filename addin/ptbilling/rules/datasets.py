@@ -13,7 +13,7 @@ load CMS's newer quarterly file without upgrading the add-in. Nothing is ever
 downloaded: the rules read only these files.
 
 The user data folder is changed only by :func:`store_release` (and
-:func:`repair_store`), under one lock file, as one transaction: the new release
+``store_repair.repair_store``), under one lock file, as one transaction: the new release
 file is written under a unique temporary name and kept under a versioned name
 (``rvu_2025.v7.csv``) that no reader has seen; the index is then replaced in
 one ``os.replace``, which is the commit. A failed or killed import therefore
@@ -575,8 +575,9 @@ def store_release(kind: str, file_name: str, write, effective_from: dt.date, eff
         try:
             entries = _read_entries(folder)
         except DamagedStore:
-            _repair_locked(folder)  # re-importing repairs a damaged index: rebuilt from the stored records
-            entries = _read_entries(folder)
+            # re-importing repairs a damaged index: rebuilt from the records beside the stored
+            # files (``store_repair`` also checks each file; the CLI runs it first)
+            entries = _rebuilt_entries(folder)
         generation = _next_generation(folder, entries)
         stored_name = _versioned_name(file_name, generation)
         target = folder / stored_name
@@ -693,22 +694,6 @@ def _rebuilt_entries(folder: Path) -> list[dict]:
     return sorted(best.values(), key=lambda e: (e["kind"], e["effective_from"]))
 
 
-def _check_file(folder: Path, e: dict) -> str | None:
-    """Why the stored file of entry ``e`` cannot be used, or None when it reads cleanly."""
-    from . import gpci_file, mue, ncci_ptp, rvu_file  # the readers; late: they import this module
-
-    readers = {"rvu": rvu_file.read_release_csv, "gpci": gpci_file.read_release_csv,
-               "ptp": ncci_ptp.read_release_csv, "mue": mue.read_release_csv}
-    path = folder / e["file"]
-    if e.get("sha256"):
-        _expected[str(path)] = (e["sha256"], e.get("rows"))
-    try:
-        readers[e["kind"]](path)
-    except (DamagedStore, DataImportError) as err:
-        return str(err)
-    return None
-
-
 def shipped_releases() -> tuple[Release, ...]:
     """The releases that come with the package (what ``data list`` can show when the user index is damaged)."""
     return _read_index(SHIPPED_DIR, "shipped")
@@ -721,51 +706,3 @@ def index_damage(folder: Path | None = None) -> str | None:
     except DamagedStore as e:
         return str(e)
     return None
-
-
-def store_damage(folder: Path | None = None) -> list[str]:
-    """One line per damaged part of the user data folder (the index, or a release file); [] when sound."""
-    folder = Path(folder or user_data_dir())
-    try:
-        entries = _read_entries(folder)
-    except DamagedStore as e:
-        return [str(e)]
-    return [why for e in entries if (why := _check_file(folder, e))]
-
-
-def _repair_locked(folder: Path) -> list[str]:
-    notes = []
-    try:
-        entries = _read_entries(folder)
-    except DamagedStore as e:
-        entries = _rebuilt_entries(folder)
-        notes.append(f"{e}: rebuilt from the stored records ({len(entries)} releases)")
-    kept = []
-    for e in entries:
-        why = _check_file(folder, e)
-        if why is None:
-            kept.append(e)
-            continue
-        aside = folder / DAMAGED_DIR / Path(e["file"]).name
-        aside.parent.mkdir(exist_ok=True)
-        with suppress(OSError):
-            os.replace(folder / e["file"], aside)
-        notes.append(f"{e['name']}: removed from the index, its file moved to {aside} ({why.split(': ', 1)[-1]}); "
-                     f"import the CMS file again ({e['source']})")
-    if notes:
-        _commit(folder, kept)
-    _collect_garbage(folder, kept)
-    return notes
-
-
-def repair_store(folder: Path | None = None) -> list[str]:
-    """Make the user data folder sound again; one line per thing repaired ([] when nothing was wrong).
-
-    A damaged index is rebuilt from the record kept beside each stored file; a
-    damaged release file is taken out of the index (moved to ``damaged/``, never
-    deleted) and named, so that its dates fall back to what else is in force
-    until its CMS file is imported again; leftovers of killed imports are removed.
-    """
-    folder = Path(folder or user_data_dir())
-    with store_lock(folder):
-        return _repair_locked(folder)
