@@ -415,5 +415,5 @@ def test_the_rules_core_imports_without_filelock():
             "import ptbilling.rules.validate, ptbilling.rules.datasets as d\n"
             "print(len(d.releases()) > 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "addin")})
+                          env={**os.environ})
     assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr

@@ -105,7 +105,7 @@ def test_20_rounds_of_8_parallel_imports_leave_a_complete_readable_store(tmp_pat
 
 
 def run_cli(argv, folder: Path, **kw):
-    env = {**os.environ, "PTBILLING_DATA_DIR": str(folder), "PYTHONPATH": str(ROOT / "addin")}
+    env = {**os.environ, "PTBILLING_DATA_DIR": str(folder)}
     return subprocess.Popen([sys.executable, "-m", "ptbilling", *argv], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kw)
 
@@ -165,7 +165,7 @@ def stored_work_rvu(folder: Path) -> float:
 
 def kill_at(point: str, argv: list[str], folder: Path, tmp_path: Path) -> None:
     marker = tmp_path / f"at-{point}"
-    env = {**os.environ, "PTBILLING_DATA_DIR": str(folder), "PYTHONPATH": str(ROOT / "addin")}
+    env = {**os.environ, "PTBILLING_DATA_DIR": str(folder)}
     proc = subprocess.Popen([sys.executable, "-c", PAUSING_IMPORT, point, str(marker), *argv], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120

@@ -419,6 +419,22 @@ def _temp_name(target: Path) -> Path:
     return Path(tmp)
 
 
+def _replace(src: Path, dst: Path, tries: int = 50) -> None:
+    """os.replace, retried briefly on Windows, where a reader holding ``dst`` open blocks it
+    for the moment of its read (POSIX renames over open files)."""
+    for _ in range(tries - 1):
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if os.name != "nt":
+                raise
+            import time  # a wait for the file system, not the date: rules never read the clock
+
+            time.sleep(0.02)
+    os.replace(src, dst)
+
+
 def _write_atomic(target: Path, data: bytes) -> None:
     """``target`` holds ``data`` or its old content, never a part: unique temp, fsync, os.replace."""
     tmp = _temp_name(target)
@@ -427,7 +443,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
+        _replace(tmp, target)
     except BaseException:
         with suppress(OSError):
             os.unlink(tmp)
