@@ -59,8 +59,7 @@ def cmd_list(args) -> int:
         rows = datasets.releases()
     except errors.DamagedStore:  # the index itself: show what is shipped, the line above says the rest
         rows = datasets.shipped_releases()
-    rows = sorted(rows, key=lambda r: (r.kind, r.effective_from, r.origin))
-    for r in rows:
+    for r in sorted(rows, key=lambda r: (r.kind, r.effective_from, r.origin)):
         print(f"  {r.kind:<5} {r.effective_from} .. {r.effective_to}  {r.status:<10} {r.origin:<8} {r.name}")
         print(f"        source: {r.source}")
         if r.forced:

@@ -39,6 +39,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .errors import DamagedStore, DataImportError, StoreBusy, UnsupportedDate
 
@@ -120,7 +121,7 @@ def file_stamp(path) -> tuple:
             return got
     try:
         st = os.stat(path)
-        stamp = (st.st_mtime_ns, st.st_ino, st.st_size)
+        stamp: tuple = (st.st_mtime_ns, st.st_ino, st.st_size)
     except OSError:
         stamp = (-1,)
     if _pinned:
@@ -148,12 +149,12 @@ def _read_entries(folder: Path) -> list[dict]:
         text = index.read_bytes().decode("utf-8")
     except FileNotFoundError:
         return []
-    except UnicodeDecodeError as e:
-        raise _index_damage(index, f"not text at byte {e.start}") from None
+    except UnicodeDecodeError as bad:
+        raise _index_damage(index, f"not text at byte {bad.start}") from None
     try:
         entries = json.loads(text)
-    except ValueError as e:
-        raise _index_damage(index, f"not complete JSON: cut off or edited at character {getattr(e, 'pos', '?')}") from None
+    except ValueError as err:
+        raise _index_damage(index, f"not complete JSON: cut off or edited at character {getattr(err, 'pos', '?')}") from None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise _index_damage(index, "not a list of releases")
     for n, e in enumerate(entries, start=1):
@@ -198,7 +199,7 @@ def releases() -> tuple[Release, ...]:
     index = folder / "releases.json"
     try:
         st = index.stat()
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        stamp: tuple = (st.st_mtime_ns, st.st_size, st.st_ino)
     except FileNotFoundError:
         stamp = ()
     return _releases_cached(str(folder), stamp)
@@ -360,7 +361,7 @@ LOCK_TIMEOUT = 120.0
 SHRINK_LIMIT = 0.9
 DAMAGED_DIR = "damaged"
 
-_locks: dict[tuple[int, str], object] = {}
+_locks: dict[tuple[int, str], Any] = {}  # filelock.FileLock, imported late
 # our own names: versioned release files and their records, and the unique temp files
 _VERSIONED = re.compile(r"\.v(\d+)\.csv(\.json)?$")
 
@@ -637,7 +638,7 @@ def store_release(kind: str, file_name: str, write, effective_from: dt.date, eff
         _commit(folder, new_entries)
         dropped = tuple(p for e in replaced for p in (e.get("previous"),) if p and p != entry.get("previous"))
         _collect_garbage(folder, new_entries, dropped)
-    _expected[str(target)] = (entry["sha256"], rows)
+    _expected[str(target)] = (str(entry["sha256"]), rows)
     return Release(kind, target, effective_from, effective_to, name, source, status, "imported",
                    key=file_name, rows=rows, forced=forced)
 

@@ -40,8 +40,8 @@ def store_damage(folder: Path | None = None) -> list[str]:
     folder = Path(folder or datasets.user_data_dir())
     try:
         entries = datasets._read_entries(folder)
-    except DamagedStore as e:
-        return [str(e)]
+    except DamagedStore as damage:
+        return [str(damage)]
     return [why for e in entries if (why := _check_file(folder, e))]
 
 
@@ -49,9 +49,9 @@ def _repair_locked(folder: Path) -> list[str]:
     notes = []
     try:
         entries = datasets._read_entries(folder)
-    except DamagedStore as e:
+    except DamagedStore as damage:
         entries = datasets._rebuilt_entries(folder)
-        notes.append(f"{e}: rebuilt from the stored records ({len(entries)} releases)")
+        notes.append(f"{damage}: rebuilt from the stored records ({len(entries)} releases)")
     kept = []
     for e in entries:
         why = _check_file(folder, e)
