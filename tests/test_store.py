@@ -133,6 +133,17 @@ def test_a_stored_release_holding_nan_is_named_on_read_not_priced(isolated_user_
         fee_2027()
 
 
+def test_a_stored_negative_gpci_is_named_on_read_not_priced_as_a_negative_fee(tmp_path, isolated_user_data):
+    """An older version's store with Alaska's PE GPCI -1.081: pricing for Alaska names the line, never -6.61."""
+    import_rvu(rvu_2027(tmp_path))
+    (isolated_user_data / "gpci_2027.csv").write_text(
+        "locality,state,name,work_gpci,pe_gpci,mp_gpci\n02102-01,AK,ALASKA,1.5,-1.081,0.592\n", encoding="utf-8")
+    datasets.register_release("gpci", "gpci_2027.csv", dt.date(2027, 1, 1), dt.date(2027, 12, 31),
+                              "stored by an older version", "test", "official")
+    with pytest.raises(DamagedStore, match=r"gpci_2027.csv line 2: .*PE GPCI -1.081 is outside 0..5"):
+        price_lines([FeeLine("97110", 1, dt.date(2027, 3, 1), frozenset(), "v")], "02102-01")
+
+
 # --- a cut-off file never replaces a complete release (item 3) ----------------------------
 
 def rvu_2025_text(rows):

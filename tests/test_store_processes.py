@@ -181,8 +181,7 @@ def kill_at(point: str, argv: list[str], folder: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("point", ["write", "record", "commit"])
 def test_an_import_killed_at_any_step_leaves_the_previous_state_intact(tmp_path, isolated_user_data, point):
-    """kill -9 mid-write, after the file is in place, or just before the index switch: every stored byte is as
-    before, the old values are in force, nothing reads as damaged, and the next import removes the leftovers."""
+    """kill -9 at a known step: every stored byte is as before, old values in force, leftovers cleared next time."""
     folder = isolated_user_data
     (tmp_path / "old.csv").write_text(pprrvu_text(2027, rvu_rows("0.45")), encoding="utf-8")
     (tmp_path / "PPRRVU2027_Jan.csv").write_text(pprrvu_text(2027, rvu_rows("0.91")), encoding="utf-8")
@@ -211,8 +210,7 @@ def test_an_import_killed_at_any_step_leaves_the_previous_state_intact(tmp_path,
 
 
 def test_imports_killed_at_random_times_leave_the_old_or_the_new_release_whole(tmp_path, isolated_user_data):
-    """12 imports killed after a random delay: each time the store reads cleanly and holds the old or the new
-    release exactly, never a mix or a part."""
+    """12 imports killed at random times: the store always reads cleanly and holds the old or the new release."""
     folder = isolated_user_data
     works = ["0.45", "0.91"]
     for w in works:
