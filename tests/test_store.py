@@ -156,7 +156,8 @@ def test_the_first_60_percent_of_the_2025_pprrvu_is_refused_with_both_counts(tmp
     assert len(rows) == 112
     path = write(tmp_path, "PPRRVU2025_Oct.csv", rvu_2025_text(rows[:64]))
     with pytest.raises(DataImportError, match=r"PPRRVU2025_Oct.csv: 64 rows where the release it replaces "
-                                              r"\(RVU25D .*\) has 112; a cut-off or partial file\?"):
+                                              r"\(RVU25D .*\) has 112; 48 of its rows are missing \(97163, .*\); "
+                                              r"a cut-off or partial file\?"):
         import_rvu(path)
     assert snapshot(isolated_user_data) == {}
     assert price_lines([FeeLine("97530", 1, dt.date(2025, 3, 1), frozenset(), "v")])[0].amount == Decimal("34.61")
@@ -181,6 +182,14 @@ def test_a_complete_release_replaces_the_shipped_one_and_then_guards_it(tmp_path
     with pytest.raises(DataImportError, match=r"100 rows where the release it replaces \(.*imported from "
                                               r"PPRRVU2025_Oct.csv, 112 rows\)\) has 112"):
         import_rvu(write(tmp_path, "PPRRVU2025_Oct.csv", rvu_2025_text(rows[:100])))
+
+
+def test_a_bigger_file_that_lacks_the_replaced_codes_is_still_refused(tmp_path):
+    """160 rows, but 52 of the 112 codes of the shipped 2025 release missing: refused, rows are not the measure."""
+    rows = shipped_rvu_2025_rows()[:60] + [(f"{n:04d}T", "", "C", "0", "0", "0", "0", "0") for n in range(100, 200)]
+    with pytest.raises(DataImportError, match=r"160 rows where the release it replaces \(RVU25D .*\) has 112; "
+                                              r"52 of its rows are missing"):
+        import_rvu(write(tmp_path, "PPRRVU2025_Oct.csv", rvu_2025_text(rows)))
 
 
 def test_a_gpci_file_cut_in_half_is_refused(tmp_path, isolated_user_data):

@@ -220,15 +220,53 @@ def in_force(kind: str, dos: dt.date) -> Release:
             return got
     candidates = [r for r in releases() if r.kind == kind and r.covers(dos)]
     if not candidates:
-        have = sorted({f"{r.effective_from:%Y-%m-%d}..{r.effective_to:%Y-%m-%d}" for r in releases() if r.kind == kind})
-        raise UnsupportedDate(
-            KINDS.get(kind, kind), dos.year,
-            (", ".join(have) if have else "none") + f"; import with 'ptbilling data import-{kind}'",
-        )
+        raise UnsupportedDate(KINDS.get(kind, kind), dos.year, _have(kind) + " — " + update_hint(kind, dos.year))
     candidates.sort(key=lambda r: (r.origin == "imported", r.effective_from), reverse=True)
     if _pinned:
         _pinned_memo[(kind, dos)] = candidates[0]
     return candidates[0]
+
+
+#: kinds that come in CMS's yearly PFS Relative Value Files zip (RVUyyA-D.zip)
+PFS_ZIP_KINDS = ("rvu", "gpci")
+
+
+def newest_year(kind: str) -> int | None:
+    """The last calendar year any release of ``kind`` covers (imported or shipped), or None."""
+    years = [r.effective_to.year for r in releases() if r.kind == kind]
+    return max(years) if years else None
+
+
+def update_hint(kind: str, year: int) -> str:
+    """What a user without ``kind`` data for ``year`` should get, and the command: one phrase.
+
+    Fee schedule data come in CMS's yearly zip from the PFS Relative Value
+    Files page: RVUyyA is January's release, so a year past the newest one
+    installed asks for it; an earlier year asks for its last release (D,
+    October). The NCCI files are imported one by one.
+    """
+    if kind in PFS_ZIP_KINDS:
+        newest = newest_year(kind)
+        letter = "A" if newest is None or year > newest else "D"
+        return f"{year} dates: import CMS's RVU{year % 100:02d}{letter}.zip with `ptbilling data import`"
+    return f"{year} dates: import CMS's file with `ptbilling data import-{kind}`"
+
+
+def _have(kind: str) -> str:
+    """What is installed of ``kind``, short (a cell shows it): '2025-2026', or the date ranges."""
+    mine = [r for r in releases() if r.kind == kind]
+    if not mine:
+        return "none"
+    if all((r.effective_from.month, r.effective_from.day, r.effective_to.month, r.effective_to.day) == (1, 1, 12, 31)
+           for r in mine):
+        years = sorted({y for r in mine for y in range(r.effective_from.year, r.effective_to.year + 1)})
+        runs, start = [], years[0]
+        for a, b in zip(years, years[1:] + [None]):
+            if b != a + 1:
+                runs.append(str(start) if start == a else f"{start}-{a}")
+                start = b
+        return ", ".join(runs)
+    return ", ".join(sorted({f"{r.effective_from:%Y-%m-%d}..{r.effective_to:%Y-%m-%d}" for r in mine}))
 
 
 # --- reading stored release files -------------------------------------------------------
@@ -357,7 +395,7 @@ def read_cms_text(path) -> str:
 LOCK_NAME = ".ptbilling.lock"
 #: how long an import waits for another one to finish before it gives up
 LOCK_TIMEOUT = 120.0
-#: a release with fewer rows than this share of the one it replaces is refused without --force
+#: a release keeping less than this share of the rows of the one it replaces is refused without --force
 SHRINK_LIMIT = 0.9
 DAMAGED_DIR = "damaged"
 
@@ -509,6 +547,20 @@ def _count_rows(path: Path) -> int | None:
         return None
 
 
+#: what identifies a row of each kind's normalised file: what a cut-off file loses
+_ROW_KEYS = {"rvu": ("code", "modifier"), "gpci": ("locality",), "mue": ("code",),
+             "ptp": ("code1", "code2", "effective")}
+
+
+def _row_keys(kind: str, path: Path) -> list[tuple[str, ...]] | None:
+    """The identifying cells of every row of a normalised file, in order; None if unreadable."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            return [tuple(d.get(c) or "" for c in _ROW_KEYS[kind]) for d in csv.DictReader(f)]
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError):
+        return None
+
+
 def _intact(path: Path, e: dict) -> bool:
     """The stored file is the one recorded (its SHA-256, when the index has it)."""
     try:
@@ -519,19 +571,16 @@ def _intact(path: Path, e: dict) -> bool:
 
 
 def _replaced(kind: str, key: str, start: dt.date, entries: list[dict], folder: Path,
-              same_key_only: bool) -> tuple[str, int] | None:
-    """(name, rows) of the official release the new one takes the place of, when its size is known.
+              same_key_only: bool) -> tuple[str, Path] | None:
+    """(name, file) of the official release the new one takes the place of.
 
-    Unverified seeds are never a measure: they hold a handful of rows by design.
+    The same key if it is stored (and intact: replacing a damaged release is its
+    repair), else the release in force on ``start``. Unverified seeds are never
+    a measure: they hold a handful of rows by design.
     """
     for e in entries:
         if _entry_key(e) == key and e.get("status") == "official":
-            if not _intact(folder / e["file"], e):
-                return None  # replacing a damaged release is its repair, whatever its size
-            rows = e.get("rows")
-            if rows is None:
-                rows = _count_rows(folder / e["file"])
-            return (e["name"], rows) if rows else None
+            return (e["name"], folder / e["file"]) if _intact(folder / e["file"], e) else None
     if same_key_only:
         return None
     try:
@@ -544,9 +593,29 @@ def _replaced(kind: str, key: str, start: dt.date, entries: list[dict], folder: 
     for group in (imported, shipped):
         if group:
             r = max(group, key=lambda r: r.effective_from)
-            rows = r.rows if r.rows is not None else _count_rows(r.path)
-            return (r.name, rows) if rows else None
+            return r.name, r.path
     return None
+
+
+def _shrinkage(kind: str, new: Path, old: tuple[str, Path] | None) -> str | None:
+    """Why the new file looks cut off against the release it replaces, or None.
+
+    Measured by the rows of the old release missing from the new one (codes,
+    localities, code pairs): a complete CMS file replacing the shipped therapy
+    rows has them all, however few the shipped rows are; a cut-off file lacks
+    those past the cut. More than 10% missing is refused.
+    """
+    if old is None:
+        return None
+    old_keys, new_keys = _row_keys(kind, old[1]), _row_keys(kind, new)
+    if not old_keys or new_keys is None:
+        return None
+    missing = [k for k in dict.fromkeys(old_keys) if k not in set(new_keys)]
+    if len(missing) <= (1 - SHRINK_LIMIT) * len(set(old_keys)):
+        return None
+    shown = ", ".join("/".join(c for c in k if c) for k in missing[:3]) + (", ..." if len(missing) > 3 else "")
+    return (f"{len(new_keys)} rows where the release it replaces ({old[0]}) has {len(old_keys)}; "
+            f"{len(missing)} of its rows are missing ({shown})")
 
 
 def stored_release(file_name: str, folder: Path | None = None) -> Release | None:
@@ -577,10 +646,11 @@ def store_release(kind: str, file_name: str, write, effective_from: dt.date, eff
     repair`` removes the leftovers). ``file_name`` is the release's key: storing
     the same key again replaces that release.
 
-    A release with fewer than 90% of the rows of the one it replaces (the same
-    key, else the release in force on ``effective_from``; only the same key when
-    ``same_key_only``) is refused, as a cut-off file would be, unless ``force``;
-    a forced release says so in ``data list``. ``input_path`` (the user's CMS
+    A release that lacks over 10% of the rows (codes, localities, pairs) of the
+    official one it replaces (the same key, else the release in force on
+    ``effective_from``; only the same key when ``same_key_only``) is refused,
+    as a cut-off file would be, unless ``force``; a forced release says so in
+    ``data list``. ``input_path`` (the user's CMS
     file) is refused if it lies in the data folder: an import only reads it.
     """
     folder = user_data_dir()
@@ -607,9 +677,8 @@ def store_release(kind: str, file_name: str, write, effective_from: dt.date, eff
                 data = f.read()
             rows = _count_rows(tmp)
             forced = ""
-            old = _replaced(kind, file_name, effective_from, entries, folder, same_key_only)
-            if old is not None and rows is not None and rows < SHRINK_LIMIT * old[1]:
-                what = f"{rows} rows where the release it replaces ({old[0]}) has {old[1]}"
+            what = _shrinkage(kind, tmp, _replaced(kind, file_name, effective_from, entries, folder, same_key_only))
+            if what:
                 if not force:
                     shown = Path(input_path).name if input_path is not None else file_name
                     raise DataImportError(
