@@ -207,7 +207,7 @@ def cmd_import_mue(args) -> int:
     return _report(import_mue(path, args.effective_from, force=args.force))
 
 
-_FORCE_HELP = ("import even when the file has under 90%% of the rows of the release it replaces "
+_FORCE_HELP = ("import even when the file lacks over 10%% of the rows of the release it replaces "
                "(refused by default: a cut-off file); 'data list' then marks the release")
 
 

@@ -695,9 +695,9 @@ def import_rvu(path, year: int | None = None, *, force: bool = False) -> dataset
     PPRRVU24_JAN.csv) when not given; a given year that contradicts the file
     is refused, and so is a title whose year contradicts the file name. The
     normalised rows go to the user data folder, replacing an earlier import of
-    that year (a later quarter replaces the earlier one); a file with under 90%
-    of the rows of the release it replaces (a cut-off file) is refused unless
-    ``force``. The input file is only read. Raises DataImportError naming what
+    that year (a later quarter replaces the earlier one); a file lacking over
+    10% of the codes of the release it replaces (a cut-off file) is refused
+    unless ``force``. The input file is only read. Raises DataImportError naming what
     is wrong.
     """
     path = Path(path)
@@ -726,7 +726,7 @@ def import_gpci(path, year: int, *, force: bool = False) -> datasets.Release:
     """Import a CMS GPCI CSV (Addendum E layout) as the GPCI release of ``year``.
 
     A year in the file's GPCI headers, title or name that contradicts ``year``
-    (or another of them) is refused; so is a file with under 90% of the
+    (or another of them) is refused; so is a file lacking over 10% of the
     localities of the release it replaces (a cut-off file) unless ``force``.
     The input file is only read. Raises DataImportError naming what is wrong.
     """

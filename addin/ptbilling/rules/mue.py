@@ -274,8 +274,8 @@ def import_mue(path, effective_from: dt.date | None = None,
     name or title lines (``MCR_MUE_PractitionerServices_Eff_04-01-2025.csv``:
     2025Q2); the release stays in force until a newer import (``effective_to``
     to end it sooner). Every code is kept (the table is small); re-importing a
-    quarter replaces it. A table with under 90% of the codes of the release it
-    replaces (a cut-off file) is refused unless ``force``. The input file is
+    quarter replaces it. A table lacking over 10% of the codes of the release
+    it replaces (a cut-off file) is refused unless ``force``. The input file is
     only read. Nothing is downloaded.
     """
     path = Path(path)
