@@ -610,8 +610,10 @@ def _shrinkage(kind: str, new: Path, old: tuple[str, Path] | None) -> str | None
     old_keys, new_keys = _row_keys(kind, old[1]), _row_keys(kind, new)
     if not old_keys or new_keys is None:
         return None
-    missing = [k for k in dict.fromkeys(old_keys) if k not in set(new_keys)]
-    if len(missing) <= (1 - SHRINK_LIMIT) * len(set(old_keys)):
+    have = set(new_keys)
+    distinct = list(dict.fromkeys(old_keys))
+    missing = [k for k in distinct if k not in have]
+    if len(missing) <= (1 - SHRINK_LIMIT) * len(distinct):
         return None
     shown = ", ".join("/".join(c for c in k if c) for k in missing[:3]) + (", ..." if len(missing) > 3 else "")
     return (f"{len(new_keys)} rows where the release it replaces ({old[0]}) has {len(old_keys)}; "
@@ -650,8 +652,8 @@ def store_release(kind: str, file_name: str, write, effective_from: dt.date, eff
     official one it replaces (the same key, else the release in force on
     ``effective_from``; only the same key when ``same_key_only``) is refused,
     as a cut-off file would be, unless ``force``; a forced release says so in
-    ``data list``. ``input_path`` (the user's CMS
-    file) is refused if it lies in the data folder: an import only reads it.
+    ``data list``. ``input_path`` (the user's CMS file) is refused if it is a
+    stored release file: an import only reads it.
     """
     folder = user_data_dir()
     if input_path is not None:
