@@ -384,7 +384,8 @@ def test_repair_sets_a_damaged_release_aside_and_names_its_cms_files(tmp_path, c
     code, out, _ = cli(capsys, "data", "list")
     assert f"DAMAGED: {release.path}: the stored release is damaged" in out
     code, out, err = cli(capsys, "data", "repair")
-    assert code == 0 and "NCCI PTP 2025Q3 (CMS): removed from the index" in out
+    assert code == 0 and "NCCI PTP 2025Q3 (CMS): damaged (its content is not what was stored" in out
+    assert "taken out of the index" in out
     assert PTP_Q3 in out and PTP_Q3_B in out
     assert (isolated_user_data / "damaged" / release.path.name).is_file()
     assert all(e["kind"] != "ptp" for e in index(isolated_user_data))

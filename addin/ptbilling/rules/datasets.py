@@ -34,7 +34,7 @@ import json
 import math
 import os
 import re
-import tempfile
+import secrets
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
@@ -276,9 +276,9 @@ def damaged_file(path, line: int | None, why: object) -> DamagedStore:
     path = Path(path)
     where = f"{path} line {line}" if line else str(path)
     if SHIPPED_DIR in path.parents:
-        return DamagedStore(f"{where}: the shipped release file is damaged ({why}); reinstall ptbilling")
+        return DamagedStore(f"{where}: the shipped release file is damaged ({why}); reinstall ptbilling", f"{why}")
     return DamagedStore(f"{where}: the stored release is damaged ({why}); run 'ptbilling data repair', "
-                        "then import that CMS file again")
+                        "then import that CMS file again", f"line {line}: {why}" if line else f"{why}")
 
 
 def read_release_rows(path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
@@ -453,9 +453,15 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _temp_name(target: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    return Path(tmp)
+    """A new, unique hidden file beside ``target``. Created with the user's umask (not mkstemp's
+    0600), so a data folder an office shares between clerks stays readable to all of them."""
+    while True:
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
 
 
 def _replace(src: Path, dst: Path, tries: int = 50) -> None:

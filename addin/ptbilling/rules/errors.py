@@ -67,8 +67,12 @@ class DamagedStore(PtBillingError, ValueError):
     """A stored release index or release file that cannot be read as written.
 
     The message names the file (and line) and the repair: ``ptbilling data
-    repair``, or importing the CMS file again.
+    repair``, or importing the CMS file again; ``reason`` is what is wrong alone.
     """
+
+    def __init__(self, message: str, reason: str = ""):
+        self.reason = reason or message
+        super().__init__(message)
 
 
 class StoreBusy(PtBillingError, TimeoutError):

@@ -30,7 +30,9 @@ def _check_file(folder: Path, e: dict) -> str | None:
         datasets._expected[str(path)] = (e["sha256"], e.get("rows"))
     try:
         READERS[e["kind"]](path)
-    except (DamagedStore, DataImportError) as err:
+    except DamagedStore as err:
+        return err.reason
+    except DataImportError as err:
         return str(err)
     return None
 
@@ -42,7 +44,14 @@ def store_damage(folder: Path | None = None) -> list[str]:
         entries = datasets._read_entries(folder)
     except DamagedStore as damage:
         return [str(damage)]
-    return [why for e in entries if (why := _check_file(folder, e))]
+    return [f"{folder / e['file']}: the stored release is damaged ({why}); run 'ptbilling data repair', "
+            f"then import {_files(e)} again" for e in entries if (why := _check_file(folder, e))]
+
+
+def _files(e: dict) -> str:
+    """The CMS files a release came from, as its source names them."""
+    source = str(e.get("source", ""))
+    return source.split(": ", 1)[1] if ": " in source else "its CMS file"
 
 
 def _repair_locked(folder: Path) -> list[str]:
@@ -60,10 +69,14 @@ def _repair_locked(folder: Path) -> list[str]:
             continue
         aside = folder / datasets.DAMAGED_DIR / Path(e["file"]).name
         aside.parent.mkdir(exist_ok=True)
+        n = 1
+        while aside.exists():  # never over an earlier damaged copy
+            n += 1
+            aside = aside.with_name(f"{Path(e['file']).stem}.{n}{Path(e['file']).suffix}")
         with suppress(OSError):
             os.replace(folder / e["file"], aside)
-        notes.append(f"{e['name']}: removed from the index, its file moved to {aside} ({why.split(': ', 1)[-1]}); "
-                     f"import the CMS file again ({e['source']})")
+        notes.append(f"{e['name']}: damaged ({why}); taken out of the index, its file moved to {aside}; "
+                     f"import {_files(e)} again")
     if notes:
         datasets._commit(folder, kept)
     datasets._collect_garbage(folder, kept)
