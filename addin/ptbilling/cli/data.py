@@ -71,9 +71,12 @@ def cmd_list(args) -> int:
             print(f"  {r.kind:<5} {r.effective_from} .. {r.effective_to}  {r.status:<10} shipped  {r.name}")
         return 0
     imported = [r for r in datasets.releases() if r.origin == "imported"]
-    print(f"Data folder in use for imports: {folder} "
-          f"({len(imported)} imported release{'s' if len(imported) != 1 else ''}"
-          f"{'' if folder.is_dir() else '; not created yet'}; set PTBILLING_DATA_DIR to use another)")
+    if folder is None:  # no front door named one: nothing can be imported
+        print("Data folder in use for imports: none (shipped data only; set PTBILLING_DATA_DIR to use one)")
+    else:
+        print(f"Data folder in use for imports: {folder} "
+              f"({len(imported)} imported release{'s' if len(imported) != 1 else ''}"
+              f"{'' if folder.is_dir() else '; not created yet'}; set PTBILLING_DATA_DIR to use another)")
     print(f"Shipped with ptbilling {__version__}: {datasets.SHIPPED_DIR}")
     print("Medicare fee schedule in force by year (one release per year, for every date of it; "
           "an imported release wins over the shipped one):")

@@ -35,6 +35,7 @@ import math
 import os
 import re
 import secrets
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
@@ -72,18 +73,32 @@ class Release:
         return self.effective_from <= dos <= self.effective_to
 
 
-def user_data_dir() -> Path:
-    """Where imported releases live: $PTBILLING_DATA_DIR, else the OS's user data folder."""
-    return _user_data_dir(os.environ.get("PTBILLING_DATA_DIR"))
+#: the user data folder the front door found (``set_user_data_dir``); None: shipped data only.
+#: The core imports only the standard library, so it cannot look the folder up itself:
+#: platformdirs on a desktop, ``/data/ptbilling`` in xlwings Lite (see ptbilling/data_folder.py).
+_front_door_dir: Path | None = None
 
 
-@lru_cache(maxsize=4)
-def _user_data_dir(env: str | None) -> Path:
-    if env:
-        return Path(env)
-    import platformdirs  # a pure-Python helper; imported late so the core loads without it
+def set_user_data_dir(folder: str | os.PathLike | None) -> None:
+    """The front door says where imported releases live (None: none, only the shipped data)."""
+    global _front_door_dir
+    _front_door_dir = Path(folder) if folder else None
 
-    return Path(platformdirs.user_data_dir("ptbilling", appauthor=False))
+
+def user_data_dir() -> Path | None:
+    """Where imported releases live: $PTBILLING_DATA_DIR, else the folder the front door set."""
+    env = os.environ.get("PTBILLING_DATA_DIR")
+    return Path(env) if env else _front_door_dir
+
+
+def writable_user_data_dir() -> Path:
+    """The user data folder, for an import; DataImportError when no front door named one."""
+    folder = user_data_dir()
+    if folder is None:
+        from .errors import DataImportError
+
+        raise DataImportError("no user data folder to import into: set PTBILLING_DATA_DIR to a folder")
+    return folder
 
 
 _pinned: list[tuple[Release, ...]] = []
@@ -187,8 +202,9 @@ def _read_index(folder: Path, origin: str) -> tuple[Release, ...]:
 
 
 @lru_cache(maxsize=8)
-def _releases_cached(user_dir: str, stamp: tuple) -> tuple[Release, ...]:
-    return _read_index(Path(user_dir), "imported") + _read_index(SHIPPED_DIR, "shipped")
+def _releases_cached(user_dir: str | None, stamp: tuple) -> tuple[Release, ...]:
+    imported = _read_index(Path(user_dir), "imported") if user_dir is not None else ()
+    return imported + _read_index(SHIPPED_DIR, "shipped")
 
 
 def releases() -> tuple[Release, ...]:
@@ -196,6 +212,8 @@ def releases() -> tuple[Release, ...]:
     if _pinned:
         return _pinned[-1]
     folder = user_data_dir()
+    if folder is None:
+        return _releases_cached(None, ())
     index = folder / "releases.json"
     try:
         st = index.stat()
@@ -399,7 +417,20 @@ LOCK_TIMEOUT = 120.0
 SHRINK_LIMIT = 0.9
 DAMAGED_DIR = "damaged"
 
-_locks: dict[tuple[int, str], Any] = {}  # filelock.FileLock, imported late
+_locks: dict[tuple[int, str], Any] = {}  # the factory's lock objects (filelock.FileLock)
+#: (lock file, timeout) -> a reentrant lock with acquire() and release(), raising TimeoutError
+#: when held too long: filelock.FileLock, given by the front door (``set_store_lock``). The core
+#: imports only the standard library (the Pyodide build has no filelock, and never imports), and
+#: a well-kept library, not a hand-rolled lock, guards the folder; so the front door brings it.
+_lock_factory: Callable[[Path, float], Any] | None = None
+
+
+def set_store_lock(factory: Callable[[Path, float], Any] | None) -> None:
+    """The front door gives the lock every change of the user data folder holds (see ``_lock_factory``)."""
+    global _lock_factory
+    if factory is not _lock_factory:  # the same factory again (each CLI run) keeps its lock objects
+        _lock_factory = factory
+        _locks.clear()
 # our own names: versioned release files and their records, and the unique temp files
 _VERSIONED = re.compile(r"\.v(\d+)\.csv(\.json)?$")
 
@@ -419,22 +450,20 @@ def store_lock(folder: Path | None = None):
     lock: what they read (the index, and the versioned files it names) is
     never changed in place.
     """
-    folder = Path(folder or user_data_dir())
+    folder = Path(folder or writable_user_data_dir())
+    if _lock_factory is None:
+        raise DataImportError("no lock for the user data folder: import through the ptbilling command "
+                              "(its front door provides the lock); nothing stored")
     folder.mkdir(parents=True, exist_ok=True)
-    # filelock is a third-party library: imported here, on the write path only,
-    # so the rules core keeps importing with the standard library alone (the
-    # Pyodide build, which never imports, has no filelock).
-    import filelock
-
     # one lock object per folder and process: a second object on the same file would
     # wait for the first (flock is per open file), and a forked child must not share its parent's
     key = (os.getpid(), str(folder))
     lock = _locks.get(key)
     if lock is None:
-        lock = _locks[key] = filelock.FileLock(str(folder / LOCK_NAME), timeout=LOCK_TIMEOUT)
+        lock = _locks[key] = _lock_factory(folder / LOCK_NAME, LOCK_TIMEOUT)
     try:
         lock.acquire()
-    except filelock.Timeout:
+    except TimeoutError:  # filelock.Timeout is one
         raise StoreBusy(f"another ptbilling import has held {folder / LOCK_NAME} for over "
                         f"{LOCK_TIMEOUT:g} s; try again when it has finished") from None
     try:
@@ -631,7 +660,7 @@ def stored_release(file_name: str, folder: Path | None = None) -> Release | None
 
     Call it under :func:`store_lock` to read, merge and store without another import in between.
     """
-    folder = Path(folder or user_data_dir())
+    folder = Path(folder or writable_user_data_dir())
     for e in _read_entries(folder):
         if _entry_key(e) == file_name:
             r = _release_of(folder, e, "imported")
@@ -661,7 +690,7 @@ def store_release(kind: str, file_name: str, write, effective_from: dt.date, eff
     ``data list``. ``input_path`` (the user's CMS file) is refused if it is a
     stored release file: an import only reads it.
     """
-    folder = user_data_dir()
+    folder = writable_user_data_dir()
     if input_path is not None:
         inp = Path(input_path).resolve()
         if inp == (folder / file_name).resolve() or (folder.resolve() in inp.parents and _VERSIONED.search(inp.name)):
@@ -725,7 +754,7 @@ def register_release(kind: str, file_name: str, effective_from: dt.date, effecti
     """Record a release file already written into the user data folder in its index (replacing one of
     the same file), under the lock and with an atomic switch of the index. For files written by hand
     (tests, tools); an import goes through :func:`store_release`."""
-    folder = Path(folder or user_data_dir())
+    folder = Path(folder or writable_user_data_dir())
     with store_lock(folder):
         entries = [e for e in _read_entries(folder) if _entry_key(e) != file_name]
         entries.append({
@@ -795,8 +824,11 @@ def shipped_releases() -> tuple[Release, ...]:
 
 def index_damage(folder: Path | None = None) -> str | None:
     """The one-line message when the user data folder's index is damaged, else None."""
+    folder = folder or user_data_dir()
+    if folder is None:  # no user data folder: only the shipped data, nothing to damage
+        return None
     try:
-        _read_entries(Path(folder or user_data_dir()))
+        _read_entries(Path(folder))
     except DamagedStore as e:
         return str(e)
     return None

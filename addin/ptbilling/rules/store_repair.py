@@ -39,7 +39,10 @@ def _check_file(folder: Path, e: dict) -> str | None:
 
 def store_damage(folder: Path | None = None) -> list[str]:
     """One line per damaged part of the user data folder (the index, or a release file); [] when sound."""
-    folder = Path(folder or datasets.user_data_dir())
+    folder = folder or datasets.user_data_dir()
+    if folder is None:  # no user data folder: only the shipped data
+        return []
+    folder = Path(folder)
     try:
         entries = datasets._read_entries(folder)
     except DamagedStore as damage:
@@ -91,6 +94,6 @@ def repair_store(folder: Path | None = None) -> list[str]:
     deleted) and named, so that its dates fall back to what else is in force
     until its CMS file is imported again; leftovers of killed imports are removed.
     """
-    folder = Path(folder or datasets.user_data_dir())
+    folder = Path(folder or datasets.writable_user_data_dir())
     with datasets.store_lock(folder):
         return _repair_locked(folder)
