@@ -17,15 +17,23 @@ import pytest
 
 import xlwings_harness as xh
 from cms_fixtures import (
-    GPCI_ROWS, MUE_ROWS, PTP_FILE_1, PTP_FILE_2, RVU_ROWS, gpci_text, mue_text, pprrvu_text, ptp_text,
-    shipped_gpci_2025_rows, shipped_rvu_2025_rows,
+    GPCI_ROWS,
+    MUE_ROWS,
+    PTP_FILE_1,
+    PTP_FILE_2,
+    RVU_ROWS,
+    gpci_text,
+    mue_text,
+    pprrvu_text,
+    ptp_text,
+    shipped_gpci_2025_rows,
+    shipped_rvu_2025_rows,
 )
 from ptbilling.cli.main import main
 from ptbilling.rules import datasets, mue, ncci_ptp, rvu_file, store_repair
 from ptbilling.rules.errors import DamagedStore, DataImportError
 from ptbilling.rules.fee_schedule import FeeLine, import_gpci, import_rvu, price_lines
 
-ROOT = Path(__file__).resolve().parents[1]
 PTP_Q3 = "ccipra-v312r0-f1.txt"  # NCCI v31.2: 1 July 2025
 PTP_Q3_B = "ccipra-v312r0-f2.txt"
 MUE_Q3 = "MCR_MUE_PractitionerServices_Eff_07-01-2025.csv"

@@ -26,7 +26,6 @@ from ptbilling.rules import datasets, ncci_ptp, rvu_file, store_repair
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fork and SIGKILL are POSIX")
 
-ROOT = Path(__file__).resolve().parents[1]
 ROUNDS = 20
 QUARTERS = {"2025-07-01": "v312", "2025-10-01": "v313"}  # NCCI version 31.2, 31.3
 
