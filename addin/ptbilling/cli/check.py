@@ -252,7 +252,14 @@ def print_text(log: LogData, result: LogCheck, out: Path | None = None, file=Non
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=file or sys.stdout, highlight=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich's own handler exits with status 1, which reads as "errors found" (`check | head`
+            # on a clean log); cmd_check keeps the status of the check instead
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = _Console(file=file or sys.stdout, highlight=False)
     s = result.summary
     console.print(Text(f"ptbilling check: {log.where}"), soft_wrap=True)
     head = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
