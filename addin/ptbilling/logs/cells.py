@@ -166,7 +166,9 @@ def split_code_cell(value: object) -> tuple[object, tuple[str, ...]]:
     if type(value) is not str:
         return value, ()
     tokens = [t for t in _MOD_SPLIT.split(value) if t]
-    if len(tokens) >= 2 and _CODE_SHAPE.match(tokens[0]) and all(len(t) == 2 for t in tokens[1:]):
+    # "x2" is how people write a quantity, not a modifier: such a cell is left to the code rule
+    if (len(tokens) >= 2 and _CODE_SHAPE.match(tokens[0])
+            and all(len(t) == 2 and not (t[0] in "xX" and t[1].isdigit()) for t in tokens[1:])):
         return tokens[0], tuple(t.upper() for t in tokens[1:])
     return value, ()
 

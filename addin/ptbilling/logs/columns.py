@@ -241,17 +241,27 @@ def layout(header_row, payer_given: bool = False, mapping: ColumnMap | None = No
     if missing:
         seen = ", ".join(str(h) for h in header_row if h not in (None, "")) or "nothing"
         extra = " (or give the payer argument)" if "Payer" in missing else ""
-        names = "; ".join(f"{DISPLAY[c]} as {', '.join(_shown_aliases(c))}" for c in need if c not in cols)
+        names = "; ".join(f"{DISPLAY[c]} as {' or '.join(_shown_aliases(c))}" for c in need if c not in cols)
         raise MissingColumns(
             f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}{extra}; headers seen: {seen}; "
-            f"known names: {names}"[:400]
+            f"names read as such: {names}; or map a column with --column \"Header=Field\""[:500]
         )
     used.sort()
     return Layout(cols, tuple(j for _, j in mods), used, ignored)
 
 
+#: names shown in a refusal, as people write them
+EXAMPLES = {
+    "patient": ("Patient Name", "MRN", "Account"), "date": ("DOS", "Date of Service", "Service Date"),
+    "payer": ("Insurance", "Plan", "Financial Class"), "provider": ("Rendering Provider", "Therapist", "Clinician"),
+    "code": ("CPT", "HCPCS", "Procedure Code"), "modifiers": ("Modifier 1", "Mod 1"),
+    "minutes": ("Mins", "Treatment Minutes", "Duration"), "units": ("Units Billed", "Qty", "Quantity"),
+    "assistant_minutes": ("PTA Minutes", "OTA Minutes"), "prior_allowed": ("Prior Allowed Amount",),
+}
+
+
 def _shown_aliases(canon: str) -> list[str]:
-    return [DISPLAY[canon]] + [a for a in HEADERS[canon][1:4]]
+    return [DISPLAY[canon], *EXAMPLES[canon]]
 
 
 def map_headers(header_row, payer_given: bool = False, mapping: ColumnMap | None = None) -> dict[str, int]:

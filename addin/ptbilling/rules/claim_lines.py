@@ -63,7 +63,7 @@ class ClaimLine(NamedTuple):
         return any(m in self.modifiers for m in mods)
 
 
-_MCR = re.compile(r"\bMCR\b")
+_MCR = re.compile(r"\bMCR\b|\bMAPD\b")  # MAPD: a Medicare Advantage prescription drug plan
 _ADVANTAGE = re.compile(r"ADVANTAGE|\bADV\b|\bMAPD\b|\bPART\s*C\b|\bHMO\b|\bPPO\b")
 
 
