@@ -617,3 +617,17 @@ def test_a_second_column_for_one_field_is_listed_as_not_used_with_the_one_read()
     mapped = layout(["Patient", "DOS", "Payer", "Provider", "CPT", "Procedure Code", "Minutes", "Units"],
                     mapping=parse_column_option("Procedure Code=Code"))
     assert mapped.cols["code"] == 5 and [h for _, h, _ in mapped.ignored] == ["CPT"]
+
+
+def test_the_readme_mapping_file_example_is_a_valid_mapping(tmp_path):
+    """The office.toml shown in the README loads and maps what it says."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert block, "the README has no toml example"
+    office = tmp_path / "office.toml"
+    office.write_text(re.sub(r"^ {2}", "", block.group(1), flags=re.M), encoding="utf-8")
+    m = load_column_file(office)
+    assert m.columns["insplan"] == "payer" and m.columns["m2"] == "modifiers" and m.columns["moddesc"] == "ignore"
+    assert m.payer("BCBS Medicare Adv") == "Medicare Advantage"
