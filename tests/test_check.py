@@ -677,13 +677,13 @@ def test_a_full_1048576_row_log_is_checked_not_refused(tmp_path):
 # --- the report workbook --------------------------------------------------------------------
 
 def test_out_writes_lines_and_summary_sheets(tmp_path, capsys):
-    """--out: a Lines sheet (inputs, rule units, check) and a per-rule Summary sheet."""
+    """--out: a Lines sheet (inputs, rule units, check), Medicare totals and a per-rule Summary sheet."""
     src = write_xlsx(tmp_path / "log.xlsx", HEADER, WITH_ERROR)
     out = tmp_path / "report.xlsx"
     code, text, _ = run(capsys, src, "--out", out)
     assert code == 1 and out.is_file() and f"Report written to {out}" in text
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Lines", "Summary"]
+    assert wb.sheetnames == ["Lines", "Medicare totals", "Summary"]
     rows = list(wb["Lines"].iter_rows(values_only=True))
     assert rows[0] == ("Row", *HEADER, "Units (rule)", "Check")
     assert rows[1] == (2, "P1", DAY, "Medicare", "PT", "97112", "GP", 24, 2, 2, "OK")
@@ -701,7 +701,7 @@ def test_out_refuses_an_existing_file_unless_force(tmp_path, capsys):
     assert_refused(*run(capsys, src, "--out", out), "exists", "--force")
     assert out.read_bytes() == b"keep me"
     assert run(capsys, src, "--out", out, "--force")[0] == 0
-    assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Summary"]
+    assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Medicare totals", "Summary"]
 
 
 def test_out_never_overwrites_the_input(tmp_path, capsys):
@@ -746,7 +746,7 @@ def test_out_is_written_atomically(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(report.os, "replace", recording)
     assert run(capsys, src, "--out", out, "--force")[0] == 0
     assert moves[-1][1] == out and moves[-1][0].parent == out.parent
-    assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Summary"]
+    assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Medicare totals", "Summary"]
 
 
 def test_csv_injection_is_written_as_text(tmp_path, capsys):
