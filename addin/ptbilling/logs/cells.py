@@ -16,6 +16,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 
 from ..rules.claim_lines import ClaimLine, provider_credential
 from ..rules.code_catalog import normalize_code
@@ -179,11 +180,15 @@ def _cell(row, j: int):
 
 def _needs_preparing(rows, c_code: int, c_mod: int) -> bool:
     """A code cell carrying modifiers, or a Modifiers cell naming one twice (one pass over distinct values)."""
-    codes, mods = set(), set()
-    for row in rows:
-        if row:
-            codes.add(_cell(row, c_code))
-            mods.add(_cell(row, c_mod))
+    try:  # a sheet's rows are dense: one C-speed pass per column
+        codes = set(map(itemgetter(c_code), rows))
+        mods = set(map(itemgetter(c_mod), rows))
+    except (IndexError, TypeError):  # short or blank rows (a CSV): cell by cell
+        codes, mods = set(), set()
+        for row in rows:
+            if row:
+                codes.add(_cell(row, c_code))
+                mods.add(_cell(row, c_mod))
     if any(split_code_cell(v)[1] for v in codes if type(v) is str):
         return True
     for v in mods:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Callable, Iterable
 
 from ..rules.claim_lines import payer_kind, unit_method
@@ -146,7 +147,7 @@ def column_summary(lay: Layout) -> dict:
 def payer_summary(lines, method: object) -> list[dict]:
     """Each payer of the log: Medicare, Medicare Advantage or not recognised as Medicare, and the unit
     method its visits were counted with (claim_lines.unit_method), with its number of lines."""
-    count: Counter = Counter(ln.payer for ln in lines if ln is not None)
+    count: Counter = Counter(map(attrgetter("payer"), filter(None, lines)))
     return [{"payer": p, "kind": payer_kind(p), "method": unit_method(p, method), "lines": n}
             for p, n in sorted(count.items(), key=lambda t: (-t[1], t[0]))]
 
