@@ -184,6 +184,7 @@ def summary_document(log: LogData, result: LogCheck, payer, method) -> dict:
         "header_row": log.first_row - 1, "sheets_found": [{"sheet": n, "recognised_columns": k}
                                                           for n, k in log.sheets_found],
         "columns": s.get("columns", {}), "payers": s.get("payers", []),
+        "missing_data": s.get("missing_data", []),
     }
 
 
@@ -300,6 +301,8 @@ def print_text(log: LogData, result: LogCheck, out: Path | None = None, file=Non
         console.print(Text(f"Medicare allowed per patient and year (national amounts, Prior Allowed included{more}):"),
                       soft_wrap=True)
         console.print(kx_table)
+    for note in s.get("missing_data") or []:
+        console.print(Text(note, style="yellow"), soft_wrap=True)
     if out is not None:
         console.print(Text(f"Report written to {out}"), soft_wrap=True)
     if s["errors"]:

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Callable, Iterable
 
+from ..rules import datasets
 from ..rules.claim_lines import payer_kind, unit_method
+from ..rules.errors import UnsupportedDate
 from ..rules.findings import ERROR, WARN, Finding
 from ..rules.service_units import LineProblem, log_units
 from ..rules.validate import RULES
@@ -132,6 +134,7 @@ def check_log(header, rows: list, payer: object = None, method: object = None, *
     summary["medicare_totals"] = medicare_totals(kx_totals)
     summary["columns"] = column_summary(prep.layout)
     summary["payers"] = payer_summary(parsed.lines, method)
+    summary["missing_data"] = missing_data(parsed.lines)
     return LogCheck(units, found, blank, summary, parsed.lines, prep.rows, cols)
 
 
@@ -150,6 +153,27 @@ def payer_summary(lines, method: object) -> list[dict]:
     count: Counter = Counter(map(attrgetter("payer"), filter(None, lines)))
     return [{"payer": p, "kind": payer_kind(p), "method": unit_method(p, method), "lines": n}
             for p, n in sorted(count.items(), key=lambda t: (-t[1], t[0]))]
+
+
+def missing_data(lines) -> list[str]:
+    """One note per year of the log's Medicare lines that has no fee schedule installed: what to import.
+
+    Without that year's RVUs no line of it is priced and the KX check is off
+    (KX-UNCHECKED per patient); the summary says so once, with the file and
+    the command, where the user looks first.
+    """
+    from ..rules.claim_lines import is_medicare
+
+    years = sorted({ln.dos.year for ln in lines if ln is not None and is_medicare(ln.payer)})
+    out = []
+    for year in years:
+        try:
+            datasets.in_force("rvu", dt.date(year, 1, 1))
+        except UnsupportedDate:
+            newest = datasets.newest_year("rvu")
+            out.append(f"{datasets.update_hint('rvu', year)} — no Medicare fee schedule for {year} is installed "
+                       f"(newest: {newest}), so its lines are not priced and KX is not checked")
+    return out
 
 
 def medicare_totals(kx_totals: dict) -> list[dict]:

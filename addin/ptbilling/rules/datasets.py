@@ -164,15 +164,53 @@ def in_force(kind: str, dos: dt.date) -> Release:
             return got
     candidates = [r for r in releases() if r.kind == kind and r.covers(dos)]
     if not candidates:
-        have = sorted({f"{r.effective_from:%Y-%m-%d}..{r.effective_to:%Y-%m-%d}" for r in releases() if r.kind == kind})
-        raise UnsupportedDate(
-            KINDS.get(kind, kind), dos.year,
-            (", ".join(have) if have else "none") + f"; import with 'ptbilling data import-{kind}'",
-        )
+        raise UnsupportedDate(KINDS.get(kind, kind), dos.year, _have(kind) + " — " + update_hint(kind, dos.year))
     candidates.sort(key=lambda r: (r.origin == "imported", r.effective_from), reverse=True)
     if _pinned:
         _pinned_memo[(kind, dos)] = candidates[0]
     return candidates[0]
+
+
+#: kinds that come in CMS's yearly PFS Relative Value Files zip (RVUyyA-D.zip)
+PFS_ZIP_KINDS = ("rvu", "gpci")
+
+
+def newest_year(kind: str) -> int | None:
+    """The last calendar year any release of ``kind`` covers (imported or shipped), or None."""
+    years = [r.effective_to.year for r in releases() if r.kind == kind]
+    return max(years) if years else None
+
+
+def update_hint(kind: str, year: int) -> str:
+    """What a user without ``kind`` data for ``year`` should get, and the command: one phrase.
+
+    Fee schedule data come in CMS's yearly zip from the PFS Relative Value
+    Files page: RVUyyA is January's release, so a year past the newest one
+    installed asks for it; an earlier year asks for its last release (D,
+    October). The NCCI files are imported one by one.
+    """
+    if kind in PFS_ZIP_KINDS:
+        newest = newest_year(kind)
+        letter = "A" if newest is None or year > newest else "D"
+        return f"{year} dates: import CMS's RVU{year % 100:02d}{letter}.zip with `ptbilling data import`"
+    return f"{year} dates: import CMS's file with `ptbilling data import-{kind}`"
+
+
+def _have(kind: str) -> str:
+    """What is installed of ``kind``, short (a cell shows it): '2025-2026', or the date ranges."""
+    mine = [r for r in releases() if r.kind == kind]
+    if not mine:
+        return "none"
+    if all((r.effective_from.month, r.effective_from.day, r.effective_to.month, r.effective_to.day) == (1, 1, 12, 31)
+           for r in mine):
+        years = sorted({y for r in mine for y in range(r.effective_from.year, r.effective_to.year + 1)})
+        runs, start = [], years[0]
+        for a, b in zip(years, years[1:] + [None]):
+            if b != a + 1:
+                runs.append(str(start) if start == a else f"{start}-{a}")
+                start = b
+        return ", ".join(runs)
+    return ", ".join(sorted({f"{r.effective_from:%Y-%m-%d}..{r.effective_to:%Y-%m-%d}" for r in mine}))
 
 
 def register_release(kind: str, file_name: str, effective_from: dt.date, effective_to: dt.date,
