@@ -18,7 +18,12 @@ from ptbilling.cli import main as cli
 from ptbilling.logs.cells import check_table, split_code_cell
 from ptbilling.logs.columns import HEADERS, ColumnMap, MissingColumns, layout, load_column_file, parse_column_option
 from ptbilling.rules.claim_lines import (
-    is_medicare, is_medicare_advantage, payer_kind, provider_credential, unit_method, with_article,
+    is_medicare,
+    is_medicare_advantage,
+    payer_kind,
+    provider_credential,
+    unit_method,
+    with_article,
 )
 from ptbilling.rules.errors import BadValue
 
