@@ -636,3 +636,10 @@ def test_the_readme_mapping_file_example_is_a_valid_mapping(tmp_path):
     m = load_column_file(office)
     assert m.columns["insplan"] == "payer" and m.columns["m2"] == "modifiers" and m.columns["moddesc"] == "ignore"
     assert m.payer("BCBS Medicare Adv") == "Medicare Advantage"
+
+
+def test_the_fields_own_name_beats_an_alias_that_may_mean_something_else():
+    """'Time' (perhaps the time of day) left of 'Minutes': Minutes is read, Time listed as not used."""
+    lay = layout(["Patient", "DOS", "Payer", "Provider", "CPT", "Time", "Minutes", "Units"])
+    assert lay.cols["minutes"] == 6
+    assert [(h, note.split(",")[0]) for _, h, note in lay.ignored] == [("Time", "it also names Minutes")]

@@ -201,18 +201,25 @@ class Layout:
 def layout(header_row, payer_given: bool = False, mapping: ColumnMap | None = None) -> Layout:
     """Canonical column -> position, every modifier column, and the columns not used.
 
-    The first column of a field wins (a mapped column before a recognised one);
-    every modifier column is used. Raises MissingColumns naming every missing
+    When two columns name one field, a column the user mapped wins, then the
+    field's own name over an alias ("Minutes" over "Time", which may be a time of
+    day), then the one further left; the other is listed as not used, with a note.
+    Every modifier column is used. Raises MissingColumns naming every missing
     required column, and the headers seen, in one message.
     """
     cols: dict[str, int] = {}
     mods: list[tuple[int, int]] = []  # (number order, position)
     keys = [header_key(h, mapping) for h in header_row]
-    if mapping is not None and mapping.columns:
-        # a column the user mapped beats a recognised one for the same field
-        for j, (h, key) in enumerate(zip(header_row, keys)):
-            if h is not None and key not in (None, IGNORE) and key != "modifiers" and squash(h) in mapping.columns:
-                cols.setdefault(key, j)
+    best: dict[str, tuple[int, int]] = {}  # field -> (rank, position) of the column read
+    for j, (h, key) in enumerate(zip(header_row, keys)):
+        if h is None or key in (None, IGNORE, "modifiers") or (isinstance(h, str) and not h.strip()):
+            continue
+        s = squash(h)
+        rank = -1 if mapping is not None and s in mapping.columns else (
+            HEADERS[key].index(s) if s in HEADERS[key] else len(HEADERS[key]))
+        if key not in best or (rank, j) < best[key]:
+            best[key] = (rank, j)
+    cols.update({key: j for key, (_, j) in best.items()})
     used, ignored = [], []
     for j, (h, key) in enumerate(zip(header_row, keys)):
         if h is None or (isinstance(h, str) and not h.strip()):
@@ -223,7 +230,7 @@ def layout(header_row, payer_given: bool = False, mapping: ColumnMap | None = No
             used.append((j, text, "Modifiers"))
         elif key == IGNORE:
             ignored.append((j, text, ""))
-        elif key is not None and cols.setdefault(key, j) == j:
+        elif key is not None and cols[key] == j:
             used.append((j, text, DISPLAY[key]))
         elif key is not None:
             first = header_row[cols[key]]
