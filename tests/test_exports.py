@@ -484,24 +484,27 @@ def export_layout(draw):
         mod_style.format(k + 1) for k in range(n_mods)]
     columns = [(f, names[f]) for f in FIELDS] + [(("mod", k), h) for k, h in enumerate(mod_names)]
     order = draw(st.permutations(range(len(columns))))
-    # how each row's modifiers are spread over the columns, in order: cut points per row
-    cuts = [sorted(draw(st.lists(st.integers(0, len(v[6])), min_size=n_mods - 1, max_size=n_mods - 1)))
-            for v in VISITS]
-    return [columns[k] for k in order], n_mods, cuts
+    # how each row's modifiers are spread, in order: the first few in the code cell (97110-GP),
+    # the rest cut over the modifier columns
+    in_code = [draw(st.integers(0, len(v[6]))) for v in VISITS]
+    sep = draw(st.sampled_from(SEPARATORS))
+    cuts = [sorted(draw(st.lists(st.integers(k, len(v[6])), min_size=n_mods - 1, max_size=n_mods - 1)))
+            for k, v in zip(in_code, VISITS)]
+    return [columns[k] for k in order], n_mods, cuts, in_code, sep
 
 
 def _tidy_table():
     return [TIDY_HEADER] + tidy_rows()
 
 
-def _export_table(columns, n_mods, cuts):
+def _export_table(columns, n_mods, cuts, in_code, sep):
     header = [h for _, h in columns]
     rows = []
-    for v, cut in zip(VISITS, cuts):
+    for v, cut, k0 in zip(VISITS, cuts, in_code):
         p, d, payer, cred, name, code, mods, m, u = v
         values = {"patient": p, "date": dt.datetime.combine(d, dt.time()), "payer": payer, "provider": name,
-                  "code": code, "minutes": float(m), "units": float(u)}
-        bounds = [0, *cut, len(mods)]
+                  "code": sep.join((code, *mods[:k0])) if k0 else code, "minutes": float(m), "units": float(u)}
+        bounds = [k0, *cut, len(mods)]
         for k in range(n_mods):
             values[("mod", k)] = " ".join(mods[bounds[k]:bounds[k + 1]]) or None
         rows.append([values[f] for f, _ in columns])
@@ -514,12 +517,11 @@ TIDY_TEXTS = None
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(export_layout())
 def test_renaming_reordering_and_splitting_modifiers_never_changes_a_finding(spec):
-    """Any known alias for each column, any column order, modifiers split over 1-4 columns: the same findings."""
+    """Any known alias per column, any column order, modifiers split over the code cell and 1-4 columns: same findings."""
     global TIDY_TEXTS
     if TIDY_TEXTS is None:
         TIDY_TEXTS = check_table(_tidy_table())
-    columns, n_mods, cuts = spec
-    assert check_table(_export_table(columns, n_mods, cuts))[1:] == TIDY_TEXTS[1:]
+    assert check_table(_export_table(*spec))[1:] == TIDY_TEXTS[1:]
 
 
 # --- a report that stands alone -------------------------------------------------------------------
@@ -643,3 +645,17 @@ def test_the_fields_own_name_beats_an_alias_that_may_mean_something_else():
     lay = layout(["Patient", "DOS", "Payer", "Provider", "CPT", "Time", "Minutes", "Units"])
     assert lay.cols["minutes"] == 6
     assert [(h, note.split(",")[0]) for _, h, note in lay.ignored] == [("Time", "it also names Minutes")]
+
+
+def test_pt_validate_reads_an_export_table_as_check_reads_the_file(tmp_path, capsys):
+    """The titled workbook's table, through xlwings' own conversion into PT_VALIDATE, gives check's findings."""
+    import xlwings_harness as xh
+
+    path = write_titled_xlsx(tmp_path / "export.xlsx")
+    _, doc, _ = check_json(capsys, path)
+    ws = openpyxl.load_workbook(path)["Charges"]
+    table = [[c.value for c in row] for row in ws.iter_rows(min_row=5)]
+    excel = tuple(tuple(float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in r) for r in table)
+    texts = [r[0] for r in xh.call_as_excel("PT_VALIDATE", excel)]
+    assert texts[0] == "Check"
+    assert texts[1:] == [("; ".join(ln["findings"]) or "OK") for ln in doc["lines"]]
