@@ -38,7 +38,8 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("file", metavar="FILE", help="the log: .xlsx, .xlsm or .csv")
     p.add_argument("--out", metavar="REPORT.xlsx",
-                   help="also write a report workbook: the lines with units and check, and a per-rule summary")
+                   help="also write a report workbook: the lines with units and check (coloured), each Medicare "
+                   "patient's yearly KX totals, and a summary of what was read and the count per rule")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="text: a summary (default); json: one document with every row")
     p.add_argument("--payer", metavar="P", help="payer for rows without one (e.g. Medicare), as PT_VALIDATE's payer")
