@@ -182,3 +182,17 @@ def test_the_full_2026_file_gives_the_reference_amounts(shared_cms_dir, code, am
     r = rows[code]
     total = (Decimal(repr(r.work_rvu)) + Decimal(repr(r.pe_rvu_nonfacility)) + Decimal(repr(r.mp_rvu)))
     assert (total * Decimal("33.4009")).quantize(Decimal("0.01")) == Decimal(amount)
+
+
+def test_codes_new_in_the_2026_file_are_in_the_catalog():
+    """Every code of the shipped 2026 PPRRVU release is a known code on a 2026 date, with the file's status."""
+    from pathlib import Path
+
+    from ptbilling.rules.code_catalog import catalog_for
+
+    path = Path(datasets.__file__).parent / "data" / "pfs" / "rvu_2026.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        shipped = {r["code"]: r["status"] for r in csv.DictReader(f)}
+    known = {i.code: i.status for i in catalog_for(dt.date(2026, 6, 1))}
+    assert set(shipped) <= set(known), f"not in code_catalog.csv: {sorted(set(shipped) - set(known))}"
+    assert all(known[c] == s for c, s in shipped.items())

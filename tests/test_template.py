@@ -770,7 +770,7 @@ def test_codes_sheet_is_the_catalog_in_our_own_words(book):
     rows = [[c.value for c in r] for r in ws[ws.tables["Codes"].ref]]
     assert rows[0] == ["Code", "Label (our words)", "Timed / untimed", "Discipline", "Medicare status",
                        "Status means"]
-    catalog = {i.code: i for i in catalog_for(dt.date(2025, 1, 1))}
+    catalog = {i.code: i for i in catalog_for(template.CATALOG_DATE)}
     assert [r[0] for r in rows[1:]] == sorted(catalog)
     for code, label, timing, _, status, _ in rows[1:]:
         info = catalog[code]

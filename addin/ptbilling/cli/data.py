@@ -53,9 +53,12 @@ def _report(release: datasets.Release) -> int:
 def cmd_list(args) -> int:
     folder = datasets.user_data_dir()
     imported = [r for r in datasets.releases() if r.origin == "imported"]
-    print(f"Data folder in use for imports: {folder} "
-          f"({len(imported)} imported release{'s' if len(imported) != 1 else ''}"
-          f"{'' if folder.is_dir() else '; not created yet'}; set PTBILLING_DATA_DIR to use another)")
+    if folder is None:  # no front door named one: nothing can be imported
+        print("Data folder in use for imports: none (shipped data only; set PTBILLING_DATA_DIR to use one)")
+    else:
+        print(f"Data folder in use for imports: {folder} "
+              f"({len(imported)} imported release{'s' if len(imported) != 1 else ''}"
+              f"{'' if folder.is_dir() else '; not created yet'}; set PTBILLING_DATA_DIR to use another)")
     print(f"Shipped with ptbilling {__version__}: {datasets.SHIPPED_DIR}")
     print("Medicare fee schedule in force by year (one release per year, for every date of it; "
           "an imported release wins over the shipped one):")

@@ -12,7 +12,8 @@ Library: XlsxWriter, not openpyxl.
   ``set_properties``; openpyxl stamps zip entries with the current time, so its
   output would need re-zipping to be reproducible.
 - Cached results: XlsxWriter writes a formula *and* the value it gives. The
-  values are computed here by calling ``ptbilling.udfs`` itself, so readers
+  values are computed here by calling the add-in's own functions
+  (``ptbilling.excel_functions``, which ``ptbilling.udfs`` decorates), so readers
   that do not calculate (python-calamine, openpyxl ``data_only``, file
   previews) see what the add-in shows. openpyxl cannot store both. (Excel
   recalculates on opening; LibreOffice has no PT_ functions and shows #NAME?.)
@@ -260,22 +261,22 @@ def _is_number(v: object) -> bool:
 
 def units_by_rule(table: list[list], done: dict | None = None) -> list:
     """The Units by Rule column: PT_UNITS with CMS for Medicare payers, AMA for the rest."""
-    from .. import udfs
+    from .. import excel_functions as functions
 
     c = _columns(table)
     visits = _visit_keys(c)
-    cms = udfs.PT_UNITS(c["Minutes"], c["Code"], "CMS", visits, c["Modifiers"])
-    ama = udfs.PT_UNITS(c["Minutes"], c["Code"], "AMA", visits, c["Modifiers"])
+    cms = functions.PT_UNITS(c["Minutes"], c["Code"], "CMS", visits, c["Modifiers"])
+    ama = functions.PT_UNITS(c["Minutes"], c["Code"], "AMA", visits, c["Modifiers"])
     return [_cells(cms if _is_medicare(payer[0]) else ama, i) for i, payer in enumerate(c["Payer"])]
 
 
 def est_allowed(table: list[list], done: dict | None = None) -> list:
     """The Est. Allowed column: PT_FEE over the log, Medicare lines only. The built workbooks' locality
     cell is blank, which LEFT(TRIM(..),8) hands PT_FEE as "": the national amount."""
-    from .. import udfs
+    from .. import excel_functions as functions
 
     c = _columns(table)
-    fees = udfs.PT_FEE(c["Code"], c["Units"], c["Modifiers"], c["Date"], "", _visit_keys(c))
+    fees = functions.PT_FEE(c["Code"], c["Units"], c["Modifiers"], c["Date"], "", _visit_keys(c))
     return [_cells(fees, i) if _is_medicare(payer[0]) else None for i, payer in enumerate(c["Payer"])]
 
 
@@ -314,9 +315,9 @@ def contract_amount(table: list[list], done: dict | None = None) -> list:
 
 def check_column(table: list[list], done: dict | None = None) -> list:
     """The Check column: PT_VALIDATE over the table with its header row."""
-    from .. import udfs
+    from .. import excel_functions as functions
 
-    result = udfs.PT_VALIDATE(table)
+    result = functions.PT_VALIDATE(table)
     return [r[0] for r in result] if isinstance(result, list) else [result] * len(table)
 
 
