@@ -288,14 +288,16 @@ def test_columns_file_maps_columns_and_payers_and_column_options_add_to_it(tmp_p
                       '[payers]\n"BCBS Medicare Adv" = "Traditional Medicare"\n', encoding="utf-8")
     code, doc, _ = check_json(capsys, path, "--columns", str(office), "--column", "M2=Modifiers")
     assert code == 1
-    payers = {p["payer"]: (p["kind"], p["method"], p["lines"]) for p in doc["summary"]["payers"]}
-    assert payers == {"Traditional Medicare": ("Medicare", "CMS", 1), "Acme Health": ("other", "AMA", 1)}
+    payers = {p["payer"]: (p["kind"], p["method"], p["lines"], p.get("mapped_from")) for p in doc["summary"]["payers"]}
+    assert payers == {"Traditional Medicare": ("Medicare", "CMS", 1, ["BCBS Medicare Adv"]),
+                      "Acme Health": ("other", "AMA", 1, None)}
     assert doc["lines"][0]["payer"] == "Traditional Medicare"
     ignored = {c["column"]: c["note"] for c in doc["summary"]["columns"]["ignored"]}
     assert ignored["Mod Desc"] == ""  # mapped away on purpose: listed, no note
     cli.main(["check", str(path), "--columns", str(office), "--column", "M2=Modifiers"])
     text = " ".join(capsys.readouterr().out.split())
     assert "Acme Health (not recognised as Medicare: AMA unit method, 1 line)" in text
+    assert "Traditional Medicare (Medicare, CMS, 1 line, mapped from 'BCBS Medicare Adv')" in text
 
 
 @pytest.mark.parametrize("content, words", [

@@ -230,6 +230,8 @@ def reading_lines(log: LogData, result: LogCheck) -> list[str]:
         parts = []
         for p in payers:
             n = f"{p['lines']:,} line{'s' if p['lines'] != 1 else ''}"
+            if p.get("mapped_from"):
+                n += ", mapped from " + ", ".join(repr(x) for x in p["mapped_from"])
             if p["kind"] == "other":
                 parts.append(f"{p['payer']} (not recognised as Medicare: {p['method']} unit method, {n})")
             else:

@@ -208,6 +208,8 @@ class Prepared:
     rows: list  # the rows given, or copies with the merged code/modifier/payer cells appended
     notes: dict[int, list[Finding]]  # data-row index -> findings of reading (MOD-DUPLICATE)
     mapping: ColumnMap | None = None
+    #: payer as the rules read it -> the payer names of the log mapped to it (--columns [payers])
+    mapped_payers: dict[str, list[str]] | None = None
 
 
 def prepare(header, rows, payer: object = None, mapping: ColumnMap | None = None) -> Prepared:
@@ -255,7 +257,13 @@ def prepare(header, rows, payer: object = None, mapping: ColumnMap | None = None
     cols["code"], cols["modifiers"] = width, width + 1
     if c_payer is not None:
         cols["payer"] = width + 2
-    return Prepared(lay, cols, out, notes, mapping)
+    mapped: dict[str, list[str]] = {}
+    for (_, _, _, _, payer_v, _), (_, _, line_payer, _) in memo.items():
+        if payer_v is not None and line_payer != payer_v and _text(payer_v) != line_payer:
+            names_of = mapped.setdefault(line_payer, [])
+            if _text(payer_v) not in names_of:
+                names_of.append(_text(payer_v))
+    return Prepared(lay, cols, out, notes, mapping, mapped)
 
 
 def _prepare_cells(code_v, mod_vs, payer_v, payer_map, code_name: str, mod_names: list[str]):

@@ -133,7 +133,7 @@ def check_log(header, rows: list, payer: object = None, method: object = None, *
     summary = summarize(parsed.lines, units, found, blank)
     summary["medicare_totals"] = medicare_totals(kx_totals)
     summary["columns"] = column_summary(prep.layout)
-    summary["payers"] = payer_summary(parsed.lines, method)
+    summary["payers"] = payer_summary(parsed.lines, method, prep.mapped_payers)
     summary["missing_data"] = missing_data(parsed.lines)
     return LogCheck(units, found, blank, summary, parsed.lines, prep.rows, cols)
 
@@ -147,12 +147,18 @@ def column_summary(lay: Layout) -> dict:
     }
 
 
-def payer_summary(lines, method: object) -> list[dict]:
+def payer_summary(lines, method: object, mapped: dict[str, list[str]] | None = None) -> list[dict]:
     """Each payer of the log: Medicare, Medicare Advantage or not recognised as Medicare, and the unit
-    method its visits were counted with (claim_lines.unit_method), with its number of lines."""
+    method its visits were counted with (claim_lines.unit_method), with its number of lines, and
+    the log's own names for it when the office's payer map renamed them (``mapped_from``)."""
     count: Counter = Counter(map(attrgetter("payer"), filter(None, lines)))
-    return [{"payer": p, "kind": payer_kind(p), "method": unit_method(p, method), "lines": n}
-            for p, n in sorted(count.items(), key=lambda t: (-t[1], t[0]))]
+    out = []
+    for p, n in sorted(count.items(), key=lambda t: (-t[1], t[0])):
+        entry = {"payer": p, "kind": payer_kind(p), "method": unit_method(p, method), "lines": n}
+        if mapped and mapped.get(p):
+            entry["mapped_from"] = sorted(mapped[p])
+        out.append(entry)
+    return out
 
 
 def missing_data(lines) -> list[str]:

@@ -194,8 +194,10 @@ def build_report(path: Path, log: LogData, result: LogCheck, payer=None, method=
     sm.append([])
     sm.append(["Payer", "Unit method", "Lines", "Recognised as"], bold=True)
     for p in s.get("payers", []):
-        sm.append([p["payer"], p["method"], p["lines"],
-                   p["kind"] if p["kind"] != "other" else "not recognised as Medicare (map it in --columns [payers])"])
+        kind = p["kind"] if p["kind"] != "other" else "not recognised as Medicare (map it in --columns [payers])"
+        if p.get("mapped_from"):
+            kind += "; mapped from " + ", ".join(p["mapped_from"])
+        sm.append([p["payer"], p["method"], p["lines"], kind])
     sm.append([])
     sm.append(["Rule", "Severity", "Count", "What it checks"], bold=True)
     for rule, severity, what in rule_table():
