@@ -661,3 +661,14 @@ def test_pt_validate_reads_an_export_table_as_check_reads_the_file(tmp_path, cap
     texts = [r[0] for r in xh.call_as_excel("PT_VALIDATE", excel)]
     assert texts[0] == "Check"
     assert texts[1:] == [("; ".join(ln["findings"]) or "OK") for ln in doc["lines"]]
+
+
+def test_a_blank_payer_row_gets_no_units_and_does_not_choose_its_visits_method(tmp_path, capsys):
+    """The blank-payer row comes first in a Medicare visit: it has no units, the Medicare row keeps CMS units."""
+    path = tmp_path / "blank_first.csv"
+    path.write_text("Patient,Date,Payer,Provider,Code,Modifiers,Minutes,Units\n"
+                    "P1,2025-03-03,,PT,97112,GP,10,1\nP1,2025-03-03,Medicare,PT,97110,GP,10,1\n"
+                    "P1,2025-03-03,Medicare,PT,97140,GP,10,1\n")
+    code, doc, _ = check_json(capsys, path)
+    # CMS: the Medicare rows' 20 minutes are 1 unit; by AMA (a blank payer's) each 10-minute code would be 1
+    assert code == 1 and [ln["units"] for ln in doc["lines"]] == [None, 1, 0]

@@ -228,6 +228,8 @@ def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: 
             except LineProblem:
                 continue
             line_payer = (_text(row[c_payer]) if c_payer is not None else "") or default_payer
+            if not line_payer:  # a blank payer: no method to count it by (its INPUT finding says so)
+                continue
         else:
             continue
         m = visit_method.get(key)
