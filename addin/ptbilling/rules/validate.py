@@ -28,10 +28,13 @@ from . import (
 from .claim_lines import ClaimLine, is_medicare, unit_method
 from .code_catalog import catalog_for
 from .errors import DamagedStore, UnknownCode, UnsupportedDate
-from .findings import ERROR, Finding
+from .findings import ERROR, WARN, Finding
 from .service_units import UNIT_RULES, unit_findings
 
-INPUT_RULES = {"INPUT": (ERROR, "A cell could not be read (date, code, minutes, units...); the message names the cell.")}
+INPUT_RULES = {
+    "INPUT": (ERROR, "A cell could not be read (date, code, minutes, units, a blank payer...); the message names the cell."),
+    "MOD-DUPLICATE": (WARN, "A modifier given twice on one line (say in the code cell 97110-GP and in Modifier 1); it is read once."),
+}
 DATA_RULES = {"DATA-DAMAGED": (ERROR, "The stored release in force on the line's date is damaged; the line is "
                                       "not checked. The message names the file and the repair.")}
 
@@ -150,8 +153,17 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         out[f.line].append(f)
     for row in out:
         if len(row) > 1:
-            row.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.rule))
+            row.sort(key=_finding_order)
     return out
+
+
+def _finding_order(f: Finding) -> tuple:
+    return (_SEVERITY_ORDER.get(f.severity, 9), f.rule)
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """A row's findings in the order PT_VALIDATE shows them: errors first, then by rule ID."""
+    return sorted(findings, key=_finding_order)
 
 
 def check_text(findings: list[Finding]) -> str:
