@@ -15,6 +15,11 @@ References:
 - CMS "Annual Therapy Update" code list ("always" vs "sometimes" therapy).
 Codes whose ``timing_source`` says ``unverified`` were classified from their
 published unit of time without a primary source; they are shown as such.
+
+Deleted codes (``data/deleted_codes.csv``: code, date deleted, replacement, source,
+``official``/``unverified``) are named as such, with their replacement, instead of
+being offered look-alike codes: 97001 is "deleted in 2017, use 97161-97163", not
+"did you mean 97110".
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import datasets
-from .errors import UnknownCode, UnsupportedDate
+from .errors import DamagedStore, UnknownCode, UnsupportedDate
 from .rvu_file import read_release_csv
 
 TIMED = "timed"
@@ -86,6 +91,33 @@ def _base_rows() -> tuple[dict, ...]:
         return tuple(csv.DictReader(f))
 
 
+@dataclass(frozen=True)
+class DeletedCode:
+    code: str
+    deleted: dt.date  # the first date of service it is no longer valid
+    replaced_by: str
+    what: str
+    source: str
+    status: str  # official or unverified
+
+
+@lru_cache(maxsize=1)
+def deleted_codes() -> dict[str, DeletedCode]:
+    """Deleted therapy codes and what replaced them (data/deleted_codes.csv)."""
+    with open(datasets.SHIPPED_DIR / "deleted_codes.csv", newline="", encoding="utf-8") as f:
+        return {r["code"]: DeletedCode(r["code"], dt.date.fromisoformat(r["deleted"]), r["replaced_by"], r["what"],
+                                       r["source"], r["status"]) for r in csv.DictReader(f)}
+
+
+def unknown_hint(code: str, known, dos: dt.date | None) -> str:
+    """Why a code is not in the catalog: deleted (and its replacement), else close matches."""
+    gone = deleted_codes().get(code)
+    if gone is not None and (dos is None or dos >= gone.deleted):
+        return f"deleted in {gone.deleted.year}: use {gone.replaced_by}, {gone.what}"
+    close = difflib.get_close_matches(code, known, n=3, cutoff=0.6)
+    return ("did you mean " + " or ".join(close)) if close else "not a therapy code in the catalog"
+
+
 class Catalog:
     """Codes known on one date of service; ``catalog[code]`` raises UnknownCode."""
 
@@ -108,8 +140,7 @@ class Catalog:
     def __getitem__(self, code: str) -> CodeInfo:
         info = self._infos.get(code)
         if info is None:
-            close = difflib.get_close_matches(code, self._infos, n=3, cutoff=0.6)
-            raise UnknownCode(code, ("did you mean " + " or ".join(close)) if close else "not a therapy code in the catalog")
+            raise UnknownCode(code, unknown_hint(code, self._infos, self.dos))
         return info
 
 
@@ -120,7 +151,15 @@ def _status_release(dos: dt.date | None):
     takes the latest earlier release and says so in ``status_release``: payment
     status rarely changes, and the fee functions refuse such years outright.
     """
-    rvus = [r for r in datasets.releases() if r.kind == "rvu"]
+    try:
+        known = datasets.releases()
+    except DamagedStore:
+        if dos is not None:
+            raise
+        # the date-free catalog (timed or untimed, family) needs no imported release:
+        # PT_UNITS and 'ptbilling units' keep working while the index awaits repair
+        known = datasets.shipped_releases()
+    rvus = [r for r in known if r.kind == "rvu"]
     if dos is not None:
         try:
             return datasets.in_force("rvu", dos), False
@@ -170,7 +209,14 @@ def catalog_for(dos: dt.date | None = None) -> Catalog:
     # Cache by what actually differs: the release and, for codes added later
     # (97129, 97550...), whether they exist yet. Year granularity is enough.
     key_date = None if dos is None else dt.date(dos.year, 1, 1)
-    return _build(release, carried, key_date)
+    try:
+        return _build(release, carried, key_date)
+    except DamagedStore:
+        if dos is not None:
+            raise
+        # date-free: the newest shipped release gives the same timing and family
+        shipped = [r for r in datasets.shipped_releases() if r.kind == "rvu"]
+        return _build(max(shipped, key=lambda r: r.effective_from) if shipped else None, False, None)
 
 
 def lookup(code: object, dos: dt.date | None = None) -> CodeInfo:

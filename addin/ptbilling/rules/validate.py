@@ -18,6 +18,7 @@ figure comes from the release in force on the line's date of service.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import ExitStack
 from typing import Sequence
 
 from . import (
@@ -26,15 +27,21 @@ from . import (
 )
 from .claim_lines import ClaimLine, is_medicare, unit_method
 from .code_catalog import catalog_for
-from .errors import UnknownCode, UnsupportedDate
-from .findings import ERROR, Finding
+from .errors import DamagedStore, UnknownCode, UnsupportedDate
+from .findings import ERROR, WARN, Finding
 from .service_units import UNIT_RULES, unit_findings
 
-INPUT_RULES = {"INPUT": (ERROR, "A cell could not be read (date, code, minutes, units...); the message names the cell.")}
+INPUT_RULES = {
+    "INPUT": (ERROR, "A cell could not be read (date, code, minutes, units, a blank payer...); the message names the cell."),
+    "MOD-DUPLICATE": (WARN, "A modifier given twice on one line (say in the code cell 97110-GP and in Modifier 1); it is read once."),
+}
+DATA_RULES = {"DATA-DAMAGED": (ERROR, "The stored release in force on the line's date is damaged; the line is "
+                                      "not checked. The message names the file and the repair.")}
 
 #: every rule ID -> (severity, what it checks); docs/rules.md must list exactly these
 RULES: dict[str, tuple[str, str]] = {
     **INPUT_RULES,
+    **DATA_RULES,
     **payment_status.RULES,
     **therapy_modifiers.RULES,
     **assistant_modifiers.RULES,
@@ -57,7 +64,15 @@ def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
     ``kx_totals``, when a dict, receives each Medicare patient's allowed amount
     per year and KX bucket: ``(patient, year, bucket) -> Decimal``.
     """
-    with datasets.pinned():  # one read of the release index for the whole log
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(datasets.pinned())  # one read of the release index for the whole log
+        except DamagedStore as e:  # no line can be checked against an index that cannot be read
+            out = [[f] if (f := (problems or {}).get(i)) else [] for i in range(len(lines))]
+            for ln in lines:
+                if ln is not None:
+                    out[ln.index].append(Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)))
+            return out
         return _validate(lines, method, problems, kx_totals)
 
 
@@ -81,6 +96,16 @@ def line_signature(ln: ClaimLine, medicare: bool) -> tuple:
     """
     return (ln.code, ln.dos.year, ln.dos >= assistant_modifiers.CQ_CO_FROM, medicare, ln.provider, ln.modifiers,
             ln.has_assistant_column, ln.assistant_minutes, ln.minutes if ln.assistant_minutes else None)
+
+
+def _ptp_findings(vlines: list[ClaimLine], dos: dt.date) -> list[Finding]:
+    """``ncci_ptp.ptp_findings`` for a visit with two codes of some pair of the release in force; most
+    visits have at most one, and no pair to look up."""
+    if len(vlines) > 1:
+        codes = {ln.code for ln in vlines}  # normalised codes (ClaimLine)
+        if len(codes) > 1 and len(ncci_ptp.paired_codes_on(dos).intersection(codes)) > 1:
+            return ncci_ptp.ptp_findings(vlines, dos)
+    return []
 
 
 def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
@@ -107,6 +132,9 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         except UnknownCode as e:
             out[ln.index].append(Finding(ln.index, ERROR, "CODE-UNKNOWN", f"{e} — correct the code"))
             continue
+        except DamagedStore as e:  # only the lines of the damaged release's dates
+            out[ln.index].append(Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)))
+            continue
         medicare = medicare_of.get(ln.payer)
         if medicare is None:
             medicare = medicare_of[ln.payer] = is_medicare(ln.payer)
@@ -128,20 +156,28 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         found: list[Finding] = []
         found += unit_findings(vlines, m, catalog, medicare)
         found += evaluations.evaluation_findings(vlines)
-        if len(vlines) > 1:
-            codes = {ln.code for ln in vlines}  # normalised codes (ClaimLine)
-            # most visits hold at most one code of any PTP pair: no pair to look up
-            if len(codes) > 1 and len(ncci_ptp.paired_codes_on(dos).intersection(codes)) > 1:
-                found += ncci_ptp.ptp_findings(vlines, dos)
-        found += mue.mue_findings(vlines, dos)
+        for visit_rule in (_ptp_findings, mue.mue_findings):
+            try:
+                found += visit_rule(vlines, dos)
+            except DamagedStore as e:  # the visit's lines say so; other visits are checked
+                found += [Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)) for ln in vlines]
         for f in found:
             out[f.line].append(f)
     for f in kx_modifier.kx_findings(known, kx_totals):
         out[f.line].append(f)
     for row in out:
         if len(row) > 1:
-            row.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.rule))
+            row.sort(key=_finding_order)
     return out
+
+
+def _finding_order(f: Finding) -> tuple:
+    return (_SEVERITY_ORDER.get(f.severity, 9), f.rule)
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """A row's findings in the order PT_VALIDATE shows them: errors first, then by rule ID."""
+    return sorted(findings, key=_finding_order)
 
 
 def check_text(findings: list[Finding]) -> str:
