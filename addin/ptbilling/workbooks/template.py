@@ -45,9 +45,10 @@ payer the per-code (AMA) method. With one fixed "CMS" the column would promise
 as UNITS-OVER (per code allows 2). PT_UNITS takes one method per call, so the
 column is ``IF(<payer mentions MEDICARE>, PT_UNITS(..,"CMS",..),
 PT_UNITS(..,"AMA",..))``; the visit key is ``Patient & "|" & Date`` (the date's
-serial number, so it does not depend on Excel's language), and the Modifiers
-column lets PT_UNITS divide a code's units between its CQ/CO line and its
-therapist line, as the claim bills them.
+serial number, so it does not depend on Excel's language), and the Modifiers,
+Assistant Minutes and Date columns let PT_UNITS divide a service's units
+between its CQ/CO line and its therapist line by the rule in force on the date
+(``rules/assistant_split``), as the claim bills them.
 
 Money: *Est. Allowed* is one more array, ``PT_FEE`` over the log with the same
 visit key (the therapy MPPR works per visit) and the locality typed in the
@@ -162,7 +163,8 @@ def _col(header: str) -> str:
 
 _VISITS = f'{_col("Patient")}&"|"&{_col("Date")}'
 _MEDICARE = f'ISNUMBER(FIND("MEDICARE",UPPER({_col("Payer")})))'
-_UNITS_ARGS = f'{_col("Minutes")},{_col("Code")},"{{method}}",{_VISITS},{_col("Modifiers")}'
+_UNITS_ARGS = (f'{_col("Minutes")},{_col("Code")},"{{method}}",{_VISITS},{_col("Modifiers")},'
+               f'{_col("Assistant Minutes")},{_col("Date")}')
 UNITS_FORMULA = (
     f'=IF({_MEDICARE},'
     f'PT_UNITS({_UNITS_ARGS.format(method="CMS")}),PT_UNITS({_UNITS_ARGS.format(method="AMA")}))'
@@ -249,8 +251,9 @@ def units_by_rule(table: list[list], done: dict | None = None) -> list:
 
     c = _columns(table)
     visits = _visit_keys(c)
-    cms = udfs.PT_UNITS(c["Minutes"], c["Code"], "CMS", visits, c["Modifiers"])
-    ama = udfs.PT_UNITS(c["Minutes"], c["Code"], "AMA", visits, c["Modifiers"])
+    args = (visits, c["Modifiers"], c["Assistant Minutes"], c["Date"])
+    cms = udfs.PT_UNITS(c["Minutes"], c["Code"], "CMS", *args)
+    ama = udfs.PT_UNITS(c["Minutes"], c["Code"], "AMA", *args)
     return [_cells(cms if _is_medicare(payer[0]) else ama, i) for i, payer in enumerate(c["Payer"])]
 
 
