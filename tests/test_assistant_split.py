@@ -272,7 +272,7 @@ def test_group_therapy_by_an_ot_and_an_ota_is_one_unit_with_co():
     """#F billed on both lines: GROUP-UNITS on the OT's line, which names the CO line that keeps it."""
     got = validate([("OTA", "97150", "GO CO", 20, 1), ("OT", "97150", "GO", 20, 1)])
     assert got[0] == "OK"
-    assert got[1].startswith("ERROR GROUP-UNITS: group therapy 97150 is one unit per session, billed once on the "
+    assert got[1].startswith("ERROR GROUP-UNITS: group therapy 97150 is one unit per session: bill it once, on the "
                              "line 97150 GO CO by OTA, 20 min, 1 unit (97150: OTA 20 + OT 20 min → 1 unit "
                              "(untimed); OTA 20 ≥ 5 (de minimis) → CO (86 FR 65170)) — bill 0 here")
 

@@ -647,7 +647,7 @@ def _untimed_findings(code: str, lines: list, medicare: bool) -> list[Finding]:
     for ln in billed:
         if ln is not keep:
             out.append(Finding(ln.index, ERROR, rule,
-                               f"{what}, billed once on the line {describe_line(keep)}{why} — bill 0 here"))
+                               f"{what}: bill it once, on the line {describe_line(keep)}{why} — bill 0 here"))
     return out
 
 
