@@ -409,3 +409,19 @@ def test_property_pt_units_billing_is_clean_in_pt_validate(lines):
                       assisted=[f for *_, f in lines], dates=[D2022] * len(lines))
     got = validate([("PTA" if f else "PT", c, "GP CQ" if f else "GP", m, u) for (c, m, f), u in zip(lines, units)])
     assert split_rules(got) == []
+
+
+def test_readme_console_examples_of_ptbilling_units_are_what_it_prints(capsys):
+    """Each `$ ptbilling units ...` block in the README is the command's real output."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    from ptbilling.cli.main import main
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```console\n\$ ptbilling (units [^\n]*)\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 2
+    for command, shown in blocks:
+        assert main(shlex.split(command)) == 0
+        assert capsys.readouterr().out == shown, command

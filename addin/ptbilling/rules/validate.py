@@ -75,12 +75,13 @@ def line_signature(ln: ClaimLine, medicare: bool) -> tuple:
     Lines with equal signatures get the same findings, so a log's thousands of
     "97110 GP by a PT for Medicare" lines are judged once. The date enters
     only as what the line rules use it for: the year (the catalog entry) and
-    the CQ/CO start date. Minutes matter only beside assistant minutes (the
-    de minimis share of an untimed service). ``tests/test_validate.py``
-    checks the memo against calling the rules on every line.
+    the CQ/CO start date. Of the minutes, only whether the line has assistant
+    minutes (the CQ/CO split, which reads them, is a visit rule).
+    ``tests/test_validate.py`` checks the memo against calling the rules on
+    every line.
     """
     return (ln.code, ln.dos.year, ln.dos >= assistant_modifiers.CQ_CO_FROM, medicare, ln.provider, ln.modifiers,
-            ln.has_assistant_column, ln.assistant_minutes, ln.minutes if ln.assistant_minutes else None)
+            ln.has_assistant_column, bool(ln.assistant_minutes))
 
 
 def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
