@@ -103,7 +103,8 @@ def stages(path: Path) -> dict[str, float]:
     from ptbilling.logs import check as log_check
     from ptbilling.logs.reader import read_log
     from ptbilling.rules.validate import validate_lines
-    from ptbilling.logs.cells import map_headers, read_rows
+    from ptbilling.logs.cells import read_rows
+    from ptbilling.logs.columns import map_headers
 
     out = {}
     with check_command.gc_paused():

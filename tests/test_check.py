@@ -24,14 +24,14 @@ from openpyxl.worksheet.table import Table
 import xlwings_harness as xh
 from ptbilling.cli import check as check_command, main as cli
 from ptbilling.logs import reader as log_reader
+from ptbilling.workbooks import report
 from ptbilling.logs.reader import UnusableLog, read_log
 from ptbilling.rules.claim_lines import ClaimLine, unit_method
 from ptbilling.rules.code_catalog import normalize_code
 from ptbilling.rules.findings import ERROR, Finding
 from ptbilling.rules.service_units import LineProblem, coerce_minutes
-from ptbilling.logs.cells import (
-    _text, coerce_amount, coerce_date, coerce_units, map_headers, parse_modifiers, read_rows,
-)
+from ptbilling.logs.cells import _text, coerce_amount, coerce_date, coerce_units, parse_modifiers, read_rows
+from ptbilling.logs.columns import map_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDIN = ROOT / "addin"
@@ -723,7 +723,7 @@ def test_out_is_written_atomically(tmp_path, capsys, monkeypatch):
     def failing(a, b):
         moves.append((Path(a), Path(b)))
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(check_command.os, "replace", failing)
+    monkeypatch.setattr(report.os, "replace", failing)
     assert_refused(*run(capsys, src, "--out", out, "--force"), "cannot be written", "No space left")
     assert out.read_bytes() == b"old report"
     assert moves[0][0].parent == out.parent and moves[0][1] == out
@@ -733,7 +733,7 @@ def test_out_is_written_atomically(tmp_path, capsys, monkeypatch):
         moves.append((Path(a), Path(b)))
         assert zipfile.is_zipfile(a)  # complete before it takes the name
         return real_replace(a, b)
-    monkeypatch.setattr(check_command.os, "replace", recording)
+    monkeypatch.setattr(report.os, "replace", recording)
     assert run(capsys, src, "--out", out, "--force")[0] == 0
     assert moves[-1][1] == out and moves[-1][0].parent == out.parent
     assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Summary"]

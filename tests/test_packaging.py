@@ -11,14 +11,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_is_pure_python_and_carries_the_data_files(tmp_path):
-    """`pip wheel .` gives ptbilling-*-py3-none-any.whl with the catalog, releases and seeds inside."""
+    """`pip wheel .` gives ptbilling-*-py3-none-any.whl with the catalog, releases, seeds and workbook data inside."""
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
                    check=True, capture_output=True)
     wheels = list(tmp_path.glob("ptbilling-*.whl"))
     assert len(wheels) == 1 and wheels[0].name.endswith("-py3-none-any.whl")
     names = set(zipfile.ZipFile(wheels[0]).namelist())
-    shipped = {str(p.relative_to(ROOT / "addin")) for p in (ROOT / "addin" / "ptbilling" / "rules" / "data").rglob("*")
-               if p.is_file()}
+    package = ROOT / "addin" / "ptbilling"
+    shipped = {str(p.relative_to(ROOT / "addin")) for folder in (package / "rules" / "data", package / "workbooks" / "data")
+               for p in folder.rglob("*") if p.is_file()}
     assert shipped and shipped <= names, f"missing from the wheel: {shipped - names}"
     assert "ptbilling/udfs.py" in names
 
@@ -37,3 +38,14 @@ def test_rules_core_loads_in_a_process_without_xlwings():
             "from ptbilling.rules import log_units; print(log_units([24, 23], ['97112', '97110']))")
     got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert got.returncode == 0 and got.stdout.strip() == "[2, 1]", got.stderr
+
+
+def test_version_comes_from_the_package_metadata():
+    """ptbilling.__version__ is the installed distribution's version, i.e. pyproject.toml's."""
+    from importlib import metadata
+
+    import ptbilling
+
+    assert ptbilling.__version__ == metadata.version("ptbilling")
+    declared = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"), re.M)
+    assert declared and ptbilling.__version__ == declared.group(1)

@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from ptbilling.logs.cells import MissingColumns, check_table, map_headers
+from ptbilling.logs.cells import check_table
+from ptbilling.logs.columns import MissingColumns, map_headers
 
 HEADER = ["Patient", "Date", "Payer", "Provider", "Code", "Modifiers", "Minutes", "Units"]
 D = dt.datetime(2025, 3, 3)

@@ -1,8 +1,8 @@
-"""Reading a session log's columns, the same way for Excel and the command line.
+"""Turning a session log's cells into claim lines, the same way for Excel and the command line.
 
 Both front doors hand over a header row and data rows of raw cell values (as
 xlwings, python-calamine or the csv module produce them). This module finds the
-columns by their header words and coerces each row into a ``ClaimLine`` for the
+columns (``columns.map_headers``) and coerces each row into a ``ClaimLine`` for the
 rules core, turning unusable values into a finding on that row. It is the
 "coerce inputs" step shared by ``PT_VALIDATE`` and ``ptbilling check``, so the
 two agree cell for cell.
@@ -19,67 +19,10 @@ from ..rules.code_catalog import normalize_code
 from ..rules.errors import BadValue
 from ..rules.findings import ERROR, Finding
 from ..rules.service_units import MAX_MINUTES, LineProblem, coerce_minutes
+from .columns import map_headers
 
-#: canonical column -> header spellings (compared without case, spaces, _ or -)
-HEADERS = {
-    "patient": ("patient", "patientid", "patientname", "mrn", "member", "client"),
-    "date": ("date", "dos", "dateofservice", "servicedate", "visitdate"),
-    "payer": ("payer", "payor", "insurance", "plan"),
-    "provider": ("provider", "providertype", "discipline", "credential", "renderingprovider"),
-    "code": ("code", "cpt", "hcpcs", "cpthcpcs", "cptcode", "procedure", "procedurecode"),
-    "modifiers": ("modifiers", "modifier", "mods", "mod"),
-    "minutes": ("minutes", "min", "mins", "timedminutes", "treatmentminutes"),
-    "units": ("units", "unitsbilled", "billedunits", "unit"),
-    "assistant_minutes": ("assistantminutes", "ptaminutes", "otaminutes", "assistantmin"),
-    "prior_allowed": ("priorallowed", "priorallowedamount", "prioramount", "otherprovidersallowed"),
-}
-REQUIRED = ("patient", "date", "provider", "code", "modifiers", "minutes", "units")
-DISPLAY = {
-    "patient": "Patient", "date": "Date", "payer": "Payer", "provider": "Provider", "code": "Code",
-    "modifiers": "Modifiers", "minutes": "Minutes", "units": "Units",
-    "assistant_minutes": "Assistant Minutes", "prior_allowed": "Prior Allowed",
-}
-_LOOKUP = {alias: canon for canon, aliases in HEADERS.items() for alias in aliases}
-_SQUASH = re.compile(r"[\s_\-./#]+")
 _MOD_SPLIT = re.compile(r"[^0-9A-Za-z]+")
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
-
-
-class MissingColumns(BadValue):
-    """The header row lacks required columns; the message names them and what was seen."""
-
-
-def header_key(value: object) -> str | None:
-    if value is None:
-        return None
-    return _LOOKUP.get(_SQUASH.sub("", str(value)).lower())
-
-
-def map_headers(header_row, payer_given: bool = False) -> dict[str, int]:
-    """Canonical column -> position. Unknown headers are ignored; the first match wins.
-
-    Raises MissingColumns naming every missing required column in one message.
-    """
-    cols: dict[str, int] = {}
-    for j, h in enumerate(header_row):
-        key = header_key(h)
-        if key and key not in cols:
-            cols[key] = j
-    need = list(REQUIRED) + ([] if payer_given else ["payer"])
-    missing = [DISPLAY[c] for c in need if c not in cols]
-    if missing:
-        seen = ", ".join(str(h) for h in header_row if h not in (None, "")) or "nothing"
-        extra = " (or give the payer argument)" if "Payer" in missing else ""
-        raise MissingColumns(
-            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}{extra}; headers seen: {seen}"[:250]
-        )
-    return cols
-
-
-def looks_like_header(row) -> bool:
-    """True when a row names the required columns (used to find the table in a sheet)."""
-    keys = {header_key(v) for v in row}
-    return all(c in keys for c in ("code", "minutes", "date"))
 
 
 def coerce_date(value: object) -> dt.date:

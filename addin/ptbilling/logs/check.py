@@ -27,7 +27,8 @@ from ..rules.claim_lines import unit_method
 from ..rules.findings import ERROR, WARN, Finding
 from ..rules.service_units import LineProblem, log_units
 from ..rules.validate import RULES
-from .cells import DISPLAY, _text, assistant_flags, coerce_date, header_key, log_findings
+from .cells import _text, assistant_flags, coerce_date, log_findings
+from .columns import DISPLAY, header_key
 
 Progress = Callable[[str, int], None]  # (stage, rows done) -> None
 

@@ -4,7 +4,7 @@ What is read:
 
 - In a workbook, the Excel Table named ``SessionLog`` if there is one; otherwise
   the first worksheet whose first non-empty row has the recognised headers
-  (``logs.cells.looks_like_header``, the same names ``PT_VALIDATE`` knows).
+  (``logs.columns.looks_like_header``, the same names ``PT_VALIDATE`` knows).
 - Values as xlwings hands them to ``PT_VALIDATE``: numbers, text, dates, and
   ``None`` for empty and error cells. python-calamine reads them (fast).
 - Inputs only, never cached formula results. A file written by openpyxl has no
@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..rules.errors import PtBillingError
-from .cells import header_key, looks_like_header
+from .columns import header_key, looks_like_header
 
 #: a zip whose entries declare more than this in total is refused (a full
 #: 1,048,576-row log is well under 1 GiB of sheet XML)
