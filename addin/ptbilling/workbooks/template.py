@@ -151,10 +151,11 @@ INPUTS = (
     Input("Code", 9, "code", "CPT/HCPCS code from the list (see the Codes sheet). One code per row."),
     Input("Modifiers", 11, "modifiers", "Modifiers separated by spaces or commas, e.g. GP CQ 59."),
     Input("Minutes", 8.5, "minutes", "Direct one-on-one minutes of this code (all of this code's minutes "
-          "of the visit on one row), 0-600."),
+          "of the visit on one row; or the PTA/OTA's on a CQ/CO row and the therapist's on another), 0-600."),
     Input("Units", 7, "units", "Units billed on this row, 0-100."),
-    Input("Assistant Minutes", 10.5, "minutes", "Optional: minutes the PTA/OTA furnished on their own, "
-          "for the CQ/CO 10% test. 0-600."),
+    Input("Assistant Minutes", 10.5, "minutes", "Optional, on a therapist's row: the minutes of it the PTA/OTA "
+          "furnished on their own (time together counts as the therapist's). They decide which units take "
+          "CQ/CO. Not needed on a PTA/OTA's own row. 0-600."),
     Input("Notes", 26, "notes", "Free text; not checked."),
 )
 
