@@ -578,7 +578,8 @@ UNIT_RULES = {
 SINGLE_LINE_FROM = dt.date(2021, 4, 19)  # First Coast: one line per timed code per date of service
 
 
-def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) -> list[Finding]:
+def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool,
+                  services: dict | None = None, keeper=None) -> list[Finding]:
     """Billed units against the method, for the lines of ONE visit (ClaimLine-like objects).
 
     Reuses ``code_units`` (the PT_UNITS rule). Lines of the same timed code
@@ -587,8 +588,13 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
     different lines of the same code by design (CMS's CQ/CO billing examples).
     A different allocation of a tie at the cut is the biller's choice and is
     accepted (``tie_alternative``). An untimed code is one unit per visit,
-    however many lines record it. For Medicare, each service billed right in
-    total then has its CQ/CO split checked (``assistant_modifiers.split_findings``).
+    however many lines record it.
+
+    ``services`` (a dict), when given, receives each service billed right in
+    total, code -> (lines, units, timed): the CQ/CO split is checked on those
+    (``assistant_modifiers.split_findings``, called by ``validate``).
+    ``keeper(code, lines, billed)`` picks, of the lines billing an untimed code
+    twice, the one that keeps the unit, with the split that says so (or None).
     """
     out: list[Finding] = []
     usable = []
@@ -605,22 +611,19 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
                                f"{ln.code} is timed but Minutes is blank — enter the treatment minutes"))
             continue
         usable.append(ln)
-    services: dict[str, tuple[list, int, bool]] = {}  # billed right in total: (lines, units, timed)
+    if services is None:
+        services = {}
     for code, lns in untimed.items():
-        found = _untimed_findings(code, lns, medicare)
+        found = _untimed_findings(code, lns, keeper)
         out += found
         if not found and sum(ln.units or 0 for ln in lns) == 1:
             services[code] = (lns, 1, False)
     if usable:
         out += _timed_findings(usable, method, medicare, services)
-    if medicare and services:
-        from .assistant_modifiers import split_findings  # here: assistant_modifiers imports this module's users
-
-        out += split_findings(services, visit_lines[0].dos)
     return out
 
 
-def _untimed_findings(code: str, lines: list, medicare: bool) -> list[Finding]:
+def _untimed_findings(code: str, lines: list, keeper) -> list[Finding]:
     """One unit of an untimed code per visit: more on a line, or on two lines, is an ERROR."""
     out = []
     for ln in lines:
@@ -635,13 +638,10 @@ def _untimed_findings(code: str, lines: list, medicare: bool) -> list[Finding]:
     if out or len(billed) < 2:
         return out
     keep, why = billed[0], ""
-    if medicare:
-        from .assistant_modifiers import untimed_keeper
-
-        kept = untimed_keeper(code, lines, billed)
-        if kept is not None:
-            keep, split = kept
-            why = f" ({split.explain()})"
+    kept = keeper(code, lines, billed) if keeper is not None else None
+    if kept is not None:
+        keep, split = kept
+        why = f" ({split.explain()})"
     rule = "GROUP-UNITS" if code == "97150" else "UNITS-UNTIMED"
     what = "group therapy 97150 is one unit per session" if code == "97150" else f"{code} is untimed: one unit per visit"
     for ln in billed:

@@ -5,7 +5,7 @@ findings. Each family lives in its own module with its sources:
 
 - payment_status       Medicare status B/I/N/R and unlisted codes
 - therapy_modifiers    GP/GO/GN
-- assistant_modifiers  CQ/CO and the de minimis standard
+- assistant_modifiers  CQ/CO on a line, and each service's CQ/CO split (assistant_split)
 - service_units        billed units vs the 8-minute rule / per-code method
 - evaluations          one evaluation per discipline per day
 - provider_scope       who may bill
@@ -123,7 +123,11 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         medicare = medicare_of[payer]
         catalog = catalogs[dos.year]
         found: list[Finding] = []
-        found += unit_findings(vlines, unit_method(payer, method), catalog, medicare)
+        services: dict = {}  # billed right in total: their CQ/CO split is checked next
+        found += unit_findings(vlines, unit_method(payer, method), catalog, medicare, services,
+                               assistant_modifiers.untimed_keeper if medicare else None)
+        if medicare and services:
+            found += assistant_modifiers.split_findings(services, dos)
         found += evaluations.evaluation_findings(vlines)
         found += ncci_ptp.ptp_findings(vlines, dos)
         found += mue.mue_findings(vlines, dos)
