@@ -84,6 +84,7 @@ def modifiers_from() -> dt.date:
     return eras()[0].start
 
 
+@functools.lru_cache(maxsize=4096)  # a log has few distinct dates; this runs per assisted service
 def era_for(dos: dt.date | None) -> Era | None:
     """The rule in force on ``dos``; None before CQ/CO were required. No date: the newest rule
     (the caller has not said a date; the rules never read today's)."""
@@ -111,7 +112,12 @@ def passes_de_minimis(assistant: int, therapist: int) -> bool:
 
 @dataclass(frozen=True)
 class Split:
-    """How one service's units divide: ``assistant_units`` take CQ/CO, ``therapist_units`` none."""
+    """How one service's units divide: ``assistant_units`` take CQ/CO, ``therapist_units`` none.
+
+    ``case`` names the step that decided the remaining unit(s); the words of
+    ``steps`` are built only when asked for (a log's thousands of splits in
+    Excel never are).
+    """
 
     code: str
     modifier: str  # "CQ" (PTA, physical therapy) or "CO" (OTA, occupational therapy)
@@ -121,7 +127,8 @@ class Split:
     units: int
     assistant_units: int
     therapist_units: int
-    steps: tuple[str, ...]  # how the units were assigned, each with its citation
+    case: str  # see _STEPS
+    citation: str = ""  # the dated rule's citation (the March 2021 guidance)
 
     @property
     def assistant(self) -> str:
@@ -130,6 +137,55 @@ class Split:
     @property
     def therapist(self) -> str:
         return "OT" if self.modifier == "CO" else "PT"
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """How the units were assigned, each step with its citation."""
+        asst, ther, mod = self.assistant, self.therapist, self.modifier
+        a_min, t_min = self.assistant_minutes, self.therapist_minutes
+        if not self.timed:
+            need = de_minimis_minutes(a_min + t_min)
+            return {
+                "before": (f"before {modifiers_from().isoformat()} {mod} was not required",),
+                "unmeasured": (f"no minutes to test: the {asst}'s line says the {asst} furnished it → {mod}",),
+                "therapist": (),
+                "de minimis": (f"{asst} {a_min} ≥ {need} (de minimis) → {mod} ({DE_MINIMIS_CITE})",),
+                "under": (f"{asst} {a_min} < {need} (de minimis) → no {mod} ({DE_MINIMIS_CITE})",),
+            }[self.case]
+        if self.case == "before":
+            return (f"before {modifiers_from().isoformat()} {mod} was not required: no unit divided",)
+        whole_a, left_a = divmod(a_min, 15)
+        whole_t, left_t = divmod(t_min, 15)
+        out = []
+        if whole_a or whole_t:
+            out.append(f"whole 15 min: {asst} {whole_a} {mod}, {ther} {whole_t} ({WHOLE_CITE})")
+        need = de_minimis_minutes(left_a + left_t)
+        remaining = self.units - whole_a - whole_t
+        gave = self.assistant_units > whole_a
+        case = self.case
+        if case == "none left":
+            if left_a or left_t:
+                out.append(f"remaining {asst} {left_a} + {ther} {left_t} min: no unit left")
+        elif case == "march-2021":
+            what = "remaining unit" if remaining == 1 else "2 remaining units"
+            verdict = f"{asst} {left_a} ≥ {need} → {mod}" if gave else f"{asst} {left_a} < {need} → no {mod}"
+            out.append(f"{what} ({asst} {left_a} + {ther} {left_t} min) by de minimis alone: {verdict} "
+                       f"({self.citation}; dates before 2022)")
+        elif case == "two units":
+            out.append(f"two remaining units, {asst} {left_a} + {ther} {left_t} min (9-14 each, 23-28 in all) "
+                       f"→ 1 {mod}, 1 without ({_cfr(mod, 'v')})")
+        elif case == "two pooled":
+            out.append(f"two remaining units, {asst} {left_a} + {ther} {left_t} min → 1 {mod}, 1 without "
+                       f"(each unit by {_cfr(mod, 'iv')})")
+        elif case == "therapist 8":
+            out.append(f"last unit: therapist {left_t} min ≥ 8 → no {mod} ({_cfr(mod, 'iv')})")
+        elif case == "assistant 8":
+            out.append(f"last unit: assistant {left_a} min ≥ 8, therapist {left_t} < 8 → {mod} ({_cfr(mod, 'iv')})")
+        else:  # "de minimis": both under 8
+            verdict = f"assistant {left_a} ≥ {need} → {mod}" if gave else f"assistant {left_a} < {need} → no {mod}"
+            out.append(f"last unit: both under 8 min, de minimis ({left_a}+{left_t})/10 rounded + 1 = {need}: "
+                       f"{verdict} ({_cfr(mod, 'iv')}; {DE_MINIMIS_CITE})")
+        return tuple(out)
 
     def explain(self) -> str:
         """E.g. '97110: PTA 10 + PT 8 min → 1 unit; last unit: therapist 8 min ≥ 8 → no CQ (42 CFR 410.60(a)(4)(iv))'."""
@@ -163,57 +219,37 @@ def split_timed(code: str, assistant_minutes: int, therapist_minutes: int, units
     if not 0 <= remaining <= 2:
         raise BadValue(f"{units} units of {code or 'a timed code'} cannot come from "
                        f"{a_min} + {t_min} minutes")
-    asst, ther = ("OTA", "OT") if modifier == "CO" else ("PTA", "PT")
     era = era_for(dos)
     if era is None:
-        return Split(code, modifier, True, a_min, t_min, units, 0, units,
-                     (f"before {modifiers_from().isoformat()} {modifier} was not required: no unit divided",))
-    steps = []
-    if whole_a or whole_t:
-        steps.append(f"whole 15 min: {asst} {whole_a} {modifier}, {ther} {whole_t} ({WHOLE_CITE})")
+        return Split(code, modifier, True, a_min, t_min, units, 0, units, "before")
     a_units, t_units = whole_a, whole_t
     if remaining == 0:
-        if left_a or left_t:
-            steps.append(f"remaining {asst} {left_a} + {ther} {left_t} min: no unit left")
+        case = "none left"
     elif era.rule == "march-2021":
-        need = de_minimis_minutes(left_a + left_t)
-        what = "remaining unit" if remaining == 1 else "2 remaining units"
+        case = "march-2021"
         if passes_de_minimis(left_a, left_t):
             a_units += remaining
-            verdict = f"{asst} {left_a} ≥ {need} → {modifier}"
         else:
             t_units += remaining
-            verdict = f"{asst} {left_a} < {need} → no {modifier}"
-        steps.append(f"{what} ({asst} {left_a} + {ther} {left_t} min) by de minimis alone: {verdict} "
-                     f"({era.citation}; dates before 2022)")
     elif remaining == 2:
+        # 23-28 in all means 9-14 each (each leftover is at most 14): the rule's case. Fewer minutes
+        # (other codes' pooled leftovers) still hold part of both people's time in each unit.
+        case = "two units" if 23 <= left_a + left_t <= 28 else "two pooled"
         a_units += 1
         t_units += 1
-        if 23 <= left_a + left_t <= 28:  # then each furnished 9-14 minutes
-            steps.append(f"two remaining units, {asst} {left_a} + {ther} {left_t} min (9-14 each, 23-28 in all) "
-                         f"→ 1 {modifier}, 1 without ({_cfr(modifier, 'v')})")
-        else:
-            steps.append(f"two remaining units, {asst} {left_a} + {ther} {left_t} min → 1 {modifier}, 1 without "
-                         f"(each unit by {_cfr(modifier, 'iv')})")
+    elif left_t >= 8:
+        case = "therapist 8"
+        t_units += 1
+    elif left_a >= 8:
+        case = "assistant 8"
+        a_units += 1
     else:
-        cite = _cfr(modifier, "iv")
-        if left_t >= 8:
-            t_units += 1
-            steps.append(f"last unit: therapist {left_t} min ≥ 8 → no {modifier} ({cite})")
-        elif left_a >= 8:
+        case = "de minimis"
+        if passes_de_minimis(left_a, left_t):
             a_units += 1
-            steps.append(f"last unit: assistant {left_a} min ≥ 8, therapist {left_t} < 8 → {modifier} ({cite})")
         else:
-            need = de_minimis_minutes(left_a + left_t)
-            if passes_de_minimis(left_a, left_t):
-                a_units += 1
-                verdict = f"assistant {left_a} ≥ {need} → {modifier}"
-            else:
-                t_units += 1
-                verdict = f"assistant {left_a} < {need} → no {modifier}"
-            steps.append(f"last unit: both under 8 min, de minimis ({left_a}+{left_t})/10 rounded + 1 = {need}: "
-                         f"{verdict} ({cite}; {DE_MINIMIS_CITE})")
-    return Split(code, modifier, True, a_min, t_min, units, a_units, t_units, tuple(steps))
+            t_units += 1
+    return Split(code, modifier, True, a_min, t_min, units, a_units, t_units, case, era.citation)
 
 
 def split_untimed(code: str, assistant_minutes: int, therapist_minutes: int, dos: dt.date | None = None,
@@ -225,18 +261,12 @@ def split_untimed(code: str, assistant_minutes: int, therapist_minutes: int, dos
     then says the assistant furnished it (CQ/CO: the claim never asks too much).
     """
     a_min, t_min = assistant_minutes, therapist_minutes
-    asst = "OTA" if modifier == "CO" else "PTA"
     if era_for(dos) is None:
-        return Split(code, modifier, False, a_min, t_min, 1, 0, 1,
-                     (f"before {modifiers_from().isoformat()} {modifier} was not required",))
+        return Split(code, modifier, False, a_min, t_min, 1, 0, 1, "before")
     if a_min + t_min == 0:
         if assistant_line:
-            return Split(code, modifier, False, 0, 0, 1, 1, 0,
-                         (f"no minutes to test: the {asst}'s line says the {asst} furnished it → {modifier}",))
-        return Split(code, modifier, False, 0, 0, 1, 0, 1, ())
-    need = de_minimis_minutes(a_min + t_min)
+            return Split(code, modifier, False, 0, 0, 1, 1, 0, "unmeasured")
+        return Split(code, modifier, False, 0, 0, 1, 0, 1, "therapist")
     if passes_de_minimis(a_min, t_min):
-        step = f"{asst} {a_min} ≥ {need} (de minimis) → {modifier} ({DE_MINIMIS_CITE})"
-        return Split(code, modifier, False, a_min, t_min, 1, 1, 0, (step,))
-    step = f"{asst} {a_min} < {need} (de minimis) → no {modifier} ({DE_MINIMIS_CITE})"
-    return Split(code, modifier, False, a_min, t_min, 1, 0, 1, (step,))
+        return Split(code, modifier, False, a_min, t_min, 1, 1, 0, "de minimis")
+    return Split(code, modifier, False, a_min, t_min, 1, 0, 1, "under")

@@ -244,9 +244,15 @@ def _tie_note(shares: list[CodeShare], totals: dict, keys: dict) -> str:
             "lets the biller choose, and PT_VALIDATE accepts either")
 
 
+_ASSISTANT_FLAGS = frozenset(("CQ", "CO", True))
+
+
 def is_assistant_flag(flag: object) -> bool:
     """A line's flag (see ``log_units``) says an assistant furnished it (CQ or CO)."""
-    return flag is True or flag == "CQ" or flag == "CO"
+    try:
+        return flag in _ASSISTANT_FLAGS
+    except TypeError:  # an unhashable flag is no assistant's
+        return False
 
 
 def visit_units(lines: Sequence[tuple], method: str = CMS, catalog: Catalog | None = None,
@@ -287,7 +293,7 @@ def visit_units(lines: Sequence[tuple], method: str = CMS, catalog: Catalog | No
     split = any(r[2] is not None or r[3] is not None for r in rows)
     per_line, splits = _log_units([r[1] for r in rows], [r[0] for r in rows], method, None, catalog,
                                   [r[2] for r in rows] if split else None,
-                                  [r[3] for r in rows] if split else None, None, dos)
+                                  [r[3] for r in rows] if split else None, None, dos, explain=True)
     for i, u in enumerate(per_line):
         if u.__class__ is not int:
             raise LineProblem(f"line {i + 1}: {u}")
@@ -346,8 +352,9 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
     return _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minutes, dates)[0]
 
 
-def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minutes, dates, default_dos=None):
-    """``log_units`` and the splits it made, per visit key."""
+def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minutes, dates, default_dos=None,
+               explain=False):
+    """``log_units`` and the splits it made, per visit key (``explain``: every assisted service's)."""
     method = normalize_method(method)
     n = len(minutes)
     for what, seq in (("codes", codes), ("visits", visits), ("modifiers", assisted),
@@ -361,7 +368,9 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
     line_timed = [True] * n
     split = assisted is not None or assistant_minutes is not None
     flags = assisted if assisted is not None else [None] * n
+    helped_of = list(map(is_assistant_flag, flags)) if split else []
     asst_of: list[int | None] = [None] * n
+    a_line = [0] * n  # the assistant's minutes of each line (for the split)
     # raw cell value -> (code, timing) or the LineProblem it causes; -> whole minutes
     code_cache: dict[object, tuple[str | None, str] | LineProblem] = {None: (None, TIMED)}
     min_cache: dict[float, int] = {}
@@ -414,6 +423,9 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
         line_code[i] = code if code is not None else i
         line_min[i] = m
         line_timed[i] = timing == TIMED
+        if split:
+            a = asst_of[i]
+            a_line[i] = a if a is not None else (m if helped_of[i] else 0)
         g = raw_groups.get(rv)
         if g is None:
             raw_groups[rv] = [i]
@@ -454,44 +466,70 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
             for c, u in code_units(totals, method).items():
                 out[first[c]] = u
         if split:
-            dos = default_dos
-            if dates is not None:
-                dos = next((d for d in (dates[i] for i in idxs) if isinstance(d, dt.date)), None)
-            made = _divide(idxs, line_code, line_min, line_timed, flags, asst_of, out, dos)
-            if made:
-                splits[key] = made
+            # Divide only where it can change a line: a code with an assistant's line and a
+            # therapist's line, or assistant minutes within a line. An assistant's code alone is
+            # all the assistant's, its units already on its first line (unless explaining).
+            helped_codes = None
+            need = False
+            for i in idxs:
+                a = asst_of[i]
+                if a is not None and not (helped_of[i] and a == line_min[i]):
+                    need = True
+                    break
+                if helped_of[i]:
+                    if helped_codes is None:
+                        helped_codes = set()
+                    helped_codes.add(line_code[i])
+            if not need and helped_codes:
+                need = explain or any(not helped_of[i] and line_code[i] in helped_codes for i in idxs)
+            if need:
+                dos = default_dos
+                if dates is not None:  # the visit's date: its first line's
+                    dos = next((d for d in (dates[i] for i in idxs) if isinstance(d, dt.date)), None)
+                made = _divide(idxs, line_code, line_min, line_timed, flags, helped_of, a_line, out, dos)
+                if made:
+                    splits[key] = made
     return out, splits
 
 
-def _divide(idxs, line_code, line_min, line_timed, flags, asst_of, out, dos) -> list[Split]:
+def _divide(idxs, line_code, line_min, line_timed, flags, helped_of, a_line, out, dos) -> list[Split]:
     """Divide each assisted service's units of one visit (``assistant_split``) and place them:
     CQ/CO units on its first assistant line, the others on its first therapist line."""
     lines_of: dict[object, list[int]] = {}
+    involved = set()
     for i in idxs:
-        lines_of.setdefault(line_code[i], []).append(i)
+        c = line_code[i]
+        g = lines_of.get(c)
+        if g is None:
+            lines_of[c] = [i]
+        else:
+            g.append(i)
+        if a_line[i] or helped_of[i]:
+            involved.add(c)
     made = []
-    for c, lns in lines_of.items():
-        helped = [i for i in lns if is_assistant_flag(flags[i])]
-        a_min = 0
+    for c in involved:
+        lns = lines_of[c]
+        helped = [i for i in lns if helped_of[i]]
+        plain = [i for i in lns if not helped_of[i]]
+        a_min = total = units = 0
+        co = False
         for i in lns:
-            a = asst_of[i]
-            a_min += a if a is not None else (line_min[i] if is_assistant_flag(flags[i]) else 0)
-        if not helped and not a_min:
-            continue  # the therapist's alone: nothing to divide
-        total = sum(line_min[i] for i in lns)
-        units = sum(out[i] for i in lns)
-        modifier = "CO" if any(flags[i] in ("CO", "GO") for i in lns) else "CQ"
+            a_min += a_line[i]
+            total += line_min[i]
+            units += out[i]
+            co = co or flags[i] == "CO" or flags[i] == "GO"
+        modifier = "CO" if co else "CQ"
         code = c if isinstance(c, str) else ""
         if line_timed[lns[0]]:
             s = split_timed(code, a_min, total - a_min, units, dos, modifier)
         else:
             s = split_untimed(code, a_min, total - a_min, dos, modifier, bool(helped))
-        plain = [i for i in lns if not is_assistant_flag(flags[i])]
         for i in lns:
             out[i] = 0
         out[helped[0] if helped else plain[0]] += s.assistant_units
         out[plain[0] if plain else helped[0]] += s.therapist_units
         made.append(s)
+    made.sort(key=lambda s: s.code)  # a stable order for the explanation, whatever the line order
     return made
 
 
