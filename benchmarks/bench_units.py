@@ -27,9 +27,8 @@ import datetime as dt  # noqa: E402
 import statistics  # noqa: E402
 
 from baseline_units import plain_pt_units, plain_units  # noqa: E402
-from timing import best_of  # noqa: E402
-
 from ptbilling import udfs  # noqa: E402
+from timing import best_of  # noqa: E402
 
 CODES = ["97110", "97112", "97140", "97530", "97116", "97035", "97010", "97161", "G0283", "97150"]
 

@@ -15,7 +15,11 @@ from hypothesis import strategies as st
 import xlwings_harness as xh
 from ptbilling.logs.cells import check_table
 from ptbilling.rules.assistant_split import (
-    de_minimis_minutes, era_for, modifiers_from, split_timed, split_untimed,
+    de_minimis_minutes,
+    era_for,
+    modifiers_from,
+    split_timed,
+    split_untimed,
 )
 from ptbilling.rules.errors import BadValue
 from ptbilling.rules.service_units import explain_visit, log_units, visit_units
@@ -368,7 +372,7 @@ def test_property_cq_units_never_exceed_what_the_assistants_minutes_carry(lines)
         assert s.assistant_units <= -(-s.assistant_minutes // 15)
         assert s.therapist_units <= -(-s.therapist_minutes // 15)
         assert s.assistant_units + s.therapist_units == s.units
-    for (code, m, flag), u in zip(lines, units):
+    for (_, m, flag), u in zip(lines, units):
         if flag == "CQ" and m == 0:
             assert u == 0
 

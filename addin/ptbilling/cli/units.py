@@ -28,7 +28,8 @@ def _parse_line(text: str) -> tuple[str | None, int, str, int | None]:
     parts = text.split(":")
     if len(parts) > 4:
         raise UsageError(f"{text!r}: too many ':' — give {FORMAT}, e.g. 10:97110:CQ")
-    minutes, code, mods, asst = parts + [None] * (4 - len(parts))
+    minutes = parts[0]
+    code, mods, asst = (parts[1:] + [None, None, None])[:3]
     if code is None and _looks_like_code(minutes):
         raise UsageError(f"{text!r} looks like a code without its minutes — give MINUTES:CODE, e.g. 24:{minutes.strip()}")
     if code is not None and not code.strip():

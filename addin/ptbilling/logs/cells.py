@@ -78,7 +78,7 @@ def assistant_flags(cells) -> list[str | None]:
 
 def date_cells(cells) -> list:
     """Date cells -> dates for ``log_units``; a blank is None, an unreadable one its LineProblem."""
-    out = []
+    out: list = []
     memo: dict = {}
     for v in cells:
         if v is None or (isinstance(v, str) and not v.strip()):

@@ -85,7 +85,8 @@ def service_split(code: str, lines: list, units: int, timed: bool) -> tuple[Spli
     None when no assistant took part, or a line rule already reports the lines' CQ/CO.
     """
     a_min = total = 0
-    flagged, plain = [], []
+    flagged: list = []
+    plain: list = []
     assistant_line = False
     for ln in lines:
         m = ln.minutes or 0

@@ -66,7 +66,7 @@ class Era:
     source: str
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def eras() -> tuple[Era, ...]:
     """The dated rules, oldest first (read once)."""
     from .datasets import SHIPPED_DIR

@@ -255,7 +255,7 @@ def is_assistant_flag(flag: object) -> bool:
         return False
 
 
-def visit_units(lines: Sequence[tuple], method: str = CMS, catalog: Catalog | None = None,
+def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog | None = None,
                 dos: dt.date | None = None) -> tuple[list[int], VisitUnits]:
     """Units for each line of one visit (one patient, one date), with the working.
 
@@ -311,8 +311,8 @@ def visit_units(lines: Sequence[tuple], method: str = CMS, catalog: Catalog | No
             s.units = 1
     notes = []
     for s in order:
-        info = catalog.get(s.code) if s.code else None
-        reason = unpaid_reason(s.code, info.status) if info is not None else None
+        known = catalog.get(s.code) if s.code else None
+        reason = unpaid_reason(s.code, known.status) if known is not None else None
         if reason and reason not in notes:
             notes.append(f"{s.code} pays $0 to Medicare ({reason})")
     found = [sp for visit in splits.values() for sp in visit]
