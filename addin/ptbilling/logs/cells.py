@@ -84,7 +84,8 @@ def date_cells(cells) -> list:
         if v is None or (isinstance(v, str) and not v.strip()):
             out.append(None)
             continue
-        key = (type(v), v)
+        # numbers need their type in the key (True == 1 == 1.0 read differently); dates and text do not
+        key = (type(v), v) if isinstance(v, (bool, int, float)) else v
         got = memo.get(key)
         if got is None:
             try:
