@@ -165,7 +165,7 @@ class Split:
         case = self.case
         if case == "none left":
             if left_a or left_t:
-                out.append(f"remaining {asst} {left_a} + {ther} {left_t} min: no unit left")
+                out.append(f"remaining {asst} {left_a} + {ther} {left_t} min: no further unit by the 8-minute rule")
         elif case == "march-2021":
             what = "remaining unit" if remaining == 1 else "2 remaining units"
             verdict = f"{asst} {left_a} ≥ {need} → {mod}" if gave else f"{asst} {left_a} < {need} → no {mod}"
