@@ -21,7 +21,7 @@ of a PTA/OTA or CQ/CO line's minutes; else none.
 from __future__ import annotations
 
 from .assistant_split import Split, era_for, modifiers_from, split_timed, split_untimed
-from .claim_lines import THERAPISTS, ClaimLine, provider_discipline
+from .claim_lines import PROVIDERS, THERAPISTS, ClaimLine, provider_discipline
 from .code_catalog import CodeInfo
 from .findings import ERROR, WARN, Finding, describe_line
 
@@ -65,6 +65,9 @@ def assistant_findings(line: ClaimLine, info: CodeInfo, medicare: bool) -> list[
     return out
 
 
+_ASSISTANT_CREDENTIALS = frozenset(k for k, (_, assistant) in PROVIDERS.items() if assistant)
+
+
 def _flagged(ln) -> bool:
     return "CQ" in ln.modifiers or "CO" in ln.modifiers
 
@@ -91,8 +94,8 @@ def service_split(code: str, lines: list, units: int, timed: bool) -> tuple[Spli
     for ln in lines:
         m = ln.minutes or 0
         total += m
-        f = _flagged(ln)
-        _, assistant = provider_discipline(ln.provider)
+        f = "CQ" in ln.modifiers or "CO" in ln.modifiers
+        assistant = ln.provider.replace(" ", "") in _ASSISTANT_CREDENTIALS  # as provider_discipline reads it
         if ln.assistant_minutes is not None:
             a_min += ln.assistant_minutes
         elif f or assistant:

@@ -693,13 +693,24 @@ def _timed_findings(usable: list, method: str, medicare: bool, services: dict) -
     out: list[Finding] = []
     by_code: dict[str, list] = {}
     for ln in usable:
-        by_code.setdefault(ln.code, []).append(ln)
+        g = by_code.get(ln.code)
+        if g is None:
+            by_code[ln.code] = [ln]
+        else:
+            g.append(ln)
     totals = {}
+    billed_of: dict[str, int] = {}
+    complete_of: dict[str, bool] = {}
     for code, lns in by_code.items():
         if len(lns) == 1:  # the usual case: one line per code, nothing to add up or to call a duplicate
-            totals[code] = lns[0].minutes
+            ln = lns[0]
+            totals[code] = ln.minutes
+            billed_of[code] = ln.units or 0
+            complete_of[code] = ln.units is not None
             continue
         totals[code] = sum(ln.minutes for ln in lns)
+        billed_of[code] = sum(ln.units or 0 for ln in lns)
+        complete_of[code] = all(ln.units is not None for ln in lns)
         seen: dict[bool, object] = {}
         for ln in lns:
             assisted = "CQ" in ln.modifiers or "CO" in ln.modifiers
@@ -709,8 +720,6 @@ def _timed_findings(usable: list, method: str, medicare: bool, services: dict) -
                 out.append(Finding(ln.index, ERROR if strict else WARN, "UNITS-DUPLICATE",
                                    f"{code} is on another line of this visit — put all {code} minutes on one line"))
     units_of = code_units(totals, method)
-    billed_of = {code: sum(ln.units or 0 for ln in lns) for code, lns in by_code.items()}
-    complete_of = {code: all(ln.units is not None for ln in lns) for code, lns in by_code.items()}
     if (method == CMS and billed_of != units_of and all(complete_of.values())
             and tie_alternative(totals, units_of, billed_of)):
         units_of = dict(billed_of)  # the biller broke the tie the other way: CMS lets them
