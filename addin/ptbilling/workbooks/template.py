@@ -12,7 +12,8 @@ Library: XlsxWriter, not openpyxl.
   ``set_properties``; openpyxl stamps zip entries with the current time, so its
   output would need re-zipping to be reproducible.
 - Cached results: XlsxWriter writes a formula *and* the value it gives. The
-  values are computed here by calling ``ptbilling.udfs`` itself, so readers
+  values are computed here by calling the add-in's own functions
+  (``ptbilling.excel_functions``, which ``ptbilling.udfs`` decorates), so readers
   that do not calculate (python-calamine, openpyxl ``data_only``, file
   previews) see what the add-in shows. openpyxl cannot store both. (Excel
   recalculates on opening; LibreOffice has no PT_ functions and shows #NAME?.)
@@ -114,7 +115,19 @@ HEADER_ROW = 3  # 0-based sheet row of the table's header; the rows above hold t
 LOCALITY_CELL = "C1"  # the Medicare locality input (blank = national); labels in A:B, values in column C
 TOTAL_CELLS = {"Log total (est. allowed)": "C2", "Log total (contract)": "C3"}
 FEE_READY_ROWS = 200  # Fee Schedule rows with the payer/code/rate dropdowns and limits
-CATALOG_DATE = dt.date(2025, 1, 1)
+
+
+def _newest_shipped_year() -> dt.date:
+    """1 January of the newest year whose fee schedule ships with ptbilling.
+
+    The locality dropdown and the Codes sheet follow it; shipped, never an
+    import, so the template's bytes depend only on the package.
+    """
+    years = [r.effective_from.year for r in datasets.releases() if r.kind == "rvu" and r.origin == "shipped"]
+    return dt.date(max(years), 1, 1)
+
+
+CATALOG_DATE = _newest_shipped_year()
 FIXED_TIME = dt.datetime(2025, 1, 1)  # the workbook's created/modified time: no clock in the bytes
 UDF_MODULE = "ptbilling.udfs"
 MIN_DATE, MAX_DATE = dt.date(2017, 1, 1), dt.date(2099, 12, 31)
@@ -250,23 +263,23 @@ def _is_number(v: object) -> bool:
 
 def units_by_rule(table: list[list], done: dict | None = None) -> list:
     """The Units by Rule column: PT_UNITS with CMS for Medicare payers, AMA for the rest."""
-    from .. import udfs
+    from .. import excel_functions as functions
 
     c = _columns(table)
     visits = _visit_keys(c)
     args = (visits, c["Modifiers"], c["Assistant Minutes"], c["Date"])
-    cms = udfs.PT_UNITS(c["Minutes"], c["Code"], "CMS", *args)
-    ama = udfs.PT_UNITS(c["Minutes"], c["Code"], "AMA", *args)
+    cms = functions.PT_UNITS(c["Minutes"], c["Code"], "CMS", *args)
+    ama = functions.PT_UNITS(c["Minutes"], c["Code"], "AMA", *args)
     return [_cells(cms if _is_medicare(payer[0]) else ama, i) for i, payer in enumerate(c["Payer"])]
 
 
 def est_allowed(table: list[list], done: dict | None = None) -> list:
     """The Est. Allowed column: PT_FEE over the log, Medicare lines only. The built workbooks' locality
     cell is blank, which LEFT(TRIM(..),8) hands PT_FEE as "": the national amount."""
-    from .. import udfs
+    from .. import excel_functions as functions
 
     c = _columns(table)
-    fees = udfs.PT_FEE(c["Code"], c["Units"], c["Modifiers"], c["Date"], "", _visit_keys(c))
+    fees = functions.PT_FEE(c["Code"], c["Units"], c["Modifiers"], c["Date"], "", _visit_keys(c))
     return [_cells(fees, i) if _is_medicare(payer[0]) else None for i, payer in enumerate(c["Payer"])]
 
 
@@ -305,9 +318,9 @@ def contract_amount(table: list[list], done: dict | None = None) -> list:
 
 def check_column(table: list[list], done: dict | None = None) -> list:
     """The Check column: PT_VALIDATE over the table with its header row."""
-    from .. import udfs
+    from .. import excel_functions as functions
 
-    result = udfs.PT_VALIDATE(table)
+    result = functions.PT_VALIDATE(table)
     return [r[0] for r in result] if isinstance(result, list) else [result] * len(table)
 
 
@@ -559,9 +572,9 @@ def _write_log(wb, ws, fm: _Formats, rows: list[list], lists: dict[str, str]) ->
                          'GPCI file, e.g. 02102-01 (Alaska): pick it from the list or type the 8 characters. '
                          'It prices Est. Allowed.',
         "show_input": True, "show_error": True, "error_type": "warning",
-        "error_title": "Not a 2025 locality",
-        "error_message": 'Not in the CY 2025 GPCI list. The format is "<MAC>-<locality>", e.g. 02102-01. '
-                         'Keep it only if you imported a GPCI file that has it.',
+        "error_title": f"Not a {CATALOG_DATE.year} locality",
+        "error_message": f'Not in the CY {CATALOG_DATE.year} GPCI list. The format is "<MAC>-<locality>", '
+                         'e.g. 02102-01. Keep it only if you imported a GPCI file that has it.',
     })
 
     # Check column colours: ERROR red, WARN amber, OK green.
@@ -681,7 +694,7 @@ def _help_lines() -> list[tuple[str, str]]:
     """
     sumifs, xlookup = contract_formulas()
     values = {"first_row": HEADER_ROW + 2, "ready_rows": READY_ROWS, "sumifs": sumifs, "xlookup": xlookup,
-              "version": __version__}
+              "version": __version__, "locality_year": CATALOG_DATE.year}
     text = resources.files(__package__).joinpath("data", HELP_FILE).read_text(encoding="utf-8")
     t: list[tuple[str, str]] = []
     for line in text.splitlines():
@@ -742,7 +755,7 @@ def _write_conf(ws, fm: _Formats) -> None:
 
 def localities() -> list[str]:
     """The locality dropdown: "<MAC>-<locality> <state> <name>" of each locality in the shipped GPCI release
-    in force on CATALOG_DATE (shipped, not imported: the template's bytes do not depend on the user's data)."""
+    of the newest shipped year (CATALOG_DATE; not an import: the template's bytes do not depend on the user's data)."""
     shipped = [r for r in datasets.releases()
                if r.kind == "gpci" and r.origin == "shipped" and r.covers(CATALOG_DATE)]
     rows = gpci_file.read_release_csv(shipped[0].path).values()
