@@ -21,7 +21,7 @@ of a PTA/OTA or CQ/CO line's minutes; else none.
 from __future__ import annotations
 
 from .assistant_split import Split, era_for, modifiers_from, split_timed, split_untimed
-from .claim_lines import PROVIDERS, THERAPISTS, ClaimLine, provider_discipline
+from .claim_lines import PROVIDERS, THERAPISTS, ClaimLine, provider_discipline, with_article
 from .code_catalog import CodeInfo
 from .findings import ERROR, WARN, Finding, describe_line
 
@@ -54,14 +54,14 @@ def assistant_findings(line: ClaimLine, info: CodeInfo, medicare: bool) -> list[
                                    "(no assistant minutes) — remove it"))
             elif not line.has_assistant_column:
                 out.append(Finding(line.index, WARN, "ASSIST-NOT-ASSISTANT",
-                                   f"{'CQ' if has_cq else 'CO'} on a {line.provider} line — add Assistant Minutes "
+                                   f"{'CQ' if has_cq else 'CO'} on {with_article(line.provider)} line — add Assistant Minutes "
                                    "to show the assistant's part, or remove it"))
         return out
     if info.therapy == "never":
         return out
     if assistant:
         want = "CO" if (discipline == "OT" or "GO" in line.modifiers) else "CQ"
-        out.append(Finding(line.index, ERROR, "ASSIST-MISSING", f"furnished by a {line.provider} — add {want}"))
+        out.append(Finding(line.index, ERROR, "ASSIST-MISSING", f"furnished by {with_article(line.provider)} — add {want}"))
     return out
 
 
