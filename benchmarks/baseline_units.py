@@ -34,10 +34,16 @@ def _apply_rule(codes: dict, out: list) -> None:
 
 def plain_units(minutes, codes, visits):
     """Units per line for clean lists: ints, code strings, visit keys."""
-    out = [1] * len(minutes)  # an untimed code: one unit; timed lines are overwritten below
+    out = [1] * len(minutes)  # an untimed code: one unit per visit; timed lines are overwritten below
     by_visit: dict = {}
+    untimed_seen: set = set()  # (visit, code): a repeat of an untimed code gets 0
     for i, (m, c, v) in enumerate(zip(minutes, codes, visits)):
-        if c in TIMED:
+        if c not in TIMED:
+            if (v, c) in untimed_seen:
+                out[i] = 0
+            else:
+                untimed_seen.add((v, c))
+        else:
             out[i] = 0  # a repeat of a timed code: its minutes go to the code's first line
             visit = by_visit.get(v)
             if visit is None:
@@ -60,14 +66,21 @@ def plain_pt_units(minutes_col, codes_col, visits_col):
     measured against.
     """
     out = [1] * len(minutes_col)
-    timed_code: dict = {}  # code cell as handed (97110.0, "G0283") -> the code if timed, else ""
+    code_of: dict = {}  # code cell as handed (97110.0, "G0283") -> (code, timed)
     by_visit: dict = {}
+    untimed_seen: set = set()  # (visit, code): a repeat of an untimed code gets 0
     for i, ((m,), (c,), (v,)) in enumerate(zip(minutes_col, codes_col, visits_col)):
-        code = timed_code.get(c)
-        if code is None:
+        got = code_of.get(c)
+        if got is None:
             text = str(int(c)) if c.__class__ is float else c
-            code = timed_code[c] = text if text in TIMED else ""
-        if code:
+            got = code_of[c] = (text, text in TIMED)
+        code, timed = got
+        if not timed:
+            if (v, code) in untimed_seen:
+                out[i] = 0
+            else:
+                untimed_seen.add((v, code))
+        else:
             out[i] = 0
             visit = by_visit.get(v)
             if visit is None:

@@ -11,11 +11,14 @@ Run: python benchmarks/bench_units.py [--rounds R]  (numbers go in the README)
   alone on clean lists (``plain_units``) is printed too.
 Runs are interleaved; each is reported as median (min-max), the ratio as the
 median of the per-round ratios. Also: per-call time for a 6-line visit and for
-a 5,000-line column.
+a 5,000-line column, and the CQ/CO split: ``PT_UNITS`` as the template calls it
+(Modifiers, Assistant Minutes and Date columns, one line in four an
+assistant's) against the same call without those columns, interleaved.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import random
 import statistics
 import sys
@@ -90,6 +93,22 @@ def main(argv=None) -> None:
     ok = statistics.median(r_wall) <= 1.5
     print(f"target PT_UNITS <= 1.5x plain: {'met' if ok else 'NOT met'} ({statistics.median(r_wall):.2f}x median, "
           f"{statistics.median(r_cpu):.2f}x in CPU time)")
+    split_case(xm, xc, xv)
+
+
+def split_case(xm, xc, xv, rounds: int = 7) -> None:
+    """PT_UNITS with the split's columns against the same call without them, interleaved runs."""
+    rnd = random.Random(3)
+    mods = [["GP CQ" if rnd.random() < 0.25 else "GP"] for _ in xm]
+    asst = [[float(rnd.randint(0, int(m[0])))] if rnd.random() < 0.1 else [None] for m in xm]
+    day = dt.datetime(2025, 3, 3)
+    dates = [[day] for _ in xm]
+    wall, cpu = interleaved({"plain": lambda: udfs.PT_UNITS(xm, xc, "CMS", xv),
+                             "split": lambda: udfs.PT_UNITS(xm, xc, "CMS", xv, mods, asst, dates)}, rounds)
+    for key, label in (("plain", "PT_UNITS without the split columns"), ("split", "PT_UNITS + Modifiers, Asst Min, Date")):
+        print(f"{label:42}: {median_spread(wall[key], 1000)} | {median_spread(cpu[key], 1000)}")
+    print(f"{'split / without':42}: {median_spread(ratios(wall['split'], wall['plain']), fmt='{:.2f}')} | "
+          f"{median_spread(ratios(cpu['split'], cpu['plain']), fmt='{:.2f}')}")
 
 if __name__ == "__main__":
     main()

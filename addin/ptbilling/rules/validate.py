@@ -5,7 +5,7 @@ findings. Each family lives in its own module with its sources:
 
 - payment_status       Medicare status B/I/N/R and unlisted codes
 - therapy_modifiers    GP/GO/GN
-- assistant_modifiers  CQ/CO and the de minimis standard
+- assistant_modifiers  CQ/CO on a line, and each service's CQ/CO split (assistant_split)
 - service_units        billed units vs the 8-minute rule / per-code method
 - evaluations          one evaluation per discipline per day
 - provider_scope       who may bill
@@ -90,12 +90,13 @@ def line_signature(ln: ClaimLine, medicare: bool) -> tuple:
     Lines with equal signatures get the same findings, so a log's thousands of
     "97110 GP by a PT for Medicare" lines are judged once. The date enters
     only as what the line rules use it for: the year (the catalog entry) and
-    the CQ/CO start date. Minutes matter only beside assistant minutes (the
-    de minimis share of an untimed service). ``tests/test_validate.py``
-    checks the memo against calling the rules on every line.
+    the CQ/CO start date. Of the minutes, only whether the line has assistant
+    minutes (the CQ/CO split, which reads them, is a visit rule).
+    ``tests/test_validate.py`` checks the memo against calling the rules on
+    every line.
     """
     return (ln.code, ln.dos.year, ln.dos >= assistant_modifiers.CQ_CO_FROM, medicare, ln.provider, ln.modifiers,
-            ln.has_assistant_column, ln.assistant_minutes, ln.minutes if ln.assistant_minutes else None)
+            ln.has_assistant_column, bool(ln.assistant_minutes))
 
 
 def _ptp_findings(vlines: list[ClaimLine], dos: dt.date) -> list[Finding]:
@@ -154,7 +155,11 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         if m is None:
             m = method_of[payer] = unit_method(payer, method)
         found: list[Finding] = []
-        found += unit_findings(vlines, m, catalog, medicare)
+        services: dict = {}  # billed right in total: their CQ/CO split is checked next
+        found += unit_findings(vlines, m, catalog, medicare, services,
+                               assistant_modifiers.untimed_keeper if medicare else None)
+        if medicare and services:
+            found += assistant_modifiers.split_findings(services, dos)
         found += evaluations.evaluation_findings(vlines)
         for visit_rule in (_ptp_findings, mue.mue_findings):
             try:
