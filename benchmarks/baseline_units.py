@@ -17,8 +17,10 @@ with open(CATALOG, newline="") as f:
     TIMED = {r["code"] for r in csv.DictReader(f) if r["timing"] == "timed"}
 
 
-def _apply_rule(codes: dict, out: list) -> None:
-    """One visit: ``codes`` is code -> [first line, total minutes]; units go on each code's first line."""
+def _apply_rule(visit: dict, out: list) -> None:
+    """One visit: ``visit`` is code -> [first line, total minutes] (None for an untimed code, which
+    keeps its one unit); units go on each timed code's first line."""
+    codes = {c: e for c, e in visit.items() if e is not None}
     total = whole = 0
     for first, m in codes.values():
         total += m
@@ -36,18 +38,17 @@ def plain_units(minutes, codes, visits):
     """Units per line for clean lists: ints, code strings, visit keys."""
     out = [1] * len(minutes)  # an untimed code: one unit per visit; timed lines are overwritten below
     by_visit: dict = {}
-    untimed_seen: set = set()  # (visit, code): a repeat of an untimed code gets 0
     for i, (m, c, v) in enumerate(zip(minutes, codes, visits)):
+        visit = by_visit.get(v)
+        if visit is None:
+            visit = by_visit[v] = {}
         if c not in TIMED:
-            if (v, c) in untimed_seen:
-                out[i] = 0
+            if c in visit:
+                out[i] = 0  # a repeat of an untimed code
             else:
-                untimed_seen.add((v, c))
+                visit[c] = None
         else:
             out[i] = 0  # a repeat of a timed code: its minutes go to the code's first line
-            visit = by_visit.get(v)
-            if visit is None:
-                visit = by_visit[v] = {}
             entry = visit.get(c)
             if entry is None:
                 visit[c] = [i, m]
@@ -68,23 +69,22 @@ def plain_pt_units(minutes_col, codes_col, visits_col):
     out = [1] * len(minutes_col)
     code_of: dict = {}  # code cell as handed (97110.0, "G0283") -> (code, timed)
     by_visit: dict = {}
-    untimed_seen: set = set()  # (visit, code): a repeat of an untimed code gets 0
     for i, ((m,), (c,), (v,)) in enumerate(zip(minutes_col, codes_col, visits_col)):
         got = code_of.get(c)
         if got is None:
             text = str(int(c)) if c.__class__ is float else c
             got = code_of[c] = (text, text in TIMED)
         code, timed = got
+        visit = by_visit.get(v)
+        if visit is None:
+            visit = by_visit[v] = {}
         if not timed:
-            if (v, code) in untimed_seen:
-                out[i] = 0
+            if code in visit:
+                out[i] = 0  # a repeat of an untimed code
             else:
-                untimed_seen.add((v, code))
+                visit[code] = None
         else:
             out[i] = 0
-            visit = by_visit.get(v)
-            if visit is None:
-                visit = by_visit[v] = {}
             entry = visit.get(code)
             if entry is None:
                 visit[code] = [i, int(m)]
