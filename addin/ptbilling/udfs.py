@@ -54,15 +54,15 @@ def _lines(value, what: str) -> tuple[list, tuple[int, int]]:
     return ([r[0] for r in value] if cols == 1 else list(value[0])), (rows, cols)
 
 
-def _matching(value, what: str, n: int) -> list | None:
-    """An optional range that must line up with minutes; a single cell applies to all lines."""
+def _matching(value, what: str, n: int, base: str = "minutes") -> list | None:
+    """An optional range that must line up with ``base`` (the first argument); a single cell applies to all lines."""
     if value is None:
         return None
     flat, shape = _lines(value, what)
     if shape == (1, 1) and n != 1:
         return flat * n
     if len(flat) != n:
-        raise _errors.BadValue(f"{what} has {len(flat)} cells but minutes has {n}")
+        raise _errors.BadValue(f"{what} has {len(flat)} cells but {base} has {n} — give ranges of the same size")
     return flat
 
 
@@ -130,6 +130,6 @@ def PT_FEE(codes, units, modifiers=None, dates=None, locality=None, visits=None)
     """Medicare allowed amount per line, to the cent: non-facility RVUs x GPCI x conversion factor, with the therapy MPPR (50% PE) per visit and CQ/CO at 85% from 2022."""
     flat, shape = _lines(codes, "codes")
     n = len(flat)
-    fees = price_column(flat, _matching(units, "units", n), _matching(modifiers, "modifiers", n),
-                        _matching(dates, "dates", n), locality, _matching(visits, "visits", n))
+    fees = price_column(flat, _matching(units, "units", n, "codes"), _matching(modifiers, "modifiers", n, "codes"),
+                        _matching(dates, "dates", n, "codes"), locality, _matching(visits, "visits", n, "codes"))
     return _shaped([cell_value(f) for f in fees], shape)

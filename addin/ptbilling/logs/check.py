@@ -5,8 +5,8 @@ hands them to ``PT_VALIDATE`` or as ``logs.reader`` reads them from a file, and
 returns per row what the Excel functions would put beside it:
 
 - units by the rule: ``log_units`` (the ``PT_UNITS`` core) over the log's
-  Minutes and Code cells, grouped into visits (patient + date of service), each
-  visit with its payer's unit method (``claim_lines.unit_method``: traditional
+  Minutes and Code cells, grouped into visits (patient + date of service +
+  payer, as ``ClaimLine.visit``), each visit with its payer's unit method (``claim_lines.unit_method``: traditional
   Medicare always CMS; others follow ``method``, else CMS for Medicare
   Advantage and AMA for the rest). A row whose date or patient cannot be read
   belongs to no visit and has no units (its INPUT finding says why);
@@ -23,11 +23,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from ..rules.claim_lines import unit_method
+from ..rules.claim_lines import person_key, unit_method
 from ..rules.findings import ERROR, WARN, Finding
 from ..rules.service_units import LineProblem, log_units
 from ..rules.validate import RULES
-from .cells import _text, assistant_flags, coerce_date, log_findings
+from .cells import EXCEL_ERRORS, _text, assistant_flags, coerce_date, log_findings
 from .columns import DISPLAY, header_key
 
 Progress = Callable[[str, int], None]  # (stage, rows done) -> None
@@ -113,14 +113,14 @@ def medicare_totals(kx_totals: dict) -> list[dict]:
 def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: object,
                skip: set[int] = frozenset()) -> list[int | None]:
     """``PT_UNITS`` per row: log_units over the raw Minutes, Code and Modifiers cells, visits by
-    patient + date, each visit with the unit method of its first row's payer."""
+    patient + date + payer (``ClaimLine.visit``), each visit with its payer's unit method."""
     n = len(rows)
     c_min, c_code, c_pat, c_date = cols["minutes"], cols["code"], cols["patient"], cols["date"]
     c_payer, c_mods = cols.get("payer"), cols["modifiers"]
     default_payer = _text(payer)
     width = max(c_min, c_code, c_pat, c_date, c_mods, c_payer or 0) + 1
     method_of: dict[str, str] = {}  # payer -> unit method
-    visit_method: dict[tuple, str] = {}  # visit -> unit method of its first row's payer
+    visit_method: dict[tuple, str] = {}  # visit -> its payer's unit method
     per_method: dict[str, tuple[list, list, list, list, list]] = {}  # method -> rows, minutes, codes, visits, mods
     lines, problems = parsed.lines, parsed.problems
     for i in range(n):
@@ -129,15 +129,19 @@ def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: 
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
         if ln is not None:
-            key = (ln.patient, ln.dos)
+            key = ln.visit
             line_payer = ln.payer
         elif i in problems and i not in skip:
             # a row rejected for another cell (say Units) still has minutes in its visit, as in Excel
+            patient = _text(row[c_pat])
+            if not patient or patient in EXCEL_ERRORS:
+                continue
             try:
-                key = (_text(row[c_pat]), coerce_date(row[c_date]))
+                dos = coerce_date(row[c_date])
             except LineProblem:
                 continue
             line_payer = (_text(row[c_payer]) if c_payer is not None else "") or default_payer
+            key = (person_key(patient), dos, person_key(line_payer))
         else:
             continue
         m = visit_method.get(key)

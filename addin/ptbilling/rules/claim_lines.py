@@ -1,7 +1,13 @@
 """A claim line as the rules see it, visits, payers and providers.
 
-A visit is one patient on one date of service (Pub. 100-04 ch.5 §20.2 counts
-units per day). Which payer rules apply:
+A visit is one patient on one date of service with one payer: the lines that go
+on one claim. Pub. 100-04 ch.5 §20.2 counts units per day, and a claim is sent to
+one payer, so the 8-minute rule (and every rule judged per visit: evaluations,
+NCCI pairs, MUEs) looks at each payer's lines of the patient-day on their own. A
+patient-day with an Aetna line and two Medicare lines is two visits; the answer
+never depends on the order of the rows. Patients and payers compare as the office
+types them, with case and outer spaces ignored ("P01 " and "p01" are one patient),
+``visit_key`` below. Which payer rules apply:
 
 - Traditional Medicare always gets the CMS 8-minute rule and the Medicare edits.
 - "Medicare Advantage" plans get the Medicare edits; their unit method follows
@@ -50,11 +56,21 @@ class ClaimLine(NamedTuple):
     has_assistant_column: bool = False
 
     @property
-    def visit(self) -> tuple[str, dt.date]:
-        return (self.patient, self.dos)
+    def visit(self) -> tuple[str, dt.date, str]:
+        """(patient key, date of service, payer key): the lines of one claim."""
+        return (person_key(self.patient), self.dos, person_key(self.payer))
+
+    @property
+    def patient_key(self) -> str:
+        return person_key(self.patient)
 
     def has(self, *mods: str) -> bool:
         return any(m in self.modifiers for m in mods)
+
+
+def person_key(text: str) -> str:
+    """How patients (and payers) compare: as typed, with case and outer spaces ignored."""
+    return text.strip().casefold()
 
 
 def is_medicare(payer: str) -> bool:

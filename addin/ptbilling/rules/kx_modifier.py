@@ -92,6 +92,7 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
     """
     by_patient_year: dict[tuple[str, int], list[tuple[ClaimLine, str]]] = {}
     traditional: dict[str, bool] = {}  # payer -> traditional Medicare
+    names: dict[str, str] = {}  # patient key -> how the totals name the patient
     for ln in lines:
         t = traditional.get(ln.payer)
         if t is None:
@@ -100,7 +101,11 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
             continue
         d = _discipline(ln)
         if d is not None:
-            by_patient_year.setdefault((ln.patient, ln.dos.year), []).append((ln, d))
+            key = ln.patient_key  # "P01" and "p01 " are one patient
+            by_patient_year.setdefault((key, ln.dos.year), []).append((ln, d))
+            shown = names.get(key)
+            if shown is None or ln.patient < shown:  # the same spelling whatever the row order
+                names[key] = ln.patient
     out: list[Finding] = []
     if totals is None:
         # Nothing to report for a patient who cannot reach the lower (KX) threshold
@@ -139,7 +144,7 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
             continue
         for (ln, _), mark in zip(members, marks):
             if totals is not None:
-                key = (patient, year, mark.bucket)
+                key = (names[patient], year, mark.bucket)
                 totals[key] = max(totals.get(key, Decimal(0)), mark.year_total)
             if mark.needs_kx and "KX" not in ln.modifiers:
                 out.append(Finding(ln.index, ERROR, "KX-MISSING",

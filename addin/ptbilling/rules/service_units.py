@@ -41,7 +41,8 @@ AMA = "AMA"
 METHODS = (CMS, AMA)
 CITATION = {CMS: "CMS Pub. 100-04 ch.5 §20.2", AMA: "CPT midpoint rule, per code"}
 
-MAX_MINUTES = 24 * 60  # one line cannot hold more than a day
+MAX_MINUTES = 24 * 60  # one line, and the timed minutes of one visit, cannot hold more than a day
+MAX_UNITS = MAX_MINUTES // 15  # billed units on one line: what 24 hours of 15-minute units can give (96)
 
 
 def chart_units(total_minutes: int) -> int:
@@ -106,6 +107,13 @@ def coerce_minutes(value: object) -> int | None:
     if m > MAX_MINUTES:
         raise LineProblem(f"{m} minutes is over 24 hours")
     return m
+
+
+def over_a_day(timed_total: int) -> None:
+    """Refuse a visit whose timed minutes add up to more than 24 hours, as one line's are refused."""
+    if timed_total > MAX_MINUTES:
+        raise LineProblem(f"the visit's timed minutes add up to {timed_total:,}, over 24 hours "
+                          f"({MAX_MINUTES:,}) — check the minutes")
 
 
 @dataclass
@@ -250,6 +258,7 @@ def visit_units(lines: Sequence[tuple[str | None, int]], method: str = CMS,
         s.lines.append(i)
     timed_shares = [s for s in order if s.timed]
     totals = {keys[id(s)]: s.minutes for s in timed_shares}
+    over_a_day(sum(totals.values()))
     units = code_units(totals, method)
     for s in timed_shares:
         s.whole, s.leftover = divmod(s.minutes, 15)
@@ -373,6 +382,13 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
                     first[c] = i
             else:
                 out[i] = 1
+        if len(idxs) > 1 and sum(totals.values()) > MAX_MINUTES:
+            try:
+                over_a_day(sum(totals.values()))
+            except LineProblem as e:
+                for i in idxs:
+                    out[i] = e
+            continue
         if totals:
             for c, u in code_units(totals, method).items():
                 out[first[c]] = u
@@ -420,7 +436,7 @@ def _visit_key(value: object) -> object:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        value = value.strip()
+        value = value.strip().casefold()  # keys compare as patients do: "P01|45931" is "p01|45931"
         return value or None
     return value
 
@@ -519,6 +535,12 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
                 strict = medicare and ln.dos >= SINGLE_LINE_FROM
                 out.append(Finding(ln.index, ERROR if strict else WARN, "UNITS-DUPLICATE",
                                    f"{code} is on another line of this visit — put all {code} minutes on one line"))
+    timed_total = sum(totals.values())
+    if timed_total > MAX_MINUTES:  # as a line over 24 hours: no units can be judged, the rows say why
+        try:
+            over_a_day(timed_total)
+        except LineProblem as e:
+            return out + [Finding(ln.index, ERROR, "INPUT", f"Minutes cells: {e}") for ln in usable]
     units_of = code_units(totals, method)
     alone = len(by_code) == 1
     for code, lns in by_code.items():

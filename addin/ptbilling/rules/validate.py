@@ -12,8 +12,11 @@ findings. Each family lives in its own module with its sources:
 - ncci_ptp, mue        NCCI code-pair edits and medically unlikely edits
 - kx_modifier          KX threshold and targeted medical review
 
-A visit is one patient on one date. Rules never read today's date; every dated
-figure comes from the release in force on the line's date of service.
+A visit is one patient on one date with one payer (``ClaimLine.visit``): the
+lines of one claim, whatever the order of the rows. Rules never read today's
+date; every dated figure comes from the release in force on the line's date of
+service. A date no release covers (2100, 1899) is an INPUT finding on its row
+and the rest of the log is still checked.
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 _SEVERITY_ORDER = {"ERROR": 0, "WARN": 1}
+_UNSEEN = object()
 
 
 def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
@@ -83,11 +87,31 @@ def line_signature(ln: ClaimLine, medicare: bool) -> tuple:
             ln.has_assistant_column, ln.assistant_minutes, ln.minutes if ln.assistant_minutes else None)
 
 
+#: the dated releases every line's visit rules read (the code catalog is looked up per line)
+VISIT_RELEASES = ("ptp", "mue")
+
+
+def _date_problem(dos: dt.date) -> str | None:
+    """Why no visit rule can judge a line of ``dos``: the first dated release that does not cover it."""
+    for kind in VISIT_RELEASES:
+        try:
+            datasets.in_force(kind, dos)
+        except UnsupportedDate as e:
+            return str(e)
+    return None
+
+
+def _date_finding(i: int, dos: dt.date, why: object) -> Finding:
+    return Finding(i, ERROR, "INPUT", f"Date cell: {dos:%Y-%m-%d} is outside the installed data ({why}) "
+                                      "— check the date of service")
+
+
 def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
     out: list[list[Finding]] = [[] for _ in lines]
     for i, f in (problems or {}).items():
         out[i].append(f)
-    visits: dict[tuple[str, dt.date], list[ClaimLine]] = {}
+    visits: dict[tuple[str, dt.date, str], list[ClaimLine]] = {}
+    date_problem: dict[dt.date, str | None] = {}
     known: list[ClaimLine] = []
     medicare_of: dict[str, bool] = {}
     catalogs: dict[int, object] = {}  # by year: the catalog only changes with the year
@@ -101,10 +125,16 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
                 catalog = catalogs[ln.dos.year] = catalog_for(ln.dos)
             info = catalog[ln.code]
         except UnsupportedDate as e:
-            out[ln.index].append(Finding(ln.index, ERROR, "INPUT", f"Date: {e} — check the date of service"))
+            out[ln.index].append(_date_finding(ln.index, ln.dos, e))
             continue
         except UnknownCode as e:
             out[ln.index].append(Finding(ln.index, ERROR, "CODE-UNKNOWN", f"{e} — correct the code"))
+            continue
+        why = date_problem.get(ln.dos, _UNSEEN)
+        if why is _UNSEEN:
+            why = date_problem[ln.dos] = _date_problem(ln.dos)
+        if why is not None:
+            out[ln.index].append(_date_finding(ln.index, ln.dos, why))
             continue
         medicare = medicare_of.get(ln.payer)
         if medicare is None:
@@ -117,15 +147,18 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
             out[ln.index] += [Finding(ln.index, *f) for f in said]
         visits.setdefault(ln.visit, []).append(ln)
         known.append(ln)
-    for (_, dos), vlines in visits.items():
-        payer = vlines[0].payer
+    for (_, dos, _), vlines in visits.items():
+        payer = vlines[0].payer  # every line of the visit has this payer, up to case and spaces
         medicare = medicare_of[payer]
         catalog = catalogs[dos.year]
         found: list[Finding] = []
-        found += unit_findings(vlines, unit_method(payer, method), catalog, medicare)
-        found += evaluations.evaluation_findings(vlines)
-        found += ncci_ptp.ptp_findings(vlines, dos)
-        found += mue.mue_findings(vlines, dos)
+        try:
+            found += unit_findings(vlines, unit_method(payer, method), catalog, medicare)
+            found += evaluations.evaluation_findings(vlines)
+            found += ncci_ptp.ptp_findings(vlines, dos)
+            found += mue.mue_findings(vlines, dos)
+        except UnsupportedDate as e:  # a figure missing for this date: this visit's rows say so, the log goes on
+            found = [_date_finding(ln.index, dos, e) for ln in vlines]
         for f in found:
             out[f.line].append(f)
     for f in kx_modifier.kx_findings(known, kx_totals):
