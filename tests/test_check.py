@@ -726,7 +726,7 @@ def test_out_is_written_atomically(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(report.os, "replace", failing)
     assert_refused(*run(capsys, src, "--out", out, "--force"), "cannot be written", "No space left")
     assert out.read_bytes() == b"old report"
-    assert moves[0][0].parent == out.parent and moves[0][1] == out
+    assert moves[0][0].parent.parent == out.parent and moves[0][1] == out  # in the hidden work folder beside it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.xlsx", "report.xlsx"]  # no temp file left
 
     def recording(a, b):
@@ -735,7 +735,7 @@ def test_out_is_written_atomically(tmp_path, capsys, monkeypatch):
         return real_replace(a, b)
     monkeypatch.setattr(report.os, "replace", recording)
     assert run(capsys, src, "--out", out, "--force")[0] == 0
-    assert moves[-1][1] == out and moves[-1][0].parent == out.parent
+    assert moves[-1][1] == out and moves[-1][0].parent.parent == out.parent
     assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Summary"]
 
 

@@ -18,7 +18,7 @@ from ..logs.check import LogCheck, check_log
 from ..logs.reader import LogData, UnusableLog, read_log
 from ..rules.errors import BadValue
 from ..rules.service_units import METHODS
-from ..workbooks.report import check_out_path, write_report
+from ..workbooks.report import check_out_path, dropped_note, write_report
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 
 PROGRESS_MIN_ROWS = 10_000  # a progress bar for logs over this many rows (on a terminal)
@@ -55,7 +55,9 @@ def cmd_check(args) -> int:
         with _progress(len(log.rows)) as progress:
             result = run_check(log, args.payer, args.method, progress)
             if out is not None:
-                write_report(out, log, result, args.payer, args.method, progress)
+                write_report(out, log, result, args.payer, args.method, progress, force=args.force)
+    if out is not None and dropped_note(log):
+        print(f"ptbilling: note: {dropped_note(log)}", file=sys.stderr)
     if args.format == "json":
         json.dump(json_document(log, result, args.payer, args.method), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
