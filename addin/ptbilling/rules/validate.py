@@ -33,7 +33,8 @@ from .errors import UnknownCode, UnsupportedDate
 from .findings import ERROR, Finding
 from .service_units import UNIT_RULES, unit_findings
 
-INPUT_RULES = {"INPUT": (ERROR, "A cell could not be read (date, code, minutes, units...); the message names the cell.")}
+INPUT_RULES = {"INPUT": (ERROR, "A cell could not be read (patient, date, code, minutes, units...), a date no release "
+                                "covers, or a visit over 24 hours; the message names the cell.")}
 
 #: every rule ID -> (severity, what it checks); docs/rules.md must list exactly these
 RULES: dict[str, tuple[str, str]] = {
