@@ -251,3 +251,10 @@ def test_bad_value_is_a_value_error():
     """The refusals are BadValue (a ValueError), as the rest of the core's."""
     with pytest.raises(BadValue):
         visit_units([("97110", 1440), ("97112", 1)])
+
+
+def test_pt_fee_visit_keys_compare_as_pt_units_keys():
+    """PT_FEE's MPPR visit: 'P01|1' and ' p01|1' are one visit (the second unit's PE is halved)."""
+    one = xh.call_as_excel("PT_FEE", [["97110"], ["97530"]], [[1.0], [1.0]], None, None, None, [["P01|1"], [" p01|1"]])
+    two = xh.call_as_excel("PT_FEE", [["97110"], ["97530"]], [[1.0], [1.0]], None, None, None, [["P01|1"], ["P02|1"]])
+    assert one[0][0] < two[0][0] and one[1][0] == two[1][0]
