@@ -1,4 +1,4 @@
-"""Shared fixtures: the CMS reference files and an isolated user data folder."""
+"""Shared fixtures: CMS-layout files (small fixtures, or the full shared ones) and an isolated user data folder."""
 from __future__ import annotations
 
 import os
@@ -22,8 +22,18 @@ def isolated_user_data(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def cms_dir() -> Path:
-    assert CMS_DIR.is_dir(), f"the shared CMS files are expected at {CMS_DIR}"
+def cms_dir(tmp_path_factory) -> Path:
+    """A folder with the four CMS files under their shared names, as small fixtures (tests/cms_files.py)."""
+    from cms_files import write_cms_dir
+
+    return write_cms_dir(tmp_path_factory.mktemp("cms"))
+
+
+@pytest.fixture(scope="session")
+def shared_cms_dir() -> Path:
+    """The full CMS files of ../shared/data/cms; tests of whole files skip where it is absent (a fresh clone)."""
+    if not CMS_DIR.is_dir():
+        pytest.skip(f"full CMS files not here ({CMS_DIR} is absent, as on a fresh clone)")
     return CMS_DIR
 
 

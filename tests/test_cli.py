@@ -53,33 +53,33 @@ def test_data_list_shows_releases_and_figures_with_status(capsys):
     """`ptbilling data list` shows shipped releases and figures with official/unverified marks."""
     code, out, _ = run(capsys, "data", "list")
     assert code == 0
-    assert "RVU25D" in out and "NCCI PTP seed" in out and "kx_threshold" in out
+    assert "RVU25D" in out and "RVU26C" in out and "NCCI PTP seed" in out and "kx_threshold" in out
     assert "unverified" in out and "official" in out
 
 
-def synthetic_2026_rvu(cms_dir, tmp_path):
-    text = (cms_dir / "PPRRVU2025_Oct.therapy.csv").read_text()
-    text = text.replace("2025 National Physician Fee Schedule", "2026 National Physician Fee Schedule")
-    text = text.replace("32.3465", "33.4009")
-    path = tmp_path / "PPRRVU2026_Jan.csv"
+def synthetic_2027_rvu(cms_dir, tmp_path):
+    text = (cms_dir / "PPRRVU2026_Jul.therapy.csv").read_text()
+    text = text.replace("2026 National Physician Fee Schedule", "2027 National Physician Fee Schedule")
+    text = text.replace("33.4009", "32.8409")
+    path = tmp_path / "PPRRVU2027_Jan.csv"
     path.write_text(text)
     return path
 
 
-def test_import_rvu_makes_2026_fees_available_and_never_writes_the_input(capsys, cms_dir, tmp_path):
-    """After importing a 2026 PPRRVU, PT_FEE prices 2026 lines with the 2026 CF; the input is untouched."""
+def test_import_rvu_makes_2027_fees_available_and_never_writes_the_input(capsys, cms_dir, tmp_path):
+    """After importing a 2027 PPRRVU, PT_FEE prices 2027 lines with that file's CF; the input is untouched."""
     from ptbilling.logs.fees import cell_value, price_column
 
-    src = synthetic_2026_rvu(cms_dir, tmp_path)
+    src = synthetic_2027_rvu(cms_dir, tmp_path)
     before = digest(src)
-    assert "for 2026" in str(price_column(["97110"], [1], None, [dt.date(2026, 2, 2)])[0])
+    assert "for 2027" in str(price_column(["97110"], [1], None, [dt.date(2027, 2, 2)])[0])
     code, out, _ = run(capsys, "data", "import-rvu", str(src))
-    assert code == 0 and "2026-01-01 .. 2026-12-31" in out
-    got = cell_value(price_column(["97110"], [1], None, [dt.date(2026, 2, 2)])[0])
-    assert got == round(0.89 * 33.4009, 2)
+    assert code == 0 and "2027-01-01 .. 2027-12-31" in out and "RVU27C" in out
+    got = cell_value(price_column(["97110"], [1], None, [dt.date(2027, 2, 2)])[0])
+    assert got == round(0.87 * 32.8409, 2)
     assert digest(src) == before
     _, listing, _ = run(capsys, "data", "list")
-    assert "imported" in listing and "2026" in listing
+    assert "imported" in listing and "2027" in listing
 
 
 def test_import_gpci_and_ptp_and_mue_report_what_they_stored(capsys, cms_dir, tmp_path):
@@ -118,7 +118,7 @@ def test_import_a_file_that_is_not_a_cms_file(capsys, tmp_path):
     code, _, err = run(capsys, "data", "import-rvu", str(junk), "--year", "2026")
     assert code == 2 and "HCPCS" in err
     _, listing, _ = run(capsys, "data", "list")
-    assert "imported" not in listing.split("Figures")[0].replace("imported ones", "")
+    assert "(0 imported releases;" in listing
 
 
 def test_console_script_runs_as_a_module():

@@ -19,9 +19,9 @@ def shared_rvu(cms_dir):
     return parse_rvu_file((cms_dir / "PPRRVU2025_Oct.therapy.csv").read_text())
 
 
-def test_catalog_covers_every_code_in_the_cms_file_plus_g0283(cms_dir):
-    """Each HCPCS in the shared 2025 PPRRVU therapy file, and G0283, is in the catalog."""
-    codes = {r.code for r in shared_rvu(cms_dir)} | {"G0283"}
+def test_catalog_covers_every_code_in_the_cms_file_plus_g0283(shared_cms_dir):
+    """Each HCPCS in the full shared 2025 PPRRVU therapy file, and G0283, is in the catalog."""
+    codes = {r.code for r in shared_rvu(shared_cms_dir)} | {"G0283"}
     cat = catalog_for(D2025)
     assert codes <= {c.code for c in cat}
 
@@ -78,9 +78,15 @@ def test_date_before_the_catalog_names_the_year():
 
 
 def test_year_without_a_release_carries_the_status_forward_and_says_so():
-    """2026 has no shipped PPRRVU: status comes from 2025, marked as carried forward."""
-    info = lookup("97010", dt.date(2026, 1, 1))
-    assert info.status == "B" and "carried forward to 2026" in info.status_release
+    """2027 has no shipped PPRRVU: status comes from 2026 (RVU26C), marked as carried forward."""
+    info = lookup("97010", dt.date(2027, 1, 1))
+    assert info.status == "B" and "RVU26C" in info.status_release and "carried forward to 2027" in info.status_release
+
+
+def test_each_shipped_year_takes_its_own_status():
+    """97010's status comes from RVU25D on 2025-12-31 and from RVU26C on 2026-01-01."""
+    assert "RVU25D" in lookup("97010", dt.date(2025, 12, 31)).status_release
+    assert "RVU26C" in lookup("97010", dt.date(2026, 1, 1)).status_release
 
 
 def test_codes_added_later_do_not_exist_before_their_first_year():
@@ -90,19 +96,26 @@ def test_codes_added_later_do_not_exist_before_their_first_year():
     assert lookup("97550", dt.date(2024, 1, 1)).code == "97550"
 
 
-def test_rvu_importer_reads_the_shared_file(cms_dir):
-    """The importer finds 112 rows and 97110's RVUs in the real 2025 layout."""
-    rows = shared_rvu(cms_dir)
+def test_rvu_importer_reads_the_shared_file(shared_cms_dir):
+    """The importer finds 112 rows and 97110's RVUs in the full 2025 file."""
+    rows = shared_rvu(shared_cms_dir)
     assert len(rows) == 112
     r = next(r for r in rows if r.code == "97110")
     assert (r.work_rvu, r.pe_rvu_nonfacility, r.mp_rvu, r.mult_proc, r.conversion_factor) == \
         (0.45, 0.43, 0.01, "5", 32.3465)
 
 
-def test_shipped_release_is_exactly_the_import_of_the_cms_file(cms_dir):
-    """The packaged rvu_2025.csv holds what the importer reads from the CMS file."""
+def test_shipped_release_is_exactly_the_import_of_the_cms_file(shared_cms_dir):
+    """The packaged rvu_2025.csv holds what the importer reads from the full CMS file."""
     shipped = read_release_csv(datasets.in_force("rvu", D2025).path)
-    assert shipped == {r.code: r for r in shared_rvu(cms_dir)}
+    assert shipped == {r.code: r for r in shared_rvu(shared_cms_dir)}
+
+
+def test_shipped_release_holds_the_fixture_rows_as_cms_prints_them(cms_dir):
+    """Each row of the small 2025 fixture (copied from CMS's file) is in rvu_2025.csv unchanged."""
+    shipped = read_release_csv(datasets.in_force("rvu", D2025).path)
+    for r in shared_rvu(cms_dir):
+        assert shipped[r.code] == r
 
 
 def test_rvu_importer_finds_columns_by_header_words_not_position(cms_dir):

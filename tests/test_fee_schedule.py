@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ptbilling.rules import datasets, fee_schedule, rvu_file
+from ptbilling.rules import datasets, fee_schedule, gpci_file, rvu_file
 from ptbilling.rules.errors import BadValue, DataImportError, UnknownCode, UnknownLocality, UnsupportedDate
 from ptbilling.rules.fee_schedule import (
     FeeLine, KxLine, conversion_factor, gpci, import_gpci, import_rvu, kx_marks, kx_threshold,
@@ -265,10 +265,10 @@ def test_an_unknown_locality_is_named_with_the_format_and_examples():
 
 
 def test_a_year_without_gpcis_refuses_a_locality_but_not_the_national_amount():
-    """2026 has no GPCI release: a locality raises UnsupportedDate naming 2026; national needs none."""
-    with pytest.raises(UnsupportedDate, match="2026.*import-gpci"):
-        gpci("02102-01", dt.date(2026, 1, 1))
-    assert gpci(None, dt.date(2026, 1, 1)) == (1, 1, 1)
+    """2027 has no GPCI release: a locality raises UnsupportedDate naming 2027 and the zip; national needs none."""
+    with pytest.raises(UnsupportedDate, match="2027.*RVU27A.zip with `ptbilling data import`"):
+        gpci("02102-01", dt.date(2027, 1, 1))
+    assert gpci(None, dt.date(2027, 1, 1)) == (1, 1, 1)
 
 
 # --- dated figures (figures.json) ---------------------------------------------
@@ -284,11 +284,11 @@ def test_conversion_factor_by_date(dos, value):
 
 
 def test_conversion_factor_statuses_follow_the_reference_tags():
-    """2024 and 2025 factors are official; 2026 (association/secondary) is unverified."""
+    """2024, 2025 and 2026 factors are official; 2026's cites the CONV FACTOR of the RVU26C file."""
     assert conversion_factor(dt.date(2024, 3, 9)).status == "official"
     assert conversion_factor(D2025).status == "official"
     fig = conversion_factor(dt.date(2026, 7, 1))
-    assert fig.status == "unverified" and "section 7" in fig.source
+    assert fig.status == "official" and "RVU26C" in fig.source and "CONV FACTOR" in fig.source
 
 
 def test_the_qualifying_apm_factor_is_separate_and_never_the_default():
@@ -310,7 +310,7 @@ def test_a_year_without_a_conversion_factor_is_refused_with_the_year(year):
 
 @pytest.mark.parametrize("year,value,status", [(2018, "2010", "unverified"), (2021, "2110", "unverified"),
                                                (2022, "2150", "official"), (2024, "2330", "official"),
-                                               (2025, "2410", "unverified"), (2026, "2480", "unverified")])
+                                               (2025, "2410", "unverified"), (2026, "2480", "official")])
 def test_kx_threshold_by_year(year, value, status):
     """KX thresholds 2018-2026 with the reference's tags (association/secondary -> unverified)."""
     fig = kx_threshold(dt.date(year, 12, 31))
@@ -347,9 +347,16 @@ def test_every_figure_has_a_value_a_source_and_a_status():
 # --- releases by year; imports ------------------------------------------------
 
 def test_a_year_without_rvus_is_refused_never_taken_from_another_year():
-    """2026 with no imported PPRRVU: UnsupportedDate naming 2026 and 'ptbilling data import-rvu'."""
-    with pytest.raises(UnsupportedDate, match="2026.*ptbilling data import-rvu"):
-        price_lines([line("97110", dos=dt.date(2026, 1, 2))])
+    """2027 with no imported PPRRVU: UnsupportedDate naming 2027, CMS's RVU27A.zip and `ptbilling data import`."""
+    with pytest.raises(UnsupportedDate, match="2027; available: 2025-2026 — 2027 dates: import CMS's RVU27A.zip "
+                       "with `ptbilling data import`"):
+        price_lines([line("97110", dos=dt.date(2027, 1, 2))])
+
+
+def test_a_year_before_the_shipped_ones_asks_for_its_last_release():
+    """2024 (before the shipped years) names RVU24D, that year's October release."""
+    with pytest.raises(UnsupportedDate, match="RVU24D.zip"):
+        price_lines([line("97110", dos=dt.date(2024, 6, 1))])
 
 
 def test_importing_a_2026_pprrvu_prices_2026_with_the_2026_factor(cms_dir, tmp_path, isolated_user_data):
@@ -360,17 +367,27 @@ def test_importing_a_2026_pprrvu_prices_2026_with_the_2026_factor(cms_dir, tmp_p
     assert "2026 National Physician Fee Schedule" in release.name
     [fee] = price_lines([line("97110", dos=dt.date(2026, 1, 2))])
     assert fee.amount == Decimal("29.73") and fee.data_status == "official"
+    assert conversion_factor(dt.date(2026, 1, 2)).status == "official"
+    assert amounts(line("97110", dos=D2025)) == [Decimal("28.79")]  # 2025 unchanged
+
+
+def test_an_unverified_factor_that_an_official_file_states_is_reported_official(cms_dir, tmp_path, monkeypatch):
+    """figures.json marking 2026's 33.4009 unverified: the official RVU26C file stating it makes it official."""
+    figures = dict(fee_schedule._figures())
+    figures["conversion_factor"] = tuple(
+        (start, end, fee_schedule.Figure(fig.value, fig.source, "unverified") if start.year == 2026 else fig)
+        for start, end, fig in figures["conversion_factor"])
+    monkeypatch.setattr(fee_schedule, "_figures", lambda: figures)
     cf = conversion_factor(dt.date(2026, 1, 2))
-    assert cf.status == "official" and "the same factor is in" in cf.source
-    assert amounts(line("97110")) == [Decimal("28.79")]  # 2025 unchanged
+    assert (cf.value, cf.status) == (Decimal("33.4009"), "official") and "the same factor is in RVU26C" in cf.source
 
 
 def test_a_2026_file_stating_another_factor_does_not_override_figures_json(cms_dir, tmp_path):
-    """A 2026 file whose CONV FACTOR differs: 2026 prices still use 33.4009, still marked unverified."""
+    """A 2026 file whose CONV FACTOR differs: 2026 prices still use figures.json's official 33.4009."""
     import_synthetic_rvu(cms_dir, tmp_path, 2026, "33.0000")
     [fee] = price_lines([line("97110", dos=dt.date(2026, 1, 2))])
-    assert fee.amount == Decimal("29.73") and fee.data_status == "unverified"
-    assert "unverified" in fee.why
+    assert fee.amount == Decimal("29.73") and fee.data_status == "official"
+    assert "CF $33.4009 (2026)" in fee.why
 
 
 def test_the_2024_factor_changes_on_9_march_within_one_release(cms_dir, tmp_path):
@@ -439,7 +456,8 @@ def test_reimporting_a_year_replaces_the_earlier_import(cms_dir, tmp_path):
                     encoding="utf-8")
     import_rvu(path)
     assert [r for r in datasets.releases() if r.kind == "rvu" and r.origin == "imported"] != []
-    assert len([r for r in datasets.releases() if r.kind == "rvu" and r.effective_from.year == 2026]) == 1
+    assert len([r for r in datasets.releases()
+                if r.kind == "rvu" and r.effective_from.year == 2026 and r.origin == "imported"]) == 1
     assert amounts(line("97110", dos=dt.date(2026, 1, 2))) == [Decimal("33.07")]  # 0.99 x 33.4009
 
 
@@ -447,12 +465,12 @@ def test_import_gpci_adds_a_year_of_localities(cms_dir, tmp_path):
     """A 2026 GPCI file imported with its year: Alaska 2026 prices use it; the input is unchanged."""
     import_synthetic_rvu(cms_dir, tmp_path, 2026, "33.4009")
     path = tmp_path / "GPCI2026.csv"
-    path.write_text((cms_dir / "GPCI2025.csv").read_text(encoding="utf-8").replace("2025", "2026"),
-                    encoding="utf-8")
+    text = (cms_dir / "GPCI2025.csv").read_text(encoding="utf-8").replace("2025", "2026")
+    path.write_text(text, encoding="utf-8")
     before = path.read_bytes()
     release = import_gpci(path, 2026)
     assert (release.kind, release.effective_from, release.status) == ("gpci", dt.date(2026, 1, 1), "official")
-    assert "109 localities" in release.name
+    assert f"{len(gpci_file.parse_gpci_file(text))} localities" in release.name
     assert gpci("02102-01", dt.date(2026, 3, 1)) == (Decimal("1.5"), Decimal("1.081"), Decimal("0.592"))
     assert amounts(line("97110", dos=dt.date(2026, 3, 1)), locality="02102-01") == [Decimal("38.27")]
     assert path.read_bytes() == before

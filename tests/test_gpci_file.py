@@ -28,9 +28,9 @@ def rewrite(text, fn):
     return out.getvalue()
 
 
-def test_reads_every_locality_of_the_shared_file(cms_dir):
-    """The 2025 file has 109 localities, each keyed <MAC>-<two-digit locality>."""
-    rows = parse_gpci_file(shared_text(cms_dir))
+def test_reads_every_locality_of_the_shared_file(shared_cms_dir):
+    """The full 2025 file has 109 localities, each keyed <MAC>-<two-digit locality>."""
+    rows = parse_gpci_file(shared_text(shared_cms_dir))
     assert len(rows) == 109
     assert all(re.fullmatch(r"\d{5}-\d{2}", r.locality) for r in rows)
     assert len({r.locality for r in rows}) == 109
@@ -55,18 +55,27 @@ def test_footnote_lines_are_not_localities(cms_dir):
     assert not any("MAC" in n or "GPCI" in n for n in names)
 
 
-def test_shipped_release_is_exactly_the_import_of_the_cms_file(cms_dir):
-    """The packaged gpci_2025.csv holds what the importer reads from GPCI2025.csv."""
+def test_shipped_release_is_exactly_the_import_of_the_cms_file(shared_cms_dir):
+    """The packaged gpci_2025.csv holds what the importer reads from the full GPCI2025.csv."""
     release = datasets.in_force("gpci", D2025)
     assert release.status == "official" and release.origin == "shipped"
-    assert read_release_csv(release.path) == {r.locality: r for r in parse_gpci_file(shared_text(cms_dir))}
+    assert read_release_csv(release.path) == {r.locality: r for r in parse_gpci_file(shared_text(shared_cms_dir))}
 
 
-def test_shipped_release_covers_exactly_2025():
-    """The shipped GPCI release is in force from 2025-01-01 to 2025-12-31, not a day more."""
+def test_shipped_release_holds_the_fixture_localities_as_cms_prints_them(cms_dir):
+    """Each locality of the small fixture (rows copied from CMS's file) is in gpci_2025.csv with the same values."""
+    shipped = read_release_csv(datasets.in_force("gpci", D2025).path)
+    for r in parse_gpci_file(shared_text(cms_dir)):
+        assert shipped[r.locality] == r
+
+
+def test_shipped_releases_cover_exactly_2025_and_2026():
+    """gpci_2025.csv is in force through 2025-12-31, gpci_2026.csv from 2026-01-01 to 2026-12-31, not a day more."""
     assert datasets.in_force("gpci", dt.date(2025, 1, 1)).path.name == "gpci_2025.csv"
     assert datasets.in_force("gpci", dt.date(2025, 12, 31)).path.name == "gpci_2025.csv"
-    for outside in (dt.date(2024, 12, 31), dt.date(2026, 1, 1)):
+    assert datasets.in_force("gpci", dt.date(2026, 1, 1)).path.name == "gpci_2026.csv"
+    assert datasets.in_force("gpci", dt.date(2026, 12, 31)).path.name == "gpci_2026.csv"
+    for outside in (dt.date(2024, 12, 31), dt.date(2027, 1, 1)):
         with pytest.raises(ValueError, match=str(outside.year)):
             datasets.in_force("gpci", outside)
 

@@ -647,14 +647,26 @@ def test_dropdown_sources_are_the_catalog_providers_and_payers_on_a_hidden_sheet
         assert sheet == template.LISTS_SHEET
         return [c.value for row in book[sheet][ref.replace("$", "")] for c in row]
 
-    assert values("CodesList") == sorted(i.code for i in catalog_for(dt.date(2025, 1, 1)))
+    assert values("CodesList") == sorted(i.code for i in catalog_for(dt.date(2026, 1, 1)))
     assert values("ProvidersList") == "PT PTA OT OTA SLP MD DO NP PA DC LMT ATC".split()
     assert values("PayersList") == ["Medicare", "Medicare Advantage", "Commercial", "Medicaid",
                                     "Workers Comp", "Self-pay"]
     localities = values("LocalitiesList")
-    shipped = next(r for r in datasets.releases() if r.kind == "gpci" and r.origin == "shipped")
+    shipped = datasets.in_force("gpci", template.CATALOG_DATE)
+    assert (template.CATALOG_DATE, shipped.path.name, shipped.origin) == (dt.date(2026, 1, 1), "gpci_2026.csv",
+                                                                          "shipped")
     assert [v[:8] for v in localities] == list(read_release_csv(shipped.path)) and len(localities) == 109
     assert "02102-01 AK ALASKA" in localities
+
+
+def test_the_codes_sheet_and_the_locality_list_follow_the_newest_shipped_year(book):
+    """The Codes sheet takes Medicare status from RVU26C (2026), and the locality prompt names 2026."""
+    note = " ".join(str(c.value) for row in book[template.CODES_SHEET].iter_rows(min_col=8, max_col=8)
+                    for c in row if c.value)
+    assert "01/01/2026" in note and "RVU26C" in note and "RVU25D" not in note
+    ws = book[template.LOG_SHEET]
+    [dv] = [v for v in ws.data_validations.dataValidation if template.LOCALITY_CELL in str(v.sqref)]
+    assert "2026" in dv.errorTitle and "CY 2026" in dv.error
 
 
 def test_locality_input_above_the_table_is_an_unlocked_dropdown_with_the_format_in_its_prompt(book):
@@ -758,7 +770,7 @@ def test_codes_sheet_is_the_catalog_in_our_own_words(book):
     rows = [[c.value for c in r] for r in ws[ws.tables["Codes"].ref]]
     assert rows[0] == ["Code", "Label (our words)", "Timed / untimed", "Discipline", "Medicare status",
                        "Status means"]
-    catalog = {i.code: i for i in catalog_for(dt.date(2025, 1, 1))}
+    catalog = {i.code: i for i in catalog_for(template.CATALOG_DATE)}
     assert [r[0] for r in rows[1:]] == sorted(catalog)
     for code, label, timing, _, status, _ in rows[1:]:
         info = catalog[code]

@@ -128,12 +128,23 @@ def test_pt_validate_without_header_columns_is_one_message():
     assert got[0][0].startswith("PT_VALIDATE: missing columns Patient, Date")
 
 
+D2025 = dt.datetime(2025, 5, 1)
+
+
 def test_pt_fee_2025_national_figures_to_the_cent():
-    """97110 x1 $28.79; x2 $50.62 (28.79 + 21.83); with 97530: 97530 $34.61, 97110 $21.83; CQ 85%."""
-    assert excel("PT_FEE", 97110.0, 1.0) == [[28.79]]
-    assert excel("PT_FEE", 97110.0, 2.0) == [[50.62]]
-    assert excel("PT_FEE", ((97110.0,), (97530.0,)), ((1.0,), (1.0,))) == [[21.83], [34.61]]
-    assert excel("PT_FEE", 97110.0, 1.0, "GP CQ", dt.datetime(2025, 5, 1)) == [[24.47]]
+    """2025: 97110 x1 $28.79; x2 $50.62 (28.79 + 21.83); with 97530: 97530 $34.61, 97110 $21.83; CQ 85%."""
+    assert excel("PT_FEE", 97110.0, 1.0, xh.MISSING, D2025) == [[28.79]]
+    assert excel("PT_FEE", 97110.0, 2.0, xh.MISSING, D2025) == [[50.62]]
+    assert excel("PT_FEE", ((97110.0,), (97530.0,)), ((1.0,), (1.0,)), xh.MISSING, ((D2025,), (D2025,))) == \
+        [[21.83], [34.61]]
+    assert excel("PT_FEE", 97110.0, 1.0, "GP CQ", D2025) == [[24.47]]
+
+
+def test_pt_fee_without_dates_prices_the_newest_shipped_year_2026():
+    """No dates: 2026 (RVU26C) national, 97110 x1 $29.06; x2 $51.27 (29.06 + 22.21); 97530 $35.07 in full."""
+    assert excel("PT_FEE", 97110.0, 1.0) == [[29.06]]
+    assert excel("PT_FEE", 97110.0, 2.0) == [[51.27]]
+    assert excel("PT_FEE", ((97110.0,), (97530.0,)), ((1.0,), (1.0,))) == [[22.21], [35.07]]
 
 
 def test_pt_fee_bundled_and_invalid_pay_zero_and_explain_says_why():
@@ -145,17 +156,19 @@ def test_pt_fee_bundled_and_invalid_pay_zero_and_explain_says_why():
 
 def test_pt_fee_bad_units_message_names_units():
     """A text in the Units range gives a message about units on that line only."""
-    assert excel("PT_FEE", ((97110.0,), ("97110",)), ((2.0,), ("x",))) == [[50.62], ["units must be a number, not 'x'"]]
+    assert excel("PT_FEE", ((97110.0,), ("97110",)), ((2.0,), ("x",)), xh.MISSING, ((D2025,), (D2025,))) == \
+        [[50.62], ["units must be a number, not 'x'"]]
 
 
 def test_pt_fee_locality_visits_and_messages():
-    """Alaska's GPCIs raise the amount; visits split the MPPR; unknown locality and 2026 give messages."""
-    assert excel("PT_FEE", 97110.0, 1.0, xh.MISSING, xh.MISSING, "02102-01") == [[37.06]]
-    two_visits = excel("PT_FEE", ((97110.0,), (97530.0,)), ((1.0,), (1.0,)), xh.MISSING, xh.MISSING, xh.MISSING,
-                       (("v1",), ("v2",)))
+    """Alaska's GPCIs raise the amount; visits split the MPPR; unknown locality and 2027 give messages."""
+    assert excel("PT_FEE", 97110.0, 1.0, xh.MISSING, D2025, "02102-01") == [[37.06]]
+    two_visits = excel("PT_FEE", ((97110.0,), (97530.0,)), ((1.0,), (1.0,)), xh.MISSING, ((D2025,), (D2025,)),
+                       xh.MISSING, (("v1",), ("v2",)))
     assert two_visits == [[28.79], [34.61]]
     assert "unknown Medicare locality 99999-01" in excel("PT_FEE", 97110.0, 1.0, xh.MISSING, xh.MISSING, "99999-01")[0][0]
-    assert "for 2026" in excel("PT_FEE", 97110.0, 1.0, xh.MISSING, dt.datetime(2026, 1, 2))[0][0]
+    message = excel("PT_FEE", 97110.0, 1.0, xh.MISSING, dt.datetime(2027, 1, 2))[0][0]
+    assert "for 2027" in message and "2027 dates: import CMS's RVU27A.zip with `ptbilling data import`" in message
 
 
 # --- never raise: arbitrary Excel-shaped values through xlwings' conversion ---------------

@@ -342,9 +342,9 @@ def test_kx_is_not_applied_to_commercial_or_medicare_advantage():
 
 
 def test_kx_unchecked_when_the_year_has_no_fee_schedule():
-    """A 2026 Medicare line without 2026 RVUs installed says the KX check could not run."""
-    got = check(row("97110", 15, 1, date=dt.datetime(2026, 1, 5)))
-    assert got[0].startswith("WARN KX-UNCHECKED") and "ptbilling data import-rvu" in got[0]
+    """A 2027 Medicare line without 2027 RVUs installed says the KX check could not run, and what to import."""
+    got = check(row("97110", 15, 1, date=dt.datetime(2027, 1, 5)))
+    assert got[0].startswith("WARN KX-UNCHECKED") and "RVU27A.zip with `ptbilling data import`" in got[0]
 
 
 def test_kx_shortcut_for_patients_far_under_the_threshold_changes_no_finding():

@@ -154,6 +154,7 @@ def summary_document(log: LogData, result: LogCheck, payer, method) -> dict:
                                                      "rows_with_errors")},
         "rules": {r: {"severity": severity[r], "count": n} for r, n in s["rules"].items()},
         "medicare_totals": s.get("medicare_totals", []),
+        "missing_data": s.get("missing_data", []),
     }
 
 
@@ -221,6 +222,8 @@ def print_text(log: LogData, result: LogCheck, out: Path | None = None, file=Non
         console.print(Text(f"Medicare allowed per patient and year (national amounts, Prior Allowed included{more}):"),
                       soft_wrap=True)
         console.print(kx_table)
+    for note in s.get("missing_data") or []:
+        console.print(Text(note, style="yellow"), soft_wrap=True)
     if out is not None:
         console.print(Text(f"Report written to {out}"), soft_wrap=True)
     if s["errors"]:

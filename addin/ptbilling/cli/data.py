@@ -3,16 +3,28 @@
 Imports only read the CMS file, store a normalised copy in the user data folder
 (``rules.datasets.user_data_dir()``) and record it in that folder's index; the
 shipped seeds stay as the fallback. Nothing is ever downloaded.
+
+``data import RVU27A.zip`` reads CMS's yearly zip with the log reader's zip
+safety (sizes judged before anything is decompressed) and hands the members
+to ``rules.relative_value_files``, which recognises them by content.
 """
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
+import zlib
 from pathlib import Path
 
-from ..rules import datasets, errors
-from ..rules.fee_schedule import figures_table, import_gpci, import_rvu
+from .. import __version__
+from ..logs.reader import zip_bomb
+from ..rules import datasets, errors, relative_value_files
+from ..rules.fee_schedule import figures_table, import_gpci, import_rvu, kx_threshold
 from ..rules.mue import import_mue
 from ..rules.ncci_ptp import import_ptp
+
+#: CMS's RVU zip has about a dozen members and expands to well under 100 MB
+MAX_ZIP_ENTRIES = 1000
+MAX_ZIP_BYTES = 1024 ** 3
 
 
 def _date(text: str) -> dt.date:
@@ -39,16 +51,104 @@ def _report(release: datasets.Release) -> int:
 
 
 def cmd_list(args) -> int:
-    print(f"Releases (imported ones win over shipped ones for the same dates); user data folder: "
-          f"{datasets.user_data_dir()}")
+    folder = datasets.user_data_dir()
+    imported = [r for r in datasets.releases() if r.origin == "imported"]
+    if folder is None:  # no front door named one: nothing can be imported
+        print("Data folder in use for imports: none (shipped data only; set PTBILLING_DATA_DIR to use one)")
+    else:
+        print(f"Data folder in use for imports: {folder} "
+              f"({len(imported)} imported release{'s' if len(imported) != 1 else ''}"
+              f"{'' if folder.is_dir() else '; not created yet'}; set PTBILLING_DATA_DIR to use another)")
+    print(f"Shipped with ptbilling {__version__}: {datasets.SHIPPED_DIR}")
+    print("Medicare fee schedule in force by year (one release per year, for every date of it; "
+          "an imported release wins over the shipped one):")
+    years = sorted({y for r in datasets.releases() if r.kind == "rvu"
+                    for y in range(r.effective_from.year, r.effective_to.year + 1)})
+    for year in years:
+        day = dt.date(year, 1, 1)
+        rvu = datasets.in_force("rvu", day)
+        try:
+            gpci = datasets.in_force("gpci", day).name
+        except errors.UnsupportedDate:
+            gpci = "no GPCIs (national amounts only)"
+        print(f"  {year}  {rvu.name} ({rvu.origin}, {rvu.status}); {gpci}")
+    newest = datasets.newest_year("rvu")
+    if newest is not None:
+        print(f"  next: {datasets.update_hint('rvu', newest + 1)} (from CMS's PFS Relative Value Files page)")
+    print("Releases (imported ones win over shipped ones for the same dates):")
     rows = sorted(datasets.releases(), key=lambda r: (r.kind, r.effective_from, r.origin))
     for r in rows:
         print(f"  {r.kind:<5} {r.effective_from} .. {r.effective_to}  {r.status:<10} {r.origin:<8} {r.name}")
         print(f"        source: {r.source}")
-    print("Figures (rules/data/figures.json):")
+    print("Figures shipped with ptbilling (conversion factors, thresholds, rates):")
     for kind, start, end, fig in figures_table():
         to = end.isoformat() if end else "open"
         print(f"  {kind:<32} {start} .. {to:<10}  {str(fig.value):>9}  {fig.status:<10} {fig.source}")
+    return 0
+
+
+def zip_members(path: Path) -> list[tuple[str, bytes]]:
+    """Every file in a CMS zip as (name, bytes), after the zip-bomb and damage checks; refused otherwise."""
+    name = path.name
+    try:
+        zf = zipfile.ZipFile(path)
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as e:
+        raise errors.DataImportError(f"{name} is damaged or not a zip ({e}) — download CMS's RVUyyA-D.zip again "
+                                     "(a single CSV goes through import-rvu or import-gpci); nothing stored") from None
+    with zf:
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise errors.DataImportError(f"{name} has {len(infos):,} entries — not CMS's RVU zip; nothing stored")
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise errors.DataImportError(f"{name}: {info.filename} is encrypted — not CMS's RVU zip; nothing stored")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise errors.DataImportError(f"{name}: {info.filename} uses a compression CMS does not use; "
+                                             "nothing stored")
+        bomb = zip_bomb(infos, MAX_ZIP_BYTES)
+        if bomb:
+            raise errors.DataImportError(f"{name}: {bomb}; nothing stored")
+        out = []
+        for info in infos:
+            try:
+                out.append((info.filename, zf.read(info)))
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as e:  # CRC, corrupt deflate
+                raise errors.DataImportError(f"{name} is damaged: {info.filename} cannot be read ({e}) — download "
+                                             "it again from CMS; nothing stored") from None
+    return out
+
+
+def cmd_import(args) -> int:
+    path = _existing(args.file)
+    got = relative_value_files.import_members(zip_members(path), path.name, args.year, input_path=path)
+    title = got.title
+    released = f", released {title.released}" if title.released else ""
+    if got.rvu is None and (got.gpci is None):
+        print(f"{got.release} ({title.text}{released}) is already installed for {got.year}; nothing changed")
+    else:
+        print(f"imported {got.release}: {title.text}{released}, from {path.name}")
+    cf = f", conversion factor {got.conversion_factor:g} (non-QP, the default)" if got.conversion_factor else ""
+    qp = (f"; QP factor {got.qp_conversion_factor:g} recorded, shown by `ptbilling data list`"
+          if got.qp_conversion_factor else "")
+    rvu_state = "unchanged, already installed" if "rvu" in got.unchanged else "stored"
+    print(f"  relative values: {got.rvu_member}{cf}{qp} — {rvu_state}")
+    if got.gpci_member is None:
+        print(f"  GPCIs: none in the zip — the {got.year} GPCIs are not changed")
+    else:
+        print(f"  GPCIs: {got.gpci_member} — {'unchanged, already installed' if 'gpci' in got.unchanged else 'stored'}")
+    stored = [r for r in (got.rvu, got.gpci) if r is not None]
+    if stored:
+        print(f"  in force {stored[0].effective_from} .. {stored[0].effective_to} (official), "
+              f"stored in {stored[0].path.parent}")
+    reasons: dict[str, list[str]] = {}
+    for member, why in got.skipped:
+        reasons.setdefault(why, []).append(member)
+    for why, members in reasons.items():
+        print(f"  skipped {', '.join(members)}: {why}")
+    try:
+        kx_threshold(dt.date(got.year, 1, 1))
+    except errors.UnsupportedDate as e:
+        print(f"  note: {e}; until then the KX check of {got.year} lines reports KX-UNCHECKED")
     return 0
 
 
@@ -76,6 +176,13 @@ def add_parser(subparsers) -> None:
     sub = d.add_subparsers(dest="data_command", metavar="DATA_COMMAND", required=True)
     p = sub.add_parser("list", help="Show every release and figure with its dates, source and official/unverified mark.")
     p.set_defaults(func=cmd_list)
+    p = sub.add_parser("import", help="Import a year's RVUs and GPCIs in one step from CMS's zip (RVU27A.zip).",
+                       description="Import the relative values (PPRRVU, non-QP) and the GPCIs from the zip CMS's "
+                       "PFS Relative Value Files page offers (RVUyyA-D.zip). Files are recognised by content; the "
+                       "year and release come from the PPRRVU title.")
+    p.add_argument("file", help="CMS's zip, e.g. RVU27A.zip")
+    p.add_argument("--year", type=int, help="refuse the zip unless its PPRRVU title is for this year")
+    p.set_defaults(func=cmd_import)
     p = sub.add_parser("import-rvu", help="Import a CMS PPRRVU relative value file (CSV) for its year.")
     p.add_argument("file", help="the PPRRVU CSV from CMS's RVUyy zip, e.g. PPRRVU2026_Jan.csv")
     p.add_argument("--year", type=int, help="the calendar year (default: read from the file's title or name)")

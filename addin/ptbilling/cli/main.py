@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from .. import __version__
+from .. import __version__, data_folder
 from ..rules import errors
 from . import check, data, template, units
 from .exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNUSABLE
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    data_folder.use_default()  # the rules core takes the user data folder from its front door
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -23,7 +23,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from ..rules import datasets
 from ..rules.claim_lines import person_key, unit_method
+from ..rules.errors import UnsupportedDate
 from ..rules.findings import ERROR, WARN, Finding
 from ..rules.service_units import LineProblem, log_units
 from ..rules.validate import RULES
@@ -89,7 +91,29 @@ def check_log(header, rows: list, payer: object = None, method: object = None, *
     blank = [ln is None and i not in parsed.problems for i, ln in enumerate(parsed.lines)]
     summary = summarize(parsed.lines, units, found, blank)
     summary["medicare_totals"] = medicare_totals(kx_totals)
+    summary["missing_data"] = missing_data(parsed.lines)
     return LogCheck(units, found, blank, summary)
+
+
+def missing_data(lines) -> list[str]:
+    """One note per year of the log's Medicare lines that has no fee schedule installed: what to import.
+
+    Without that year's RVUs no line of it is priced and the KX check is off
+    (KX-UNCHECKED per patient); the summary says so once, with the file and
+    the command, where the user looks first.
+    """
+    from ..rules.claim_lines import is_medicare
+
+    years = sorted({ln.dos.year for ln in lines if ln is not None and is_medicare(ln.payer)})
+    out = []
+    for year in years:
+        try:
+            datasets.in_force("rvu", dt.date(year, 1, 1))
+        except UnsupportedDate:
+            newest = datasets.newest_year("rvu")
+            out.append(f"{datasets.update_hint('rvu', year)} — no Medicare fee schedule for {year} is installed "
+                       f"(newest: {newest}), so its lines are not priced and KX is not checked")
+    return out
 
 
 def medicare_totals(kx_totals: dict) -> list[dict]:

@@ -24,7 +24,7 @@ def default_date() -> dt.date:
     """
     years = [r.effective_from for r in datasets.releases() if r.kind == "rvu"]
     if not years:
-        raise errors.UnsupportedDate("fee schedule", 0, "import one with 'ptbilling data import-rvu'")
+        raise errors.UnsupportedDate("fee schedule", 0, "import CMS's RVUyyA.zip with `ptbilling data import`")
     return dt.date(max(years).year, 1, 1)
 
 

@@ -346,6 +346,28 @@ def _row_index(r: str) -> int:
     return n
 
 
+def zip_bomb(infos: list[zipfile.ZipInfo], limit: int = MAX_UNCOMPRESSED) -> str | None:
+    """Why a zip is refused as a zip bomb, judged on the sizes its entries declare; None if it is not.
+
+    Nothing is decompressed to judge it, and zipfile stops reading an entry at
+    its declared size, so the declared sizes bound what is read. Shared by the
+    log reader and ``ptbilling data import`` (CMS's yearly zip).
+    """
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > BIG_ENTRY and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            return (f"refused as a zip bomb — {info.filename} would expand {info.compress_size:,} bytes "
+                    f"to {info.file_size:,} (over {MAX_RATIO}x)")
+    packed = sum(i.compress_size for i in infos)
+    if total > 10 * BIG_ENTRY and total > MAX_RATIO * max(packed, 1):
+        return (f"refused as a zip bomb — its {len(infos)} entries would expand {packed:,} bytes "
+                f"to {total:,} (over {MAX_RATIO}x)")
+    if total > limit:
+        return f"refused as a zip bomb — it would expand to {total / 1024 ** 3:.1f} GiB (limit {limit / 1024 ** 3:g} GiB)"
+    return None
+
+
 class _Zip:
     """The workbook's zip, checked before anything is decompressed."""
 
@@ -358,24 +380,14 @@ class _Zip:
             raise UnusableLog(f"{name}: is damaged or truncated — not a readable workbook (zip: {_one_line(e)})") from None
         if len(infos) > MAX_ENTRIES:
             raise UnusableLog(f"{name}: has {len(infos):,} zip entries — not a workbook ptbilling will read")
-        total = 0
         for info in infos:
-            total += info.file_size
             if info.flag_bits & 0x1:
                 raise UnusableLog(f"{name}: has encrypted zip entries — save an unencrypted copy as .xlsx")
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise UnusableLog(f"{name}: uses a zip compression Excel does not write — save it again from Excel")
-            if info.file_size > BIG_ENTRY and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise UnusableLog(
-                    f"{name}: refused as a zip bomb — {info.filename} would expand {info.compress_size:,} bytes "
-                    f"to {info.file_size:,} (over {MAX_RATIO}x)")
-        packed = sum(i.compress_size for i in infos)
-        if total > 10 * BIG_ENTRY and total > MAX_RATIO * max(packed, 1):
-            raise UnusableLog(f"{name}: refused as a zip bomb — its {len(infos)} entries would expand {packed:,} bytes "
-                              f"to {total:,} (over {MAX_RATIO}x)")
-        if total > MAX_UNCOMPRESSED:
-            raise UnusableLog(f"{name}: refused as a zip bomb — it would expand to {total / 1024 ** 3:.1f} GiB "
-                              f"(limit {MAX_UNCOMPRESSED / 1024 ** 3:.0f} GiB)")
+        bomb = zip_bomb(infos)
+        if bomb:
+            raise UnusableLog(f"{name}: {bomb}")
         self.names = {i.filename for i in infos}
         self.infos = infos
 

@@ -53,18 +53,32 @@ class Release:
         return self.effective_from <= dos <= self.effective_to
 
 
-def user_data_dir() -> Path:
-    """Where imported releases live: $PTBILLING_DATA_DIR, else the OS's user data folder."""
-    return _user_data_dir(os.environ.get("PTBILLING_DATA_DIR"))
+#: the user data folder the front door found (``set_user_data_dir``); None: shipped data only.
+#: The core imports only the standard library, so it cannot look the folder up itself:
+#: platformdirs on a desktop, ``/data/ptbilling`` in xlwings Lite (see ptbilling/data_folder.py).
+_front_door_dir: Path | None = None
 
 
-@lru_cache(maxsize=4)
-def _user_data_dir(env: str | None) -> Path:
-    if env:
-        return Path(env)
-    import platformdirs  # a pure-Python helper; imported late so the core loads without it
+def set_user_data_dir(folder: str | os.PathLike | None) -> None:
+    """The front door says where imported releases live (None: none, only the shipped data)."""
+    global _front_door_dir
+    _front_door_dir = Path(folder) if folder else None
 
-    return Path(platformdirs.user_data_dir("ptbilling", appauthor=False))
+
+def user_data_dir() -> Path | None:
+    """Where imported releases live: $PTBILLING_DATA_DIR, else the folder the front door set."""
+    env = os.environ.get("PTBILLING_DATA_DIR")
+    return Path(env) if env else _front_door_dir
+
+
+def writable_user_data_dir() -> Path:
+    """The user data folder, for an import; DataImportError when no front door named one."""
+    folder = user_data_dir()
+    if folder is None:
+        from .errors import DataImportError
+
+        raise DataImportError("no user data folder to import into: set PTBILLING_DATA_DIR to a folder")
+    return folder
 
 
 _pinned: list[tuple[Release, ...]] = []
@@ -131,8 +145,9 @@ def _read_index(folder: Path, origin: str) -> tuple[Release, ...]:
 
 
 @lru_cache(maxsize=8)
-def _releases_cached(user_dir: str, stamp: tuple) -> tuple[Release, ...]:
-    return _read_index(Path(user_dir), "imported") + _read_index(SHIPPED_DIR, "shipped")
+def _releases_cached(user_dir: str | None, stamp: tuple) -> tuple[Release, ...]:
+    imported = _read_index(Path(user_dir), "imported") if user_dir is not None else ()
+    return imported + _read_index(SHIPPED_DIR, "shipped")
 
 
 def releases() -> tuple[Release, ...]:
@@ -140,6 +155,8 @@ def releases() -> tuple[Release, ...]:
     if _pinned:
         return _pinned[-1]
     folder = user_data_dir()
+    if folder is None:
+        return _releases_cached(None, ())
     index = folder / "releases.json"
     try:
         st = index.stat()
@@ -164,21 +181,59 @@ def in_force(kind: str, dos: dt.date) -> Release:
             return got
     candidates = [r for r in releases() if r.kind == kind and r.covers(dos)]
     if not candidates:
-        have = sorted({f"{r.effective_from:%Y-%m-%d}..{r.effective_to:%Y-%m-%d}" for r in releases() if r.kind == kind})
-        raise UnsupportedDate(
-            KINDS.get(kind, kind), dos.year,
-            (", ".join(have) if have else "none") + f"; import with 'ptbilling data import-{kind}'",
-        )
+        raise UnsupportedDate(KINDS.get(kind, kind), dos.year, _have(kind) + " — " + update_hint(kind, dos.year))
     candidates.sort(key=lambda r: (r.origin == "imported", r.effective_from), reverse=True)
     if _pinned:
         _pinned_memo[(kind, dos)] = candidates[0]
     return candidates[0]
 
 
+#: kinds that come in CMS's yearly PFS Relative Value Files zip (RVUyyA-D.zip)
+PFS_ZIP_KINDS = ("rvu", "gpci")
+
+
+def newest_year(kind: str) -> int | None:
+    """The last calendar year any release of ``kind`` covers (imported or shipped), or None."""
+    years = [r.effective_to.year for r in releases() if r.kind == kind]
+    return max(years) if years else None
+
+
+def update_hint(kind: str, year: int) -> str:
+    """What a user without ``kind`` data for ``year`` should get, and the command: one phrase.
+
+    Fee schedule data come in CMS's yearly zip from the PFS Relative Value
+    Files page: RVUyyA is January's release, so a year past the newest one
+    installed asks for it; an earlier year asks for its last release (D,
+    October). The NCCI files are imported one by one.
+    """
+    if kind in PFS_ZIP_KINDS:
+        newest = newest_year(kind)
+        letter = "A" if newest is None or year > newest else "D"
+        return f"{year} dates: import CMS's RVU{year % 100:02d}{letter}.zip with `ptbilling data import`"
+    return f"{year} dates: import CMS's file with `ptbilling data import-{kind}`"
+
+
+def _have(kind: str) -> str:
+    """What is installed of ``kind``, short (a cell shows it): '2025-2026', or the date ranges."""
+    mine = [r for r in releases() if r.kind == kind]
+    if not mine:
+        return "none"
+    if all((r.effective_from.month, r.effective_from.day, r.effective_to.month, r.effective_to.day) == (1, 1, 12, 31)
+           for r in mine):
+        years = sorted({y for r in mine for y in range(r.effective_from.year, r.effective_to.year + 1)})
+        runs, start = [], years[0]
+        for a, b in zip(years, years[1:] + [None]):
+            if b != a + 1:
+                runs.append(str(start) if start == a else f"{start}-{a}")
+                start = b
+        return ", ".join(runs)
+    return ", ".join(sorted({f"{r.effective_from:%Y-%m-%d}..{r.effective_to:%Y-%m-%d}" for r in mine}))
+
+
 def register_release(kind: str, file_name: str, effective_from: dt.date, effective_to: dt.date,
                      name: str, source: str, status: str, folder: Path | None = None) -> Path:
     """Record an imported release in the user data folder's index (replacing one of the same file)."""
-    folder = folder or user_data_dir()
+    folder = folder or writable_user_data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     index = folder / "releases.json"
     entries = json.loads(index.read_text(encoding="utf-8")) if index.is_file() else []
@@ -217,7 +272,7 @@ def store_release(kind: str, file_name: str, write, effective_from: dt.date, eff
     force. ``input_path`` (the user's CMS file) is refused as a target: an
     import only ever reads it.
     """
-    folder = user_data_dir()
+    folder = writable_user_data_dir()
     target = folder / file_name
     if input_path is not None and target.resolve() == Path(input_path).resolve():
         from .errors import DataImportError

@@ -61,7 +61,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Collection, Hashable, Mapping, NamedTuple, Sequence
 
-from . import datasets, gpci_file, rvu_file
+from . import datasets, gpci_file, relative_value_files, rvu_file
 from .code_catalog import normalize_code
 from .errors import BadValue, DataImportError, UnknownCode, UnknownLocality, UnsupportedDate
 
@@ -137,7 +137,9 @@ def _required(kind: str, what: str, dos: object) -> Figure:
     dos = _as_date(dos)
     fig = _figure(kind, dos)
     if fig is None:
-        raise UnsupportedDate(what, dos.year, _available(kind))
+        # yearly figures of the PFS final rule are not in CMS's RVU zip: they come with ptbilling
+        raise UnsupportedDate(what, dos.year, _available(kind) + f" — {dos.year}'s figure comes with a newer "
+                              "ptbilling (pip install -U ptbilling)")
     return fig
 
 
@@ -276,8 +278,8 @@ def _checked_cf(dos: dt.date, table: _RvuTable | None, qualifying_apm: bool) -> 
         if file_cf is None:
             raise UnsupportedDate(
                 "Medicare conversion factor", dos.year,
-                _available("conversion_factor") + " in figures.json, or a year whose PPRRVU file "
-                "was imported with 'ptbilling data import-rvu'",
+                _available("conversion_factor") + " in figures.json, or a year whose PPRRVU file is installed — "
+                + datasets.update_hint("rvu", dos.year),
             )
         return Figure(file_cf, f"CONV FACTOR column of {table.release.name}", table.release.status)
     if fig.status != OFFICIAL and file_cf == fig.value and table.release.status == OFFICIAL:
@@ -653,11 +655,7 @@ def kx_marks(lines: Sequence[KxLine],
 def _read_text(path: Path) -> str:
     # read only: the user's file is never written. CMS files are ASCII; older
     # ones were saved by Excel on Windows (cp1252).
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252")
+    return relative_value_files.decode(path.read_bytes())
 
 
 def _year(value: object) -> int:
@@ -686,9 +684,8 @@ def _rvu_file_year(text: str, file_name: str) -> tuple[int | None, str]:
     return None, ""
 
 
-def _store(kind: str, year: int, write, name: str, source: str, input_path: Path) -> datasets.Release:
-    return datasets.store_release(kind, f"{kind}_{year}.csv", write, dt.date(year, 1, 1), dt.date(year, 12, 31),
-                                  name, source, OFFICIAL, input_path=input_path)
+store_year = relative_value_files.store_year
+
 
 
 def import_rvu(path, year: int | None = None) -> datasets.Release:
@@ -712,9 +709,11 @@ def import_rvu(path, year: int | None = None) -> datasets.Release:
     year = _year(year)
     if found is not None and found != year:
         raise DataImportError(f"{path.name} is the {found} file, not {year}")
-    name = f"{title or 'PPRRVU'} for {year} (imported from {path.name}, {len(rows)} rows)"
+    named = relative_value_files.pprrvu_title(text)
+    rid = f"{relative_value_files.release_id(year, named.letter)}: " if named is not None and named.letter else ""
+    name = f"{rid}{title or 'PPRRVU'} for {year} (imported from {path.name}, {len(rows)} rows)"
     source = f"CMS National Physician Fee Schedule Relative Value File {path.name}"
-    return _store("rvu", year, lambda p: rvu_file.write_release_csv(rows, p), name, source, path)
+    return store_year("rvu", year, lambda p: rvu_file.write_release_csv(rows, p), name, source, path)
 
 
 def import_gpci(path, year: int) -> datasets.Release:
@@ -733,11 +732,11 @@ def import_gpci(path, year: int) -> datasets.Release:
         raise DataImportError(f"{path.name} is the {found} GPCI file, not {year}")
     name = f"CY {year} GPCIs by locality, {len(rows)} localities (imported from {path.name})"
     source = f"CMS Geographic Practice Cost Indices by Medicare locality {path.name} (PFS Addendum E layout)"
-    return _store("gpci", year, lambda p: gpci_file.write_release_csv(rows, p), name, source, path)
+    return store_year("gpci", year, lambda p: gpci_file.write_release_csv(rows, p), name, source, path)
 
 
 __all__ = [
     "ASSISTANT_MODIFIERS", "CENT", "FeeLine", "Figure", "KX_BUCKETS", "KxLine", "KxMark", "LineFee",
     "NATIONAL", "PT_SLP", "conversion_factor", "gpci", "import_gpci", "import_rvu", "kx_marks",
-    "allowed_amounts", "kx_threshold", "normalize_locality", "price_lines", "review_threshold",
+    "allowed_amounts", "kx_threshold", "normalize_locality", "price_lines", "review_threshold", "store_year",
 ]

@@ -584,7 +584,7 @@ def import_ptp(path, effective_from: dt.date | None = None,
         raise DataImportError(
             f"{path.name}: none of its {count} edits involves a therapy code in the catalog "
             "(97xxx are in the file whose column-1 range covers them); nothing imported")
-    folder = datasets.user_data_dir()
+    folder = datasets.writable_user_data_dir()
     file_name = f"ncci/ptp_{start.isoformat()}.csv"
     target = folder / file_name
     files = [path.name]

@@ -1,9 +1,9 @@
 """The session-log template workbook, built from code (``ptbilling template``).
 
 ``write_template(path)`` writes the empty template, ``write_sample(path)`` the
-same workbook filled with about 40 visits of 2025 (the Medicare manual's four
-8-minute-rule examples and a few lines of each kind of error PT_VALIDATE
-reports). The files in ``workbook_templates/`` are exactly these bytes; a test
+same workbook filled with the sample visits (``workbooks/data/sample_visits.csv``,
+read by ``workbooks.sample``); the Instructions sheet's text is
+``workbooks/data/instructions.txt``. The files in ``workbook_templates/`` are exactly these bytes; a test
 regenerates them and compares.
 
 Library: XlsxWriter, not openpyxl.
@@ -12,7 +12,8 @@ Library: XlsxWriter, not openpyxl.
   ``set_properties``; openpyxl stamps zip entries with the current time, so its
   output would need re-zipping to be reproducible.
 - Cached results: XlsxWriter writes a formula *and* the value it gives. The
-  values are computed here by calling ``ptbilling.udfs`` itself, so readers
+  values are computed here by calling the add-in's own functions
+  (``ptbilling.excel_functions``, which ``ptbilling.udfs`` decorates), so readers
   that do not calculate (python-calamine, openpyxl ``data_only``, file
   previews) see what the add-in shows. openpyxl cannot store both. (Excel
   recalculates on opening; LibreOffice has no PT_ functions and shows #NAME?.)
@@ -87,6 +88,7 @@ import io
 import os
 import re
 import tempfile
+from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -98,6 +100,7 @@ from .. import __version__
 from ..rules import datasets, gpci_file
 from ..rules.code_catalog import TIMED, UNTIMED, catalog_for
 from ..rules.validate import RULES
+from .sample import sample_rows
 from ..logs.cells import to_serial
 
 TABLE = "SessionLog"
@@ -113,7 +116,19 @@ HEADER_ROW = 3  # 0-based sheet row of the table's header; the rows above hold t
 LOCALITY_CELL = "C1"  # the Medicare locality input (blank = national); labels in A:B, values in column C
 TOTAL_CELLS = {"Log total (est. allowed)": "C2", "Log total (contract)": "C3"}
 FEE_READY_ROWS = 200  # Fee Schedule rows with the payer/code/rate dropdowns and limits
-CATALOG_DATE = dt.date(2025, 1, 1)
+
+
+def _newest_shipped_year() -> dt.date:
+    """1 January of the newest year whose fee schedule ships with ptbilling.
+
+    The locality dropdown and the Codes sheet follow it; shipped, never an
+    import, so the template's bytes depend only on the package.
+    """
+    years = [r.effective_from.year for r in datasets.releases() if r.kind == "rvu" and r.origin == "shipped"]
+    return dt.date(max(years), 1, 1)
+
+
+CATALOG_DATE = _newest_shipped_year()
 FIXED_TIME = dt.datetime(2025, 1, 1)  # the workbook's created/modified time: no clock in the bytes
 UDF_MODULE = "ptbilling.udfs"
 MIN_DATE, MAX_DATE = dt.date(2017, 1, 1), dt.date(2099, 12, 31)
@@ -248,22 +263,22 @@ def _is_number(v: object) -> bool:
 
 def units_by_rule(table: list[list], done: dict | None = None) -> list:
     """The Units by Rule column: PT_UNITS with CMS for Medicare payers, AMA for the rest."""
-    from .. import udfs
+    from .. import excel_functions as functions
 
     c = _columns(table)
     visits = _visit_keys(c)
-    cms = udfs.PT_UNITS(c["Minutes"], c["Code"], "CMS", visits, c["Modifiers"])
-    ama = udfs.PT_UNITS(c["Minutes"], c["Code"], "AMA", visits, c["Modifiers"])
+    cms = functions.PT_UNITS(c["Minutes"], c["Code"], "CMS", visits, c["Modifiers"])
+    ama = functions.PT_UNITS(c["Minutes"], c["Code"], "AMA", visits, c["Modifiers"])
     return [_cells(cms if _is_medicare(payer[0]) else ama, i) for i, payer in enumerate(c["Payer"])]
 
 
 def est_allowed(table: list[list], done: dict | None = None) -> list:
     """The Est. Allowed column: PT_FEE over the log, Medicare lines only. The built workbooks' locality
     cell is blank, which LEFT(TRIM(..),8) hands PT_FEE as "": the national amount."""
-    from .. import udfs
+    from .. import excel_functions as functions
 
     c = _columns(table)
-    fees = udfs.PT_FEE(c["Code"], c["Units"], c["Modifiers"], c["Date"], "", _visit_keys(c))
+    fees = functions.PT_FEE(c["Code"], c["Units"], c["Modifiers"], c["Date"], "", _visit_keys(c))
     return [_cells(fees, i) if _is_medicare(payer[0]) else None for i, payer in enumerate(c["Payer"])]
 
 
@@ -302,9 +317,9 @@ def contract_amount(table: list[list], done: dict | None = None) -> list:
 
 def check_column(table: list[list], done: dict | None = None) -> list:
     """The Check column: PT_VALIDATE over the table with its header row."""
-    from .. import udfs
+    from .. import excel_functions as functions
 
-    result = udfs.PT_VALIDATE(table)
+    result = functions.PT_VALIDATE(table)
     return [r[0] for r in result] if isinstance(result, list) else [result] * len(table)
 
 
@@ -359,142 +374,6 @@ def contract_formulas() -> tuple[str, str]:
     return (f"={u}*SUMIFS({t}[Rate per unit],{t}[Payer],{p},{t}[Code],{c})",
             f'=IFERROR({u}*XLOOKUP({p}&"|"&{c},{t}[Payer]&"|"&{t}[Code],{t}[Rate per unit]),"")')
 FEE_EXAMPLE_NOTE = "EXAMPLE only, not a real contract: replace with your rate"
-
-
-# --- the sample --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Line:
-    code: str
-    modifiers: str
-    minutes: int | None
-    units: int | None
-    assistant: int | None = None
-    note: str = ""
-    provider: str | None = None  # when not the visit's provider
-
-
-def _visit(patient, date, payer, provider, *lines):
-    return (patient, dt.date.fromisoformat(date), payer, provider, lines)
-
-
-L = Line
-#: (patient, date, payer, provider, lines) — realistic 2025 visits, then one or more of each error
-SAMPLE_VISITS = (
-    _visit("M1001", "2025-01-06", "Medicare", "PT",
-           L("97112", "GP", 24, 2, note="Pub. 100-04 ch.5 §20.2 example 1: 47 min = 3 units"),
-           L("97110", "GP", 23, 1)),
-    _visit("M1002", "2025-01-06", "Medicare", "PT",
-           L("97112", "GP", 20, 1, note="Example 2: 40 min = 3 units; tie, extra unit to the lower code"),
-           L("97110", "GP", 20, 2)),
-    _visit("M1003", "2025-01-07", "Medicare", "PT",
-           L("97110", "GP", 33, 2, note="Example 3: 7 leftover min of 97140 beat 3 of 97110"),
-           L("97140", "GP", 7, 1)),
-    _visit("M1004", "2025-01-07", "Medicare", "PT",
-           L("97110", "GP", 18, 1, note="Example 4: 49 min = 3 units; 97035 gets none"),
-           L("97140", "GP", 13, 1), L("97116", "GP", 10, 1), L("97035", "GP", 8, 0)),
-    _visit("M1005", "2025-01-08", "Medicare", "PT",
-           L("97161", "GP", 40, 1, note="Initial evaluation"), L("97110", "GP", 15, 1)),
-    _visit("M1006", "2025-01-08", "Medicare", "PTA",
-           L("97110", "GP CQ", 38, 3, 38, note="PTA treats: CQ, paid at 85%"),
-           L("97112", "GP CQ", 15, 1, 15)),
-    _visit("C2001", "2025-01-09", "Commercial", "PT",
-           L("97110", "GP", 20, 1, note="Per code: 20 min = 1, 18 min = 1 (CMS would give 3)"),
-           L("97140", "GP", 18, 1)),
-    _visit("A8001", "2025-01-09", "Medicare Advantage", "PT",
-           L("97530", "GP", 30, 2), L("97140", "GP", 10, 1)),
-    _visit("O3001", "2025-01-10", "Medicare", "OT",
-           L("97165", "GO", 50, 1, note="OT evaluation"), L("97535", "GO", 25, 2)),
-    _visit("O3002", "2025-01-10", "Medicare", "OTA",
-           L("97530", "GO CO", 40, 3, 40, note="OTA treats: CO")),
-    _visit("S4001", "2025-01-13", "Medicare", "SLP",
-           L("92507", "GN", 45, 1, note="Speech treatment: untimed, 1 unit")),
-    _visit("M1001", "2025-01-13", "Medicare", "PT",
-           L("97110", "GP", 25, 2), L("G0283", "GP", 15, 1, note="Unattended e-stim: G0283 for Medicare")),
-    _visit("W5001", "2025-01-14", "Workers Comp", "PT",
-           L("97110", "GP", 30, 2), L("97140", "GP", 25, 2)),
-    _visit("D6001", "2025-01-14", "Medicaid", "PT",
-           L("97116", "GP", 23, 2)),
-    _visit("P7001", "2025-01-15", "Self-pay", "PT",
-           L("97140", "", 30, 2), L("97010", "", 10, 1, note="Hot pack: fine for self-pay")),
-    _visit("M1008", "2025-01-15", "Medicare", "PT",
-           L("97164", "GP", 30, 1, note="Re-evaluation"), L("97110", "GP", 23, 2)),
-    _visit("C2002", "2025-01-16", "Commercial", "PT",
-           L("97150", "GP", 45, 1, note="Group therapy: 1 unit per session")),
-    _visit("M1009", "2025-01-16", "Medicare", "PT",
-           L("97113", "GP", 45, 3, note="Aquatic therapy")),
-    _visit("M1010", "2025-01-17", "Medicare", "PT",
-           L("97110", "GP", 12, 1, note="20 min = 1 unit, to the code with more minutes"),
-           L("97140", "GP", 8, 0)),
-    _visit("O3003", "2025-01-17", "Commercial", "OT",
-           L("97166", "GO", 60, 1), L("97530", "GO", 15, 1)),
-    _visit("M1003", "2025-01-21", "Medicare", "PTA",
-           L("97110", "GP CQ", 30, 2, 30, note="PTA and PT in one visit"),
-           L("97112", "GP", 15, 1, provider="PT")),
-    # --- lines with errors: each kind at least once ------------------------------------
-    _visit("M1011", "2025-02-03", "Medicare", "PT",
-           L("97111", "GP", 30, 2, note="Error: unknown code (typo for 97110)")),
-    _visit("M1012", "2025-02-03", "Medicare", "PT",
-           L("97010", "GP", 10, 1, note="Error: 97010 is bundled for Medicare"), L("97110", "GP", 30, 2)),
-    _visit("M1013", "2025-02-04", "Medicare", "PT",
-           L("97014", "GP", 15, 1, note="Error: 97014 is not valid for Medicare (G0283)"),
-           L("97140", "GP", 23, 2)),
-    _visit("M1014", "2025-02-04", "Medicare", "PT",
-           L("97110", "", 30, 2, note="Error: no GP"), L("97140", "GP", 15, 1)),
-    _visit("M1024", "2025-02-05", "Medicare Advantage", "PT",
-           L("97530", "", 38, 3, note="Error: no GP")),
-    _visit("O3004", "2025-02-05", "Medicare", "OT",
-           L("97166", "GP", 55, 1, note="Error: OT evaluation with GP")),
-    _visit("M1015", "2025-02-06", "Medicare", "PTA",
-           L("97110", "GP", 30, 2, 30, note="Error: PTA without CQ")),
-    _visit("M1006", "2025-02-06", "Medicare", "PTA",
-           L("97112", "GP", 23, 2, 23, note="Error: PTA without CQ")),
-    _visit("O3005", "2025-02-07", "Medicare", "OTA",
-           L("97535", "GO CQ", 30, 2, 30, note="Error: CQ with GO (use CO)")),
-    _visit("M1016", "2025-02-07", "Medicare", "PT",
-           L("97110", "GP", 35, 3, note="Error: 35 min is 2 units, not 3")),
-    _visit("C2003", "2025-02-10", "Commercial", "PT",
-           L("97110", "GP", 20, 2, note="Error: per code 20 min is 1 unit"), L("97140", "GP", 18, 1)),
-    _visit("M1017", "2025-02-10", "Medicare", "PT",
-           L("G0283", "GP", 15, 2, note="Error: untimed code, 1 unit"), L("97110", "GP", 23, 2)),
-    _visit("M1018", "2025-02-11", "Medicare", "PT",
-           L("97140", "GP", 7, 1, note="Error: 7 min alone is not billable")),
-    _visit("M1019", "2025-02-11", "Medicare", "PT",
-           L("97110", "GP", 15, 1), L("97110", "GP", 15, 1, note="Error: 97110 twice in one visit")),
-    _visit("M1020", "2025-02-12", "Medicare", "PT",
-           L("97161", "GP", 40, 1), L("97162", "GP", 45, 1, note="Error: two PT evaluations")),
-    _visit("M1021", "2025-02-12", "Medicare", "PT",
-           L("97162", "GP", 45, 1), L("97164", "GP", 30, 1, note="Error: evaluation and re-evaluation")),
-    _visit("M1022", "2025-02-13", "Medicare", "DC",
-           L("97110", "GP", 23, 2, note="Error: chiropractor, Medicare pays 98940-98942 only")),
-    _visit("M1025", "2025-02-13", "Medicare", "LMT",
-           L("97124", "GP", 30, 2, note="Error: massage therapist as provider")),
-    _visit("C2005", "2025-02-14", "Commercial", "PT",
-           L("97150", "GP", 45, 3, note="Error: group therapy is 1 unit per session")),
-    _visit("M1023", "2025-02-14", "Medicare", "PT",
-           L("97110", "GP", 40, 2, note="Warning: 40 min allow 3 units")),
-    _visit("M1026", "2025-02-17", "Medicare", "PT",
-           L("97001", "GP", 45, 1, note="Error: 97001 was replaced by 97161-97163 in 2017")),
-    _visit("M1009", "2025-02-17", "Medicare", "PT",
-           L("97140", "GP", 25, 2), L("97010", "GP", 10, 1, note="Error: 97010 is bundled for Medicare")),
-    _visit("S4002", "2025-02-18", "Medicare", "SLP",
-           L("92507", "GP", 45, 1, note="Error: speech treatment takes GN")),
-    _visit("M1027", "2025-02-18", "Medicare", "PT",
-           L("97112", "GP", 6, 1, note="Error: 6 min alone is not billable")),
-    _visit("M1028", "2025-02-19", "Medicare", "PTA",
-           L("97110", "GP CQ", 23, 0, 23, note="Warning: the PTA's 97110 unit is billed on the PT line (100%, not 85%)"),
-           L("97110", "GP", 13, 2, 0, provider="PT"), L("97140", "GP", 30, 2, 0, provider="PT")),
-)
-
-
-def sample_rows() -> list[list]:
-    """The sample's data rows, in table column order (dates as datetime.date)."""
-    rows = []
-    for patient, date, payer, provider, lines in SAMPLE_VISITS:
-        for ln in lines:
-            rows.append([patient, date, payer, ln.provider or provider, ln.code, ln.modifiers or None, ln.minutes,
-                         ln.units, ln.assistant, ln.note or None])
-    return rows
 
 
 # --- building the workbook -----------------------------------------------------------------
@@ -692,9 +571,9 @@ def _write_log(wb, ws, fm: _Formats, rows: list[list], lists: dict[str, str]) ->
                          'GPCI file, e.g. 02102-01 (Alaska): pick it from the list or type the 8 characters. '
                          'It prices Est. Allowed.',
         "show_input": True, "show_error": True, "error_type": "warning",
-        "error_title": "Not a 2025 locality",
-        "error_message": 'Not in the CY 2025 GPCI list. The format is "<MAC>-<locality>", e.g. 02102-01. '
-                         'Keep it only if you imported a GPCI file that has it.',
+        "error_title": f"Not a {CATALOG_DATE.year} locality",
+        "error_message": f'Not in the CY {CATALOG_DATE.year} GPCI list. The format is "<MAC>-<locality>", '
+                         'e.g. 02102-01. Keep it only if you imported a GPCI file that has it.',
     })
 
     # Check column colours: ERROR red, WARN amber, OK green.
@@ -802,93 +681,31 @@ def _write_codes(ws, fm: _Formats) -> None:
     ws.repeat_rows(0)
 
 
+HELP_FILE = "instructions.txt"
+
+
 def _help_lines() -> list[tuple[str, str]]:
-    """(style, text) lines of the Instructions sheet."""
-    t = [("title", "Therapy session log: how to use it")]
-    t += [("para", "One row per code per visit. Type in the white columns of the Session Log; the grey columns "
-           "work themselves out with the ptbilling add-in. A visit is one patient on one date of service.")]
-    t += [("h2", "Install on Windows (once per computer)")]
-    t += [("para", s) for s in (
-        "1. Install Python 3.10 or later, then in a Command Prompt:   pip install ptbilling   "
-        "(this also installs xlwings).",
-        "2. In the same Command Prompt:   xlwings addin install   then start Excel: it has an xlwings tab.",
-        "3. Excel: File > Options > Trust Center > Trust Center Settings > Macro Settings: tick "
-        "'Trust access to the VBA project object model' (Import Functions needs it).",
-        "4. Open this workbook. The sheet xlwings.conf says UDF Modules = ptbilling.udfs: leave it as it is.",
-        "5. xlwings tab > Import Functions. Then File > Save As > Excel Macro-Enabled Workbook (*.xlsm). "
-        "Use that .xlsm as your log. Until then the grey columns show #NAME?.",
-        "   Or import the functions once into your own add-in (.xlam) and keep the logs as plain .xlsx.",
-        "6. After upgrading ptbilling (pip install --upgrade ptbilling): xlwings tab > Restart UDF Server, "
-        "then Ctrl+Alt+F9 to recalculate.",
-        "If a grey cell says ModuleNotFoundError: No module named 'ptbilling', xlwings runs a Python without "
-        "ptbilling: set the xlwings tab's Interpreter to the python.exe you installed it into (type  where python  "
-        "in the Command Prompt), or install it into that Python.",
-        "If Excel says 'Could not activate Python COM server': the Interpreter setting points to a Python without "
-        "xlwings and pywin32, or the add-in is from another xlwings version: fix the Interpreter, run "
-        "xlwings addin install  again from that Python, and restart Excel.",
-    )]
-    t += [("h2", "Fill a row")]
-    for col in INPUTS:
-        t.append(("field", f"{col.header}\t{col.prompt}"))
-    t += [("para", "Put all minutes of a timed code in one visit on one row (Medicare requires one line per code "
-           "since 4/19/2021). Dropdowns and limits refuse values the checks cannot read.")]
-    t += [("h2", "Above the table")]
-    t += [("field", "Medicare locality\tBlank: national amounts (every GPCI = 1). Otherwise your Medicare "
-           "locality, \"<MAC>-<locality>\" as in CMS's GPCI file, e.g. 02102-01 for Alaska: pick it from the "
-           "dropdown (the 2025 localities, with state and name) or type the 8 characters. Est. Allowed uses it.")]
-    t += [("field", "Log total (est. allowed)\tThe sum of the Est. Allowed column: the log's estimated Medicare "
-           "allowed amount. Lines showing a message instead of an amount are not in it.")]
-    t += [("field", "Log total (contract)\tThe sum of the Contract Amount column.")]
-    t += [("h2", "The grey columns")]
-    t += [("field", "Units by Rule\tUnits the payer's method gives this row. Medicare and Medicare Advantage: "
-           "the CMS 8-minute rule on the visit's total timed minutes. Other payers: per code (8-22 min = 1, "
-           "23-37 = 2 ...). Untimed codes: 1. A message instead of a number says why the row cannot be counted.")]
-    t += [("field", "Est. Allowed\tThe Medicare allowed amount of the row's billed Units (PT_FEE): the 2025 "
-           "fee schedule (RVUs x GPCIs of the locality above x conversion factor), with the therapy multiple "
-           "procedure payment reduction within the visit (the unit with the highest practice expense in full, "
-           "every other unit's practice expense at 50%) and CQ/CO lines at 85%. It is what Medicare allows, "
-           "before deductible and coinsurance; not what the patient or the plan pays.")]
-    t += [("field", "\tOnly Medicare and Medicare Advantage rows get an amount: other payers' rows stay blank, "
-           "because Medicare's figure is not what they pay (use Contract Amount). Medicare Advantage plans often, "
-           "not always, pay the Medicare fee schedule. For Medicare's figure on any row, type "
-           "=PT_FEE(code, units, modifiers, date) in a cell of your own. A message instead of an amount "
-           "says why the row has none (unknown code or locality, a year without fee schedule data).")]
-    t += [("field", "Visit Allowed\tThe sum of Est. Allowed over the rows of the same Patient and Date (the "
-           "visit), shown on each of them (SUMIFS).")]
-    t += [("field", "Contract Amount\tUnits x the payer's contract rate for the code on the Fee Schedule sheet "
-           "(SUMIFS). Blank when that payer and code have no rate there.")]
-    t += [("field", "Check\tOK, or the findings of the row: 'ERROR <rule ID>: what is wrong - how to fix it' "
-           "(the claim would be denied or is wrong) or 'WARN <rule ID>: ...' (review it). Red, amber, green.")]
+    """(style, text) lines of the Instructions sheet, from ``data/instructions.txt``.
+
+    The prose lives in that resource file so that it can be edited as text; the builder only
+    fills in what comes from the code: the input columns' prompts, the rule table, the contract
+    formulas, the first data row, the ready rows and the version.
+    """
     sumifs, xlookup = contract_formulas()
-    t += [("h2", "Payer contract rates (Fee Schedule sheet)")]
-    t += [("para", s) for s in (
-        "The table FeeSchedule lists, per payer and code, the contract's rate for one unit. The rows it comes "
-        "with are EXAMPLES with made-up numbers, not anyone's contract: replace or delete them. Type new rows "
-        "just below the table (the sheet is not protected, so the table grows by itself). Spell the payer as "
-        "on the Session Log; give each payer and code one row (a second one makes Contract Amount say so).",
-        f"Contract Amount on row {HEADER_ROW + 2} is, at heart:   {sumifs}   (works in Excel 2016 and later; "
-        "the column's formula also leaves the cell blank when there is no rate).",
-        f"In Excel 365 or 2021 the same lookup can be written with XLOOKUP:   {xlookup}",
-        "One rate per payer and code: when a contract changes, update the rate (past logs keep their own copy).",
-    )]
-    t += [("h2", "What each finding means")]
-    t += [("para", "Rule IDs are stable; each is documented with its sources in docs/rules.md of the ptbilling "
-           "project.")]
-    for rule, (severity, text) in RULES.items():
-        t.append(("rule", f"{rule}\t{severity}\t{text}"))
-    t += [("h2", "The sheet is protected (no password)")]
-    t += [("para", s) for s in (
-        f"The table has {READY_ROWS} ready rows: type on the next empty row. You can sort, filter and format; "
-        "the grey columns are locked so a formula cannot be typed over.",
-        "To remove a line, select its white cells and press Delete, then sort the table: empty rows sort last. "
-        "(Whole sheet rows cannot be inserted or deleted inside the log: the grey columns are each one array.)",
-        "To print only the filled rows, filter Patient to hide (Blanks) first: hidden rows are not printed.",
-        "For a longer log, start a new copy of the template, or: Review > Unprotect Sheet, drag the table's corner "
-        "down, then select each grey array column (Units by Rule, Est. Allowed, Check) from its first cell down "
-        "to the table's last row, press F2 and Ctrl+Shift+Enter; fill Visit Allowed and Contract Amount down "
-        "to the last row; and protect the sheet again.",
-    )]
-    t += [("note", f"Generated by ptbilling {__version__} (ptbilling template).")]
+    values = {"first_row": HEADER_ROW + 2, "ready_rows": READY_ROWS, "sumifs": sumifs, "xlookup": xlookup,
+              "version": __version__, "locality_year": CATALOG_DATE.year}
+    text = resources.files(__package__).joinpath("data", HELP_FILE).read_text(encoding="utf-8")
+    t: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if line == "@inputs":
+            t += [("field", f"{col.header}\t{col.prompt}") for col in INPUTS]
+        elif line == "@rules":
+            t += [("rule", f"{rule}\t{severity}\t{what}") for rule, (severity, what) in RULES.items()]
+        else:
+            style, body = line.split("\t", 1)
+            t.append((style, body.format(**values)))
     return t
 
 
@@ -937,7 +754,7 @@ def _write_conf(ws, fm: _Formats) -> None:
 
 def localities() -> list[str]:
     """The locality dropdown: "<MAC>-<locality> <state> <name>" of each locality in the shipped GPCI release
-    in force on CATALOG_DATE (shipped, not imported: the template's bytes do not depend on the user's data)."""
+    of the newest shipped year (CATALOG_DATE; not an import: the template's bytes do not depend on the user's data)."""
     shipped = [r for r in datasets.releases()
                if r.kind == "gpci" and r.origin == "shipped" and r.covers(CATALOG_DATE)]
     rows = gpci_file.read_release_csv(shipped[0].path).values()
