@@ -84,6 +84,11 @@ def _surely_under(members: list[tuple[ClaimLine, str]]) -> bool:
     return all(total <= limit for total in bound.values())
 
 
+def _same_day_order(member: tuple[ClaimLine, str]) -> tuple:
+    ln = member[0]
+    return (ln.dos, ln.code, ln.modifiers, ln.units or 0, ln.minutes or 0, ln.provider, ln.payer, ln.index)
+
+
 def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Finding]:
     """KX and review findings for every traditional-Medicare therapy line of a log.
 
@@ -106,6 +111,11 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
             shown = names.get(key)
             if shown is None or ln.patient < shown:  # the same spelling whatever the row order
                 names[key] = ln.patient
+    # The year's total adds up in date order; lines of one date are taken in an order of what
+    # they hold (code, modifiers, units...), not of the rows, so which line takes the bucket past
+    # the threshold, and the total each line's finding names, never depend on the row order.
+    for members in by_patient_year.values():
+        members.sort(key=_same_day_order)
     out: list[Finding] = []
     if totals is None:
         # Nothing to report for a patient who cannot reach the lower (KX) threshold
