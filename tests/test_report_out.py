@@ -104,8 +104,9 @@ def test_kill_9_while_writing_leaves_only_the_hidden_work_folder(tmp_path):
     assert list(system_tmp.iterdir()) == []  # XlsxWriter's temp files were beside the report, not in TMPDIR
 
 
-def test_sigterm_while_writing_cleans_up(tmp_path):
-    """SIGTERM (a closing terminal) in the middle of writing: no report and no temp folder left."""
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_while_writing_cleans_up(tmp_path, sig):
+    """SIGTERM (kill) or SIGHUP (a closed terminal) in the middle of writing: no report, no temp folder."""
     src = write_log(tmp_path / "log.csv", 60_000)
     folder = tmp_path / "out"
     folder.mkdir()
@@ -116,9 +117,10 @@ def test_sigterm_while_writing_cleans_up(tmp_path):
         time.sleep(0.05)
     time.sleep(0.2)
     assert p.poll() is None, "the run ended before it could be stopped"
-    p.send_signal(signal.SIGTERM)
+    p.send_signal(sig)
     p.wait(timeout=60)
     p.communicate()
+    assert p.returncode == 128 + sig  # ended through Python's finally blocks, not by the signal
     assert list(folder.iterdir()) == []
 
 

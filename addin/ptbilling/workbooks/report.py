@@ -6,7 +6,7 @@ does not hold the whole workbook in memory.
 
 Nothing is clobbered (``write_report``): the workbook and XlsxWriter's own temporary
 files are written in one hidden folder beside the target (``.REPORT.xlsx.XXXX.tmp``),
-removed on every exit Python sees (an error, Ctrl+C, SIGTERM). The finished file is then
+removed on every exit Python sees (an error, Ctrl+C, SIGTERM, SIGHUP). The finished file is then
 published in one step: without --force by a hard link, which fails if the name exists
 *at that moment* (O_EXCL semantics: a file that appeared during the run is never
 replaced, and of two runs to one new name one wins and the other is refused); where the
@@ -312,7 +312,8 @@ def _reason(e: OSError) -> str:
 
 @contextlib.contextmanager
 def _sigterm_as_exit():
-    """SIGTERM (a closing terminal, ``kill``) ends the run through ``finally``: the temp folder goes."""
+    """SIGTERM (``kill``) and SIGHUP (a closed terminal) end the run through ``finally``, so the
+    temp folder goes; only in the main thread, where Python lets a handler be set."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -320,12 +321,16 @@ def _sigterm_as_exit():
     def stop(signum, frame):
         raise SystemExit(128 + signum)
 
-    try:
-        before = signal.signal(signal.SIGTERM, stop)
-    except (ValueError, OSError):
-        yield
-        return
+    before = {}
+    for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
+        if sig is None:
+            continue
+        try:
+            before[sig] = signal.signal(sig, stop)
+        except (ValueError, OSError):
+            pass
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, before)
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
