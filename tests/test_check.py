@@ -92,6 +92,11 @@ def rezip(src: Path, dst: Path, change) -> Path:
     return dst
 
 
+def judged(line: dict) -> dict:
+    """A JSON line without what was read: its row, units and findings."""
+    return {k: line[k] for k in ("row", "units", "findings")}
+
+
 def run(capsys, *argv) -> tuple[int, str, str]:
     code = cli.main(["check", *map(str, argv)])
     out, err = capsys.readouterr()
@@ -179,8 +184,11 @@ def test_json_lists_every_data_row_with_sheet_row_numbers(tmp_path, capsys):
     doc = json.loads(out)
     assert code == 1 and set(doc) == {"summary", "lines"}
     assert [ln["row"] for ln in doc["lines"]] == [4, 5, 6, 7]
-    assert all(set(ln) == {"row", "units", "findings"} for ln in doc["lines"])
-    assert doc["lines"][0] == {"row": 4, "units": 2, "findings": []}
+    read = {"patient", "date", "payer", "provider", "code", "modifiers"}
+    assert [set(ln) for ln in doc["lines"]] == [{"row", "units", "findings"} | read, {"row", "units", "findings"},
+                                                {"row", "units", "findings"} | read, {"row", "units", "findings"} | read]
+    assert doc["lines"][0] == {"row": 4, "patient": "P1", "date": "2025-03-03", "payer": "Medicare", "provider": "PT",
+                               "code": "97112", "modifiers": ["GP"], "units": 2, "findings": []}
     assert doc["lines"][1] == {"row": 5, "units": None, "findings": []}
     assert doc["lines"][3]["findings"] == ["ERROR UNITS-OVER: 20 timed min allow 1 unit, 3 billed — bill 1"]
     s = doc["summary"]
@@ -385,7 +393,7 @@ def test_formula_in_an_input_cell_is_an_error_on_its_row_and_other_formulas_are_
     assert lines[0]["findings"][0].startswith("ERROR INPUT: Minutes cell holds a formula")
     assert lines[0]["units"] is None
     # 97110's 23 minutes are alone in the visit now (the formula row is out): 2 units, 1 billed
-    assert lines[1] == {"row": 3, "units": 2, "findings": ["WARN UNITS-UNDER: 23 timed min allow 2 units, 1 billed "
+    assert judged(lines[1]) == {"row": 3, "units": 2, "findings": ["WARN UNITS-UNDER: 23 timed min allow 2 units, 1 billed "
                                                                 "— bill 2"]}  # and no finding for the Notes formula
 
 
@@ -432,7 +440,8 @@ def test_xlsm_and_semicolon_csv_and_cp1252_are_read(tmp_path, capsys):
     path.write_bytes(text.encode("cp1252"))
     code, out, err = run(capsys, path, "--format", "json")
     assert code == 0 and "Windows-1252" in err
-    assert json.loads(out)["lines"] == [{"row": 2, "units": 2, "findings": []}]
+    assert [judged(ln) for ln in json.loads(out)["lines"]] == [{"row": 2, "units": 2, "findings": []}]
+    assert json.loads(out)["lines"][0]["patient"] == "Jos\xe9"
 
 
 # --- bad input: one line, exit 2, nothing written ---------------------------------------------
@@ -488,15 +497,16 @@ def test_legacy_xls_workbook(tmp_path, capsys):
 
 
 def test_sheet_without_the_headers(tmp_path, capsys):
-    """No table and no sheet whose first row has the headers."""
+    """No table and no sheet with a header row: the refusal names each sheet and what its top holds."""
     path = write_xlsx(tmp_path / "log.xlsx", ["Name", "When", "What"], [["a", DAY, "b"]])
-    assert_refused(*run(capsys, path), "no sheet has the session-log headers", "Log")
+    assert_refused(*run(capsys, path), "no sheet has a session-log header row", "first 30 rows",
+                   "sheet 'Log': no row names a known column; first row: Name, When, What")
 
 
 def test_csv_without_the_headers(tmp_path, capsys):
-    """A CSV whose first row is not the header."""
+    """A CSV with no header row in its first 30 rows: the refusal says what its first row holds."""
     path = write_csv(tmp_path / "log.csv", ["Report", "March"], [["x", "y"]])
-    assert_refused(*run(capsys, path), "first row does not have the session-log headers")
+    assert_refused(*run(capsys, path), "no session-log header row", "first 30 rows", "first row: Report, March")
 
 
 BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -667,13 +677,13 @@ def test_a_full_1048576_row_log_is_checked_not_refused(tmp_path):
 # --- the report workbook --------------------------------------------------------------------
 
 def test_out_writes_lines_and_summary_sheets(tmp_path, capsys):
-    """--out: a Lines sheet (inputs, rule units, check) and a per-rule Summary sheet."""
+    """--out: a Lines sheet (inputs, rule units, check), Medicare totals and a per-rule Summary sheet."""
     src = write_xlsx(tmp_path / "log.xlsx", HEADER, WITH_ERROR)
     out = tmp_path / "report.xlsx"
     code, text, _ = run(capsys, src, "--out", out)
     assert code == 1 and out.is_file() and f"Report written to {out}" in text
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Lines", "Summary"]
+    assert wb.sheetnames == ["Lines", "Medicare totals", "Summary"]
     rows = list(wb["Lines"].iter_rows(values_only=True))
     assert rows[0] == ("Row", *HEADER, "Units (rule)", "Check")
     assert rows[1] == (2, "P1", DAY, "Medicare", "PT", "97112", "GP", 24, 2, 2, "OK")
@@ -691,7 +701,7 @@ def test_out_refuses_an_existing_file_unless_force(tmp_path, capsys):
     assert_refused(*run(capsys, src, "--out", out), "exists", "--force")
     assert out.read_bytes() == b"keep me"
     assert run(capsys, src, "--out", out, "--force")[0] == 0
-    assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Summary"]
+    assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Medicare totals", "Summary"]
 
 
 def test_out_never_overwrites_the_input(tmp_path, capsys):
@@ -736,7 +746,7 @@ def test_out_is_written_atomically(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(report.os, "replace", recording)
     assert run(capsys, src, "--out", out, "--force")[0] == 0
     assert moves[-1][1] == out and moves[-1][0].parent.parent == out.parent
-    assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Summary"]
+    assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Medicare totals", "Summary"]
 
 
 def test_csv_injection_is_written_as_text(tmp_path, capsys):

@@ -73,7 +73,7 @@ def test_two_runs_to_one_new_name_one_wins_the_other_is_refused(tmp_path):
         assert f"Report written to {out}" in winner[1]
         assert loser[1] == "" and len(loser[2].strip().splitlines()) == 1
         assert ("appeared while the log was checked" in loser[2]) or ("exists — add --force" in loser[2])
-        assert openpyxl.load_workbook(out, read_only=True).sheetnames == ["Lines", "Summary"]
+        assert openpyxl.load_workbook(out, read_only=True).sheetnames == ["Lines", "Medicare totals", "Summary"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "report0.xlsx", "report1.xlsx", "report2.xlsx"]
 
 

@@ -41,7 +41,7 @@ def PT_EXPLAIN(minutes, codes=None, method="CMS"):
 
 
 @xw.func
-@xw.arg("log", ndim=2, doc="The session log WITH its header row, e.g. SessionLog[#All]. Headers: Patient, Date, Payer, Provider, Code, Modifiers, Minutes, Units; optional Assistant Minutes, Prior Allowed.")
+@xw.arg("log", ndim=2, doc="The session log WITH its header row, e.g. SessionLog[#All]. Headers: Patient, Date, Payer, Provider, Code, Modifiers, Minutes, Units (or EMR names: DOS, CPT, Modifier 1-4...); optional Assistant Minutes, Prior Allowed.")
 @xw.arg("payer", doc="Optional. Payer for every row when the log has no Payer column (e.g. \"Medicare\").")
 @xw.arg("method", doc="Optional. Unit method for non-Medicare payers: \"AMA\" (default) or \"CMS\". Traditional Medicare always uses CMS.")
 def PT_VALIDATE(log, payer=None, method=None):

@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 import sys
 from pathlib import Path
 
 from ..logs.check import LogCheck, check_log
+from ..logs.columns import ColumnMap, load_column_file, parse_column_option
 from ..logs.reader import LogData, UnusableLog, read_log
 from ..rules.errors import BadValue
 from ..rules.service_units import METHODS
@@ -28,42 +30,68 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "check",
         help="Check a filled session log or EMR export (.xlsx, .xlsm, .csv) with the PT_VALIDATE rules.",
-        description="Check every line of a session log: units by the rule (as PT_UNITS) and findings "
-        "(as PT_VALIDATE). Reads the Table named SessionLog, else the first sheet whose first row has the "
-        "headers (Patient, Date, Payer, Provider, Code, Modifiers, Minutes, Units). Exit status: 0 no errors "
+        description="Check every line of a session log or EMR charge export: units by the rule (as PT_UNITS) "
+        "and findings (as PT_VALIDATE). Reads the Table named SessionLog, else the sheet with a header row "
+        "(Patient, Date, Payer, Provider, Code, Modifiers, Minutes, Units, or the names EMR exports use: DOS, "
+        "CPT, Modifier 1-4, Rendering Provider...) in its first 30 rows. Exit status: 0 no errors "
         "(warnings allowed), 1 errors found, 2 the file cannot be used.",
     )
     p.add_argument("file", metavar="FILE", help="the log: .xlsx, .xlsm or .csv")
     p.add_argument("--out", metavar="REPORT.xlsx",
-                   help="also write a report workbook: the lines with units and check, and a per-rule summary")
+                   help="also write a report workbook: the lines with units and check (coloured), each Medicare "
+                   "patient's yearly KX totals, and a summary of what was read and the count per rule")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="text: a summary (default); json: one document with every row")
     p.add_argument("--payer", metavar="P", help="payer for rows without one (e.g. Medicare), as PT_VALIDATE's payer")
     p.add_argument("--method", type=str.upper, choices=METHODS,
                    help="unit method for non-Medicare payers (default AMA; traditional Medicare is always CMS)")
+    p.add_argument("--column", action="append", default=[], metavar="HEADER=FIELD",
+                   help="read column HEADER as FIELD (Patient, Date, Payer, Provider, Code, Modifiers, Minutes, "
+                   "Units, Assistant Minutes, Prior Allowed, or ignore), e.g. --column \"Ins Plan=Payer\"; repeatable")
+    p.add_argument("--columns", metavar="OFFICE.toml",
+                   help="a mapping file: a [columns] table (\"Ins Plan\" = \"Payer\") and a [payers] table "
+                   "(\"BCBS Medicare Adv\" = \"Medicare Advantage\"); --column options add to it")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=cmd_check)
 
 
+def column_map(args) -> ColumnMap | None:
+    """The user's mappings: --columns FILE first, then each --column (a later one wins)."""
+    mapping = ColumnMap()
+    if getattr(args, "columns", None):
+        load_column_file(args.columns, mapping)
+    for text in getattr(args, "column", None) or []:
+        parse_column_option(text, mapping)
+    return mapping if mapping else None
+
+
 def cmd_check(args) -> int:
     source = Path(args.file)
+    mapping = column_map(args)
     out = check_out_path(args.out, source, args.force) if args.out else None
     with gc_paused():
-        log = read_log(source)
+        log = read_log(source, mapping)
         for note in log.notes:
             print(f"ptbilling: note: {note}", file=sys.stderr)
         with _progress(len(log.rows)) as progress:
-            result = run_check(log, args.payer, args.method, progress)
+            result = run_check(log, args.payer, args.method, progress, mapping)
             if out is not None:
                 write_report(out, log, result, args.payer, args.method, progress, force=args.force)
-    if out is not None and dropped_note(log):
-        print(f"ptbilling: note: {dropped_note(log)}", file=sys.stderr)
-    if args.format == "json":
-        json.dump(json_document(log, result, args.payer, args.method), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        print_text(log, result, out)
-    return EXIT_FINDINGS if result.summary["errors"] else EXIT_OK
+    if out is not None and dropped_note(log, result):
+        print(f"ptbilling: note: {dropped_note(log, result)}", file=sys.stderr)
+    status = EXIT_FINDINGS if result.summary["errors"] else EXIT_OK
+    try:
+        if args.format == "json":
+            json.dump(json_document(log, result, args.payer, args.method), sys.stdout, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            print_text(log, result, out)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `ptbilling check log.csv | head`: the reader left early. The status still says what the
+        # check found (0 for a clean log), never "errors found" because a pipe closed.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    return status
 
 
 @contextlib.contextmanager
@@ -84,18 +112,20 @@ def gc_paused():
             gc.enable()
 
 
-def check_path(path, payer=None, method=None) -> tuple[LogData, LogCheck]:
+def check_path(path, payer=None, method=None, mapping: ColumnMap | None = None) -> tuple[LogData, LogCheck]:
     """Read and check a log file, as ``ptbilling check`` does without output (the benchmark's unit)."""
     with gc_paused():
-        log = read_log(path)
-        return log, run_check(log, payer, method)
+        log = read_log(path, mapping)
+        return log, run_check(log, payer, method, mapping=mapping)
 
 
-def run_check(log: LogData, payer, method, progress=None) -> LogCheck:
+def run_check(log: LogData, payer, method, progress=None, mapping: ColumnMap | None = None) -> LogCheck:
     try:
-        return check_log(log.header, log.rows, payer, method, formula_cells=log.formula_cells, progress=progress)
+        return check_log(log.header, log.rows, payer, method, formula_cells=log.formula_cells, progress=progress,
+                         mapping=mapping)
     except BadValue as e:  # a missing column: name the file and the option
-        text = str(e).replace("(or give the payer argument)", "(or give --payer)")
+        text = str(e).replace("(or give the payer argument)", "(or give --payer, or map a column with "
+                              "--column \"Header=Payer\")")
         raise UnusableLog(f"{log.where}: {text}") from None
 
 
@@ -154,17 +184,62 @@ def summary_document(log: LogData, result: LogCheck, payer, method) -> dict:
                                                      "rows_with_errors")},
         "rules": {r: {"severity": severity[r], "count": n} for r, n in s["rules"].items()},
         "medicare_totals": s.get("medicare_totals", []),
+        "header_row": log.first_row - 1, "sheets_found": [{"sheet": n, "recognised_columns": k}
+                                                          for n, k in log.sheets_found],
+        "columns": s.get("columns", {}), "payers": s.get("payers", []),
         "missing_data": s.get("missing_data", []),
     }
 
 
 def json_document(log: LogData, result: LogCheck, payer=None, method=None) -> dict:
     first = log.first_row
-    return {
-        "summary": summary_document(log, result, payer, method),
-        "lines": [{"row": first + i, "units": u, "findings": [str(f) for f in fs]}
-                  for i, (u, fs) in enumerate(zip(result.units, result.findings))],
-    }
+    read = result.read or [None] * len(result.units)
+    lines = []
+    for i, (u, fs, r) in enumerate(zip(result.units, result.findings, read)):
+        line = {"row": first + i}
+        if r is not None:  # what was read, so a finding can be matched to the export's line
+            line.update(r)
+        line.update(units=u, findings=[str(f) for f in fs])
+        lines.append(line)
+    return {"summary": summary_document(log, result, payer, method), "lines": lines}
+
+
+def reading_lines(log: LogData, result: LogCheck) -> list[str]:
+    """What was read and how: the sheet (and why that one), the columns used and not used, the payers.
+
+    Nothing an export holds is dropped without a line here: every column not read
+    is named, with a note when it looks like modifiers, codes, minutes or units.
+    """
+    s = result.summary
+    out = []
+    if log.sheets_found and len(log.sheets_found) > 1:
+        chosen, others = log.sheets_found[0], log.sheets_found[1:]
+        out.append(f"Read sheet '{chosen[0]}': its header has the most recognised columns ({chosen[1]}); "
+                   "also had a header: " + ", ".join(f"'{n}' ({k})" for n, k in others) + ".")
+    if log.first_row > 2 and not log.table:
+        out.append(f"Header row found on {'sheet ' if log.sheet else 'CSV '}row {log.first_row - 1} "
+                   f"(rows above it are titles, not read).")
+    cols = s.get("columns") or {}
+    if cols.get("used"):
+        out.append("Columns used: " + ", ".join(
+            c["column"] if c["column"] == c["field"] else f"{c['column']} -> {c['field']}" for c in cols["used"]) + ".")
+    if cols.get("ignored"):
+        out.append("Columns not used: " + ", ".join(c["column"] for c in cols["ignored"]) + ".")
+    for note in cols.get("notes", []):
+        out.append(f"  note: {note}")
+    payers = s.get("payers") or []
+    if payers:
+        parts = []
+        for p in payers:
+            n = f"{p['lines']:,} line{'s' if p['lines'] != 1 else ''}"
+            if p.get("mapped_from"):
+                n += ", mapped from " + ", ".join(repr(x) for x in p["mapped_from"])
+            if p["kind"] == "other":
+                parts.append(f"{p['payer']} (not recognised as Medicare: {p['method']} unit method, {n})")
+            else:
+                parts.append(f"{p['payer']} ({p['kind']}, {p['method']}, {n})")
+        out.append("Payers: " + "; ".join(parts) + ".")
+    return out
 
 
 def first_findings(log: LogData, result: LogCheck, limit: int = FIRST_FINDINGS) -> list[tuple[int, str]]:
@@ -183,7 +258,14 @@ def print_text(log: LogData, result: LogCheck, out: Path | None = None, file=Non
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=file or sys.stdout, highlight=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich's own handler exits with status 1, which reads as "errors found" (`check | head`
+            # on a clean log); cmd_check keeps the status of the check instead
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = _Console(file=file or sys.stdout, highlight=False)
     s = result.summary
     console.print(Text(f"ptbilling check: {log.where}"), soft_wrap=True)
     head = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
@@ -191,6 +273,8 @@ def print_text(log: LogData, result: LogCheck, out: Path | None = None, file=Non
         head.add_column(name.capitalize() if name != "units" else "Units (rule)", justify="right")
     head.add_row(*(f"{s[k]:,}" for k in ("visits", "lines", "units", "errors", "warnings")))
     console.print(head)
+    for line in reading_lines(log, result):
+        console.print(Text(line), soft_wrap=True)
     if s["rules"]:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=None)
         table.add_column("Rule")

@@ -14,12 +14,20 @@ from pathlib import Path
 
 from .exit_codes import EXIT_OK, EXIT_UNUSABLE
 
-DEFAULT_TEMPLATE = Path("workbook_templates") / "session_log.xlsx"
-DEFAULT_SAMPLE = Path("workbook_templates") / "sample_session_log.xlsx"
+CHECKOUT_FOLDER = Path("workbook_templates")
+DEFAULT_TEMPLATE = CHECKOUT_FOLDER / "session_log.xlsx"
+DEFAULT_SAMPLE = CHECKOUT_FOLDER / "sample_session_log.xlsx"
+
+
+def default_path(sample: bool) -> Path:
+    """Where ``ptbilling template`` writes without a PATH: workbook_templates/ in a checkout of the
+    project (where the committed workbooks live), else the current folder (an office's install)."""
+    name = (DEFAULT_SAMPLE if sample else DEFAULT_TEMPLATE).name
+    return CHECKOUT_FOLDER / name if CHECKOUT_FOLDER.is_dir() else Path(name)
 
 
 def cmd_template(args) -> int:
-    path = Path(args.path) if args.path else (DEFAULT_SAMPLE if args.sample else DEFAULT_TEMPLATE)
+    path = Path(args.path) if args.path else default_path(args.sample)
     what = "sample" if args.sample else "template"
     try:
         if path.is_dir():
@@ -58,7 +66,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "workbook filled with about 40 example visits.",
     )
     p.add_argument("path", nargs="?", metavar="PATH",
-                   help=f"Where to write the .xlsx (default {DEFAULT_TEMPLATE}, or {DEFAULT_SAMPLE} with --sample).")
+                   help=f"Where to write the .xlsx (default {DEFAULT_TEMPLATE.name}, or {DEFAULT_SAMPLE.name} with "
+                   f"--sample, in the current folder; in a checkout of ptbilling, in {CHECKOUT_FOLDER}/).")
     p.add_argument("--sample", action="store_true",
                    help="Fill the workbook with the sample visits (the manual's examples and one or more "
                    "lines of each kind of error).")

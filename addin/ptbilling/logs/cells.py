@@ -2,8 +2,11 @@
 
 Both front doors hand over a header row and data rows of raw cell values (as
 xlwings, python-calamine or the csv module produce them). This module finds the
-columns (``columns.map_headers``) and coerces each row into a ``ClaimLine`` for the
-rules core, turning unusable values into a finding on that row. It is the
+columns (``columns.layout``), reads cells as EMR exports write them (``prepare``:
+several modifier columns merged in order, a code cell carrying its modifiers
+such as ``97110-GP`` split, payers renamed by the user's map; a provider cell's
+name dropped for its credential) and coerces each row into a ``ClaimLine`` for
+the rules core, turning unusable values into a finding on that row. It is the
 "coerce inputs" step shared by ``PT_VALIDATE`` and ``ptbilling check``, so the
 two agree cell for cell.
 """
@@ -13,13 +16,14 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 
-from ..rules.claim_lines import ClaimLine
+from ..rules.claim_lines import ClaimLine, provider_credential
 from ..rules.code_catalog import normalize_code
 from ..rules.errors import BadValue
-from ..rules.findings import ERROR, Finding
+from ..rules.findings import ERROR, WARN, Finding
 from ..rules.service_units import MAX_MINUTES, MAX_UNITS, LineProblem, coerce_minutes
-from .columns import map_headers
+from .columns import ColumnMap, Layout, layout
 
 _MOD_SPLIT = re.compile(r"[^0-9A-Za-z]+")
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 0 of Excel's 1900 calendar, from 1 March 1900 on
@@ -184,7 +188,144 @@ def _code(value: object) -> str:
 
 
 def _provider(value: object) -> str:
-    return _text(value).upper()
+    """The credential of a provider cell: 'Lee, Bob PTA' -> 'PTA' (claim_lines.provider_credential)."""
+    return provider_credential(_text(value))
+
+
+# --- cells as exports write them ------------------------------------------------------------
+
+_CODE_SHAPE = re.compile(r"^(?:[A-Za-z]?[0-9]{4,5}|[0-9]{4}[A-Za-z])$")
+BLANK_PAYER = "blank — type the payer (e.g. Medicare), or give one payer for the whole log (--payer, or PT_VALIDATE's payer argument)"
+
+
+def split_code_cell(value: object) -> tuple[object, tuple[str, ...]]:
+    """'97110-GP', '97110 GP CQ', '97110:GP' -> ('97110', ('GP',...)); anything else unchanged, ().
+
+    Only a code followed by two-character modifiers is split: '97110.5' or
+    '97110 x2' stay as they are (and the code rule says what is wrong).
+    """
+    if type(value) is not str:
+        return value, ()
+    tokens = [t for t in _MOD_SPLIT.split(value) if t]
+    # "x2" is how people write a quantity, not a modifier: such a cell is left to the code rule
+    if (len(tokens) >= 2 and _CODE_SHAPE.match(tokens[0])
+            and all(len(t) == 2 and not (t[0] in "xX" and t[1].isdigit()) for t in tokens[1:])):
+        return tokens[0], tuple(t.upper() for t in tokens[1:])
+    return value, ()
+
+
+def _cell(row, j: int):
+    return row[j] if j < len(row) else None
+
+
+def _needs_preparing(rows, c_code: int, c_mod: int) -> bool:
+    """A code cell carrying modifiers, or a Modifiers cell naming one twice (one pass over distinct values)."""
+    try:  # a sheet's rows are dense: one C-speed pass per column
+        codes = set(map(itemgetter(c_code), rows))
+        mods = set(map(itemgetter(c_mod), rows))
+    except (IndexError, TypeError):  # short or blank rows (a CSV): cell by cell
+        codes, mods = set(), set()
+        for row in rows:
+            if row:
+                codes.add(_cell(row, c_code))
+                mods.add(_cell(row, c_mod))
+    if any(split_code_cell(v)[1] for v in codes if type(v) is str):
+        return True
+    for v in mods:
+        if type(v) is str:
+            m = parse_modifiers(v)
+            if len(set(m)) != len(m):
+                return True
+    return False
+
+
+@dataclass
+class Prepared:
+    """A log's rows as the coercion reads them, with where each field is."""
+
+    layout: Layout
+    cols: dict[str, int]
+    rows: list  # the rows given, or copies with the merged code/modifier/payer cells appended
+    notes: dict[int, list[Finding]]  # data-row index -> findings of reading (MOD-DUPLICATE)
+    mapping: ColumnMap | None = None
+    #: payer as the rules read it -> the payer names of the log mapped to it (--columns [payers])
+    mapped_payers: dict[str, list[str]] | None = None
+
+
+def prepare(header, rows, payer: object = None, mapping: ColumnMap | None = None) -> Prepared:
+    """Find the columns and read cells as exports write them; raises MissingColumns.
+
+    When the log has one Modifiers column, no payer map and no code cell with
+    modifiers (the template's own log), the rows are used as they are. Otherwise
+    each row gets three cells appended (code, modifiers, payer) and the columns
+    point at them: the export's own cells stay as read, for the report.
+    """
+    lay = layout(header, payer_given=bool(_text(payer)), mapping=mapping)
+    cols = dict(lay.cols)
+    rows = rows if isinstance(rows, list) else list(rows)
+    payer_map = mapping if mapping is not None and mapping.payers and "payer" in cols else None
+    mod_cols = lay.modifier_cols
+    c_code = cols["code"]
+    if len(mod_cols) == 1 and payer_map is None and not _needs_preparing(rows, c_code, mod_cols[0]):
+        return Prepared(lay, cols, rows, {}, mapping)
+    c_payer = cols.get("payer")
+    names = {j: str(h).strip() for j, h in enumerate(header) if h is not None}
+    width = max(len(header), max(cols.values()) + 1)
+    memo: dict = {}
+    notes: dict[int, list[Finding]] = {}
+    out = []
+    append = out.append
+    for i, row in enumerate(rows):
+        if row is None:
+            append(None)
+            continue
+        code_v = _cell(row, c_code)
+        mod_vs = tuple(_cell(row, j) for j in mod_cols)
+        payer_v = _cell(row, c_payer) if c_payer is not None else None
+        # typed keys: True == 1 == 1.0 as dict keys, but they read differently
+        key = (code_v, code_v.__class__, mod_vs, tuple(v.__class__ for v in mod_vs), payer_v, payer_v.__class__)
+        got = memo.get(key)
+        if got is None:
+            got = memo[key] = _prepare_cells(code_v, mod_vs, payer_v, payer_map, names[c_code],
+                                             [names.get(j, "Modifiers") for j in mod_cols])
+        code, mods, line_payer, note = got
+        if len(row) < width:
+            row = list(row) + [None] * (width - len(row))
+        append([*row[:width], code, mods, line_payer])
+        if note:
+            notes[i] = [Finding(i, WARN, "MOD-DUPLICATE", note)]
+    cols["code"], cols["modifiers"] = width, width + 1
+    if c_payer is not None:
+        cols["payer"] = width + 2
+    mapped: dict[str, list[str]] = {}
+    for (_, _, _, _, payer_v, _), (_, _, line_payer, _) in memo.items():
+        if payer_v is not None and line_payer != payer_v and _text(payer_v) != line_payer:
+            names_of = mapped.setdefault(line_payer, [])
+            if _text(payer_v) not in names_of:
+                names_of.append(_text(payer_v))
+    return Prepared(lay, cols, out, notes, mapping, mapped)
+
+
+def _prepare_cells(code_v, mod_vs, payer_v, payer_map, code_name: str, mod_names: list[str]):
+    """(code, modifiers text, payer, duplicate note) for one row's cells."""
+    code, from_code = split_code_cell(code_v)
+    seen: dict[str, str] = {}  # modifier -> where it was first given
+    dups = []
+    tokens = []
+    sources = [(from_code, f"{code_name} {str(code_v).strip()!r}")]
+    sources += [(parse_modifiers(v), name) for v, name in zip(mod_vs, mod_names)]
+    for mods, where in sources:
+        for m in mods:
+            if m in seen:
+                dups.append(f"{m} given twice ({seen[m]} and {where})" if seen[m] != where else f"{m} given twice in {where}")
+                continue
+            seen[m] = where
+            tokens.append(m)
+    note = ("; ".join(dups) + " — read once; remove the copy") if dups else None
+    line_payer = payer_v
+    if payer_map is not None and payer_v is not None:
+        line_payer = payer_map.payer(_text(payer_v))
+    return code, (" ".join(tokens) or None), line_payer, note
 
 
 def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
@@ -272,6 +413,10 @@ def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
         if get_payer is not None:
             v = row[get_payer]
             line_payer = (texts[v] if type(v) is not bool_ else _text(v)) or default_payer
+            if not line_payer:  # which payer's rules apply is not said: never guess
+                problems[i] = Finding(i, ERROR, "INPUT", f"Payer cell: {BLANK_PAYER}")
+                append(None)
+                continue
         else:
             line_payer = default_payer
         v = row[c_provider]
@@ -317,7 +462,8 @@ def coerce_units(value: object) -> int | None:
 
 
 def log_findings(header, rows, payer: object = None, method: object = None,
-                 unusable: dict[int, Finding] | None = None, kx_totals: dict | None = None):
+                 unusable: dict[int, Finding] | None = None, kx_totals: dict | None = None,
+                 mapping: ColumnMap | None = None, prepared: Prepared | None = None):
     """The one path from a header row and data rows to findings per row: ``(cols, parsed, findings)``.
 
     ``PT_VALIDATE`` (through ``check_table``) and ``ptbilling check`` both call
@@ -325,16 +471,25 @@ def log_findings(header, rows, payer: object = None, method: object = None,
     knows cannot be read, e.g. a formula in an input cell of a file; they are
     left out of the rules like a row with a bad value. ``kx_totals`` (a dict)
     receives each Medicare patient's allowed amount per year and KX bucket.
-    Raises MissingColumns when the header lacks a required column.
+    ``prepared`` is ``prepare(header, rows, payer, mapping)`` when the caller
+    already has it (``rows`` may then be the same rows through a progress
+    generator). Raises MissingColumns when the header lacks a required column.
     """
-    from ..rules.validate import validate_lines
+    from ..rules.validate import sort_findings, validate_lines
 
-    cols = map_headers(header, payer_given=bool(_text(payer)))
-    parsed = read_rows(rows, cols, payer)
+    prep = prepared if prepared is not None else prepare(header, rows, payer, mapping)
+    if mapping is None:
+        mapping = prep.mapping
+    if mapping is not None and _text(payer):
+        payer = mapping.payer(_text(payer))
+    parsed = read_rows(rows if prepared is not None else prep.rows, prep.cols, payer)
     for i, f in (unusable or {}).items():
         parsed.lines[i] = None
         parsed.problems[i] = f
-    return cols, parsed, validate_lines(parsed.lines, method, parsed.problems, kx_totals)
+    found = validate_lines(parsed.lines, method, parsed.problems, kx_totals)
+    for i, fs in prep.notes.items():
+        found[i] = sort_findings(found[i] + fs)
+    return prep.cols, parsed, found
 
 
 def check_table(table, payer: object = None, method: object = None) -> list[str]:
@@ -347,7 +502,7 @@ def check_table(table, payer: object = None, method: object = None) -> list[str]
 
     if not table:
         raise BadValue("the log is empty: select the table with its header row")
-    _, parsed, found = log_findings(table[0], table[1:], payer, method)
+    _, parsed, found = log_findings(table[0], list(table[1:]), payer, method)
     texts = ["Check"]
     for line, fs, i in zip(parsed.lines, found, range(len(found))):
         texts.append(check_text(fs) if (line is not None or i in parsed.problems) else "")

@@ -21,16 +21,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Callable, Iterable
 
 from ..rules import datasets
-from ..rules.claim_lines import person_key, unit_method
+from ..rules.claim_lines import payer_kind, person_key, unit_method
 from ..rules.errors import UnsupportedDate
 from ..rules.findings import ERROR, WARN, Finding
 from ..rules.service_units import LineProblem, log_units
 from ..rules.validate import RULES
-from .cells import EXCEL_ERRORS, _text, assistant_flags, coerce_date, log_findings
-from .columns import DISPLAY, header_key
+from .cells import EXCEL_ERRORS, _text, assistant_flags, coerce_date, log_findings, prepare
+from .columns import DISPLAY, ColumnMap, Layout, header_key
 
 Progress = Callable[[str, int], None]  # (stage, rows done) -> None
 
@@ -41,9 +42,45 @@ class LogCheck:
     findings: list[list[Finding]]  # per data row, errors first
     blank: list[bool]  # per data row: no input at all
     summary: dict
+    lines: list | None = None  # per data row: the ClaimLine read, or None
+    rows: list | None = None  # the rows as prepared (merged code/modifier cells)
+    cols: dict | None = None  # field -> position in ``rows``
+    used_columns: list[int] | None = None  # header positions of the columns read (the report keeps them all)
+
+    @property
+    def read(self) -> list[dict | None] | None:
+        """Per data row, patient, date, payer, provider, code and modifiers as read; None for a blank row.
+
+        A row that could not be read (an INPUT finding) gives its cells as text.
+        Computed when asked (JSON output), not for every check.
+        """
+        if self.lines is None or self.rows is None or self.cols is None:
+            return None
+        from .cells import parse_modifiers
+
+        cols = self.cols
+        out: list[dict | None] = []
+        for i, ln in enumerate(self.lines):
+            if ln is not None:
+                out.append({"patient": ln.patient, "date": ln.dos.isoformat(), "payer": ln.payer,
+                            "provider": ln.provider, "code": ln.code, "modifiers": list(ln.modifiers)})
+            elif self.blank[i]:
+                out.append(None)
+            else:
+                row = self.rows[i]
+
+                def cell(f, row=row):
+                    j = cols.get(f)
+                    return _text(row[j]) if j is not None and j < len(row) else ""
+                mods = row[cols["modifiers"]] if cols["modifiers"] < len(row) else None
+                out.append({"patient": cell("patient"), "date": cell("date"), "payer": cell("payer"),
+                            "provider": cell("provider"), "code": cell("code"),
+                            "modifiers": list(parse_modifiers(mods))})
+        return out
 
 
-def formula_findings(header, formula_cells: dict[int, list[int]]) -> dict[int, Finding]:
+def formula_findings(header, formula_cells: dict[int, list[int]],
+                     mapping: ColumnMap | None = None) -> dict[int, Finding]:
     """An INPUT error for each row with a formula in an input column (file logs only).
 
     A formula's saved result may be stale, or absent when the file was not
@@ -51,8 +88,9 @@ def formula_findings(header, formula_cells: dict[int, list[int]]) -> dict[int, F
     """
     out = {}
     for i, positions in formula_cells.items():
-        named = [DISPLAY[k] for k in dict.fromkeys(header_key(header[j]) for j in sorted(positions) if j < len(header))
-                 if k is not None]
+        named = [DISPLAY[k] for k in dict.fromkeys(header_key(header[j], mapping) for j in sorted(positions)
+                                                   if j < len(header))
+                 if k in DISPLAY]
         if named:
             out[i] = Finding(i, ERROR, "INPUT",
                              f"{named[0]} cell holds a formula; ptbilling check reads typed values only (a saved "
@@ -75,24 +113,53 @@ def _rows_with_progress(rows: list, progress: Progress | None) -> Iterable:
 
 def check_log(header, rows: list, payer: object = None, method: object = None, *,
               formula_cells: dict[int, list[int]] | None = None,
-              progress: Progress | None = None) -> LogCheck:
+              progress: Progress | None = None, mapping: ColumnMap | None = None) -> LogCheck:
     """Units, findings and a summary for every data row of a log.
 
-    Raises MissingColumns (a BadValue) when the header lacks a required column,
-    UnknownMethod for a bad ``method``.
+    ``mapping`` holds the user's column and payer mappings (``--column``,
+    ``--columns``). Raises MissingColumns (a BadValue) when the header lacks a
+    required column, UnknownMethod for a bad ``method``.
     """
-    unusable = formula_findings(header, formula_cells) if formula_cells else {}
+    unusable = formula_findings(header, formula_cells, mapping) if formula_cells else {}
     kx_totals: dict = {}
-    cols, parsed, found = log_findings(header, _rows_with_progress(rows, progress), payer, method, unusable,
-                                       kx_totals)
+    prep = prepare(header, rows, payer, mapping)
+    if mapping is not None and _text(payer):
+        payer = mapping.payer(_text(payer))
+    cols, parsed, found = log_findings(header, _rows_with_progress(prep.rows, progress), payer, method, unusable,
+                                       kx_totals, mapping, prep)
     if progress:
         progress("units", len(rows))
-    units = rule_units(rows, cols, parsed, payer, method, set(unusable))
+    units = rule_units(prep.rows, cols, parsed, payer, method, set(unusable))
     blank = [ln is None and i not in parsed.problems for i, ln in enumerate(parsed.lines)]
     summary = summarize(parsed.lines, units, found, blank)
     summary["medicare_totals"] = medicare_totals(kx_totals)
+    summary["columns"] = column_summary(prep.layout)
+    summary["payers"] = payer_summary(parsed.lines, method, prep.mapped_payers)
     summary["missing_data"] = missing_data(parsed.lines)
-    return LogCheck(units, found, blank, summary)
+    return LogCheck(units, found, blank, summary, parsed.lines, prep.rows, cols, [j for j, _, _ in prep.layout.used])
+
+
+def column_summary(lay: Layout) -> dict:
+    """The columns read (header -> field) and those not read, each with its note (never dropped in silence)."""
+    return {
+        "used": [{"column": h, "field": f} for _, h, f in lay.used],
+        "ignored": [{"column": h, "note": note} for _, h, note in lay.ignored],
+        "notes": lay.notes,
+    }
+
+
+def payer_summary(lines, method: object, mapped: dict[str, list[str]] | None = None) -> list[dict]:
+    """Each payer of the log: Medicare, Medicare Advantage or not recognised as Medicare, and the unit
+    method its visits were counted with (claim_lines.unit_method), with its number of lines, and
+    the log's own names for it when the office's payer map renamed them (``mapped_from``)."""
+    count: Counter = Counter(map(attrgetter("payer"), filter(None, lines)))
+    out = []
+    for p, n in sorted(count.items(), key=lambda t: (-t[1], t[0])):
+        entry = {"payer": p, "kind": payer_kind(p), "method": unit_method(p, method), "lines": n}
+        if mapped and mapped.get(p):
+            entry["mapped_from"] = sorted(mapped[p])
+        out.append(entry)
+    return out
 
 
 def missing_data(lines) -> list[str]:
@@ -165,6 +232,8 @@ def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: 
             except LineProblem:
                 continue
             line_payer = (_text(row[c_payer]) if c_payer is not None else "") or default_payer
+            if not line_payer:  # a blank payer: no method to count it by (its INPUT finding says so)
+                continue
             key = (person_key(patient), dos, person_key(line_payer))
         else:
             continue

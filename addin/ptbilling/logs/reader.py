@@ -3,8 +3,12 @@
 What is read:
 
 - In a workbook, the Excel Table named ``SessionLog`` if there is one; otherwise
-  the first worksheet whose first non-empty row has the recognised headers
-  (``logs.columns.looks_like_header``, the same names ``PT_VALIDATE`` knows).
+  the worksheet with a header row (``logs.columns.header_score``, the same names
+  ``PT_VALIDATE`` knows, plus the user's ``--column`` mappings) within its first
+  30 rows: an EMR export often has title rows above it ("Charge Detail Report",
+  the clinic, the run date). When several sheets have one, the sheet whose header
+  has the most recognised columns (the first of equals); ``LogData.sheets_found``
+  says which were considered. A CSV's header row is found the same way.
 - Values as xlwings hands them to ``PT_VALIDATE``: numbers, text, dates, and
   ``None`` for empty and error cells. python-calamine reads them (fast).
 - Inputs only, never cached formula results. A file written by openpyxl has no
@@ -45,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..rules.errors import PtBillingError
-from .columns import header_key, looks_like_header
+from .columns import ColumnMap, fields_named, header_key, header_score
 
 #: a zip whose entries declare more than this in total is refused (a full
 #: 1,048,576-row log is well under 1 GiB of sheet XML)
@@ -69,6 +73,8 @@ CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 TABLE_NAME = "SessionLog"
+#: the header row is looked for in this many rows at the top of a sheet or CSV
+HEADER_SEARCH_ROWS = 30
 
 
 class UnusableLog(PtBillingError, ValueError):
@@ -92,6 +98,8 @@ class LogData:
     #: data-row index -> header positions of cells that hold a formula
     formula_cells: dict[int, list[int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # said on stderr (fallbacks, encodings)
+    #: sheets with a header row, (name, recognised columns), the one read first; [] for a Table or CSV
+    sheets_found: list[tuple[str, int]] = field(default_factory=list)
 
     def row_number(self, i: int) -> int:
         return self.first_row + i
@@ -104,8 +112,11 @@ class LogData:
         return f"{self.path.name}, {place}"
 
 
-def read_log(path: str | Path) -> LogData:
-    """Read a session log; raises UnusableLog with one line saying what is wrong."""
+def read_log(path: str | Path, mapping: ColumnMap | None = None) -> LogData:
+    """Read a session log; raises UnusableLog with one line saying what is wrong.
+
+    ``mapping`` (``--column``/``--columns``) counts when looking for the header row.
+    """
     p = Path(path)
     name = str(path)
     try:
@@ -128,9 +139,9 @@ def read_log(path: str | Path) -> LogData:
     if head.startswith(CFB_MAGIC):
         raise UnusableLog(f"{name}: {_cfb_kind(p)}")
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _read_workbook(p, name)
+        return _read_workbook(p, name, mapping)
     if suffix in CSV_SUFFIXES:
-        return _read_csv(p, name)
+        return _read_csv(p, name, mapping)
     if suffix in WORKBOOK_SUFFIXES:
         raise UnusableLog(f"{name}: is not a workbook — an {suffix} file is a zip archive and this one "
                           "is not (a renamed CSV or web page?); save it from Excel as .xlsx")
@@ -551,7 +562,7 @@ def _prolog_problem(head: bytes, complete: bool) -> str | None:
         i = j + close
 
 
-def _read_workbook(p: Path, name: str) -> LogData:
+def _read_workbook(p: Path, name: str, mapping: ColumnMap | None = None) -> LogData:
     z = _Zip(p, name)
     try:
         z.check_xml_prologs()
@@ -564,18 +575,59 @@ def _read_workbook(p: Path, name: str) -> LogData:
         if found is not None:
             sh, table = found
             return _read_table(p, name, z, kind, sh, table)
-        seen = []
+        best: LogData | None = None
+        best_score = 0
+        scored: list[tuple[str, int]] = []
+        misses: list[str] = []
         for sh in sheets:
-            data = _read_sheet(p, name, z, kind, sh)
-            if data is not None:
-                return data
-            seen.append(sh.name)
-        raise UnusableLog(
-            f"{name}: no sheet has the session-log headers (Patient, Date, Payer, Provider, Code, Modifiers, "
-            f"Minutes, Units) in its first non-empty row, and there is no Table named {TABLE_NAME}; "
-            f"sheets: {', '.join(seen)}"[:300])
+            data, score, miss = _read_sheet(p, name, z, kind, sh, mapping)
+            if data is None:
+                misses.append(miss)
+                continue
+            scored.append((sh.name, score))
+            if score > best_score:  # the most recognised columns; the first of equals
+                best, best_score = data, score
+            del data
+        if best is None:
+            raise UnusableLog(
+                f"{name}: no sheet has a session-log header row (Date, Code, Minutes and the rest) in its first "
+                f"{HEADER_SEARCH_ROWS} rows, and there is no Table named {TABLE_NAME}; {'; '.join(misses)}"[:400])
+        best.sheets_found = sorted(scored, key=lambda t: t[0] != best.sheet)
+        return best
     finally:
         z.close()
+
+
+def find_header(rows, mapping: ColumnMap | None = None, limit: int = HEADER_SEARCH_ROWS) -> tuple[int, int] | None:
+    """(index, recognised columns) of the first header row among ``rows[:limit]``; None when there is none.
+
+    A row of cell values is a header row when it names at least Date, Code and
+    Minutes (``columns.header_score``); title rows above it are passed over.
+    """
+    for r, row in enumerate(rows[:limit]):
+        if row:
+            score = header_score([_clean(v) for v in row], mapping)
+            if score:
+                return r, score
+    return None
+
+
+def header_miss(rows, mapping: ColumnMap | None = None, limit: int = HEADER_SEARCH_ROWS) -> str:
+    """Why ``rows`` have no header row, for the refusal: the nearest row, what it names and lacks."""
+    best, best_named = None, []
+    for r, row in enumerate(rows[:limit]):
+        named = fields_named([_clean(v) for v in row], mapping) if row else []
+        if len(named) > len(best_named):
+            best, best_named = r, named
+    if best is None:
+        filled = next(([str(v).strip() for v in row if _clean(v) is not None] for row in rows[:limit]
+                       if row and any(_clean(v) is not None for v in row)), None)
+        if filled is None:
+            return "it is empty"
+        return f"no row names a known column; first row: {', '.join(filled)}"
+    lacking = [f for f in ("Date", "Code", "Minutes") if f not in best_named]
+    return (f"row {best + 1} names {', '.join(best_named)} but no {' or '.join(lacking)} "
+            "(map a column with --column \"Header=Field\")")
 
 
 class _Grid:
@@ -737,26 +789,28 @@ def _read_table(p: Path, name: str, z: _Zip, kind: str, sh: _Sheet, table) -> Lo
     return _finish(p, name, kind, sh, scan, grid, header, first_row, c1, c2, r2 - totals, TABLE_NAME)
 
 
-def _read_sheet(p: Path, name: str, z: _Zip, kind: str, sh: _Sheet) -> LogData | None:
-    """The log on this sheet when its first non-empty row has the headers; else None."""
+def _read_sheet(p: Path, name: str, z: _Zip, kind: str, sh: _Sheet,
+                mapping: ColumnMap | None = None) -> tuple[LogData | None, int, str]:
+    """(the log on this sheet, its header's recognised columns, '') when a header row is within its
+    first 30 rows; else (None, 0, why not)."""
     scan = z.scan_sheet(sh.part)
     if scan.max_row == 0:
-        return None
+        return None, 0, f"sheet '{sh.name}': it is empty"
     grid = _load_grid(p, name, sh, scan, None)
-    for r, row in enumerate(grid.rows, start=1):
-        vals = [_clean(v) for v in row]
-        filled = [j for j, v in enumerate(vals) if v is not None and not (type(v) is str and not v.strip())]
-        if filled:
-            if not looks_like_header(vals):
-                return None
-            c1, c2 = filled[0], filled[-1]
-            return _finish(p, name, kind, sh, scan, grid, vals[c1:c2 + 1], r + 1, c1, c2, len(grid.rows), None)
-    return None
+    hit = find_header(grid.rows, mapping)
+    if hit is None:
+        return None, 0, f"sheet '{sh.name}': {header_miss(grid.rows, mapping)}"
+    r, score = hit
+    vals = [_clean(v) for v in grid.rows[r]]
+    filled = [j for j, v in enumerate(vals) if v is not None and not (type(v) is str and not v.strip())]
+    c1, c2 = filled[0], filled[-1]
+    data = _finish(p, name, kind, sh, scan, grid, vals[c1:c2 + 1], r + 2, c1, c2, len(grid.rows), None)
+    return data, score, ""
 
 
 # --- CSV -------------------------------------------------------------------------------------
 
-def _read_csv(p: Path, name: str) -> LogData:
+def _read_csv(p: Path, name: str, mapping: ColumnMap | None = None) -> LogData:
     try:
         raw = p.read_bytes()
     except OSError as e:
@@ -783,17 +837,16 @@ def _read_csv(p: Path, name: str) -> LogData:
     pending = 0
     intern: dict = {}  # one object per distinct value: a 1,048,576-row log stays small
     recno = 0  # records, as Excel shows them one per row (a quoted field may span lines)
+    top: list[list] = []  # the records above the header (title rows), for the refusal message
     try:
         for rec in reader:
             recno += 1
             if header is None:
-                if not any(v.strip() for v in rec):
+                if not header_score([v.strip() or None for v in rec], mapping):
+                    top.append([v.strip() or None for v in rec])
+                    if recno >= HEADER_SEARCH_ROWS:
+                        break
                     continue
-                if not looks_like_header(rec):
-                    shown = ", ".join(v.strip() for v in rec if v.strip())
-                    raise UnusableLog(
-                        f"{name}: its first row does not have the session-log headers (need Date, Code, Minutes and "
-                        f"the rest); first row: {shown}"[:300])
                 header = [v.strip() or None for v in rec]
                 first_row = recno + 1
                 continue
@@ -809,5 +862,8 @@ def _read_csv(p: Path, name: str) -> LogData:
     except csv.Error as e:
         raise UnusableLog(f"{name}: is not a readable CSV file (line {reader.line_num}: {_one_line(e)})") from None
     if header is None:
-        raise UnusableLog(f"{name}: has no rows — it is empty")
+        if not any(any(v is not None for v in rec) for rec in top):
+            raise UnusableLog(f"{name}: has no rows — it is empty")
+        raise UnusableLog(f"{name}: no session-log header row (Date, Code, Minutes and the rest) in its first "
+                          f"{HEADER_SEARCH_ROWS} rows; {header_miss(top, mapping)}"[:400])
     return LogData(p, "csv", header, rows, first_row, None, None, "csv", {}, notes)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .claim_lines import THERAPISTS, ClaimLine, provider_discipline
+from .claim_lines import THERAPISTS, ClaimLine, provider_discipline, with_article
 from .code_catalog import CodeInfo
 from .findings import ERROR, WARN, Finding
 
@@ -59,7 +59,7 @@ def assistant_findings(line: ClaimLine, info: CodeInfo, medicare: bool) -> list[
                                    "(no assistant minutes) — remove it"))
             elif not line.has_assistant_column:
                 out.append(Finding(line.index, WARN, "ASSIST-NOT-ASSISTANT",
-                                   f"{'CQ' if has_cq else 'CO'} on a {line.provider} line — add Assistant Minutes "
+                                   f"{'CQ' if has_cq else 'CO'} on {with_article(line.provider)} line — add Assistant Minutes "
                                    "to show the assistant's part, or remove it"))
         return out
     if info.therapy == "never":
@@ -67,7 +67,7 @@ def assistant_findings(line: ClaimLine, info: CodeInfo, medicare: bool) -> list[
     want = "CO" if (discipline == "OT" or "GO" in line.modifiers) else "CQ"
     if assistant:
         out.append(Finding(line.index, ERROR, "ASSIST-MISSING",
-                           f"furnished by a {line.provider} — add {want}"))
+                           f"furnished by {with_article(line.provider)} — add {want}"))
     elif assistant_share_exceeds_de_minimis(info, line):
         out.append(Finding(line.index, ERROR, "ASSIST-MISSING",
                            f"{line.assistant_minutes} assistant min is over 10% of "

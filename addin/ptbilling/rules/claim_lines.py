@@ -7,13 +7,18 @@ NCCI pairs, MUEs) looks at each payer's lines of the patient-day on their own. A
 patient-day with an Aetna line and two Medicare lines is two visits; the answer
 never depends on the order of the rows. Patients and payers compare as the office
 types them, with case and outer spaces ignored ("P01 " and "p01" are one patient),
-``visit_key`` below. Which payer rules apply:
+``person_key`` below. Which payer rules apply:
 
 - Traditional Medicare always gets the CMS 8-minute rule and the Medicare edits.
 - "Medicare Advantage" plans get the Medicare edits; their unit method follows
   the ``method`` argument (the office's contract) and is CMS by default.
 - Any payer whose name mentions Medicare (e.g. "BCBS / Medicare secondary") is
   treated as Medicare, as one EMR does when Medicare is primary or secondary.
+  EMR exports also write "MCR", "Medicare B", "Medicare Part B" and "Traditional
+  Medicare" for Medicare Part B.
+- A Medicare plan name that says it is Medicare Advantage ("Advantage", "Adv",
+  "MAPD", "Part C", or a Medicare HMO/PPO: traditional Medicare has neither) is
+  Medicare Advantage.
 - Other payers get the per-code (AMA) method unless ``method`` says otherwise.
 
 References: therapy-billing-rules.md sections 1, 2 and 9.
@@ -21,6 +26,7 @@ References: therapy-billing-rules.md sections 1, 2 and 9.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import NamedTuple
 
 from .service_units import AMA, CMS, normalize_method
@@ -73,13 +79,25 @@ def person_key(text: str) -> str:
     return text.strip().casefold()
 
 
+_MCR = re.compile(r"\bMCR\b|\bMAPD\b")  # MAPD: a Medicare Advantage prescription drug plan
+_ADVANTAGE = re.compile(r"ADVANTAGE|\bADV\b|\bMAPD\b|\bPART\s*C\b|\bHMO\b|\bPPO\b")
+
+
 def is_medicare(payer: str) -> bool:
-    return "MEDICARE" in payer.upper()
+    p = payer.upper()
+    return "MEDICARE" in p or bool(_MCR.search(p))
 
 
 def is_medicare_advantage(payer: str) -> bool:
     p = payer.upper()
-    return "MEDICARE" in p and ("ADVANTAGE" in p or "MAPD" in p or "PART C" in p)
+    return is_medicare(p) and bool(_ADVANTAGE.search(p))
+
+
+def payer_kind(payer: str) -> str:
+    """'Medicare', 'Medicare Advantage' or 'other' (not recognised as Medicare)."""
+    if not is_medicare(payer):
+        return "other"
+    return "Medicare Advantage" if is_medicare_advantage(payer) else "Medicare"
 
 
 def unit_method(payer: str, method: object = None) -> str:
@@ -98,3 +116,41 @@ def unit_method(payer: str, method: object = None) -> str:
 def provider_discipline(provider: str) -> tuple[str | None, bool]:
     """(discipline, is_assistant) of a credential; (None, False) when not recognised."""
     return PROVIDERS.get(provider.replace(" ", ""), (None, False))
+
+
+_WORDS = re.compile(r"[\s,;()\[\]|]+")
+_DOTTED = re.compile(r"^(?:[A-Z]\.){2,}[A-Z]?\.?$")  # P.T., P.T.A.
+
+
+def provider_credentials(cell: str) -> list[str]:
+    """The credentials a provider cell names, in order: 'Lee, Bob PTA' -> ['PTA'];
+    'Jane Doe, PT, DPT' -> ['PT', 'DPT']; 'Kim OTR/L' -> ['OTR/L']; 'Bob Lee' -> []."""
+    text = cell.strip().upper()
+    if text.replace(" ", "") in PROVIDERS:
+        return [text.replace(" ", "")]
+    out = []
+    for word in _WORDS.split(text):
+        if _DOTTED.match(word):
+            word = word.replace(".", "")
+        if word in PROVIDERS:
+            out.append(word)
+    return out
+
+
+def provider_credential(cell: str) -> str:
+    """The credential of a provider cell as EMR exports write it ('Lee, Bob PTA' -> 'PTA').
+
+    Names are dropped, the credential kept: the rules need only the credential.
+    When the cell names none, or credentials of different kinds (a PT who is also
+    an ATC: which one furnished the service is not said), it is kept as written
+    (upper case) and the provider rule says it could not be recognised.
+    """
+    found = provider_credentials(cell)
+    if found and len({PROVIDERS[c] for c in found}) == 1:
+        return found[-1]
+    return cell.strip().upper()
+
+
+def with_article(word: str) -> str:
+    """'a PT', 'an OT', 'an SLP', 'a COTA': credentials are said letter by letter (COTA as a word)."""
+    return f"{'an' if word[:1].upper() in 'AEFHILMNORSX' else 'a'} {word}"

@@ -15,6 +15,11 @@ References:
 - CMS "Annual Therapy Update" code list ("always" vs "sometimes" therapy).
 Codes whose ``timing_source`` says ``unverified`` were classified from their
 published unit of time without a primary source; they are shown as such.
+
+Deleted codes (``data/deleted_codes.csv``: code, date deleted, replacement, source,
+``official``/``unverified``) are named as such, with their replacement, instead of
+being offered look-alike codes: 97001 is "deleted in 2017, use 97161-97163", not
+"did you mean 97110".
 """
 from __future__ import annotations
 
@@ -86,6 +91,33 @@ def _base_rows() -> tuple[dict, ...]:
         return tuple(csv.DictReader(f))
 
 
+@dataclass(frozen=True)
+class DeletedCode:
+    code: str
+    deleted: dt.date  # the first date of service it is no longer valid
+    replaced_by: str
+    what: str
+    source: str
+    status: str  # official or unverified
+
+
+@lru_cache(maxsize=1)
+def deleted_codes() -> dict[str, DeletedCode]:
+    """Deleted therapy codes and what replaced them (data/deleted_codes.csv)."""
+    with open(datasets.SHIPPED_DIR / "deleted_codes.csv", newline="", encoding="utf-8") as f:
+        return {r["code"]: DeletedCode(r["code"], dt.date.fromisoformat(r["deleted"]), r["replaced_by"], r["what"],
+                                       r["source"], r["status"]) for r in csv.DictReader(f)}
+
+
+def unknown_hint(code: str, known, dos: dt.date | None) -> str:
+    """Why a code is not in the catalog: deleted (and its replacement), else close matches."""
+    gone = deleted_codes().get(code)
+    if gone is not None and (dos is None or dos >= gone.deleted):
+        return f"deleted in {gone.deleted.year}: use {gone.replaced_by}, {gone.what}"
+    close = difflib.get_close_matches(code, known, n=3, cutoff=0.6)
+    return ("did you mean " + " or ".join(close)) if close else "not a therapy code in the catalog"
+
+
 class Catalog:
     """Codes known on one date of service; ``catalog[code]`` raises UnknownCode."""
 
@@ -108,8 +140,7 @@ class Catalog:
     def __getitem__(self, code: str) -> CodeInfo:
         info = self._infos.get(code)
         if info is None:
-            close = difflib.get_close_matches(code, self._infos, n=3, cutoff=0.6)
-            raise UnknownCode(code, ("did you mean " + " or ".join(close)) if close else "not a therapy code in the catalog")
+            raise UnknownCode(code, unknown_hint(code, self._infos, self.dos))
         return info
 
 

@@ -13,13 +13,14 @@ References:
 """
 from __future__ import annotations
 
-from .claim_lines import PROVIDERS, provider_discipline
+from .claim_lines import PROVIDERS, provider_credentials, provider_discipline
 from .findings import ERROR, WARN, Finding
 
 RULES = {
     "PROVIDER-CHIRO": (ERROR, "Medicare: a chiropractor billing therapy codes (only 98940-98942 are covered)."),
     "PROVIDER-UNQUALIFIED": (ERROR, "A massage therapist or athletic trainer as provider (WARN for non-Medicare payers)."),
-    "PROVIDER-UNKNOWN": (WARN, "The provider credential is not recognised."),
+    "PROVIDER-UNKNOWN": (WARN, "The provider cell has no credential ptbilling recognises (or two kinds): the "
+                               "line's assistant (CQ/CO) and discipline rules could not be checked."),
 }
 
 CHIRO_COVERED = {"98940", "98941", "98942"}
@@ -29,9 +30,15 @@ def provider_findings(line, info, medicare: bool) -> list[Finding]:
     """The provider may furnish this code for this payer."""
     discipline, _ = provider_discipline(line.provider)
     if discipline is None:
+        # Never a silent OK: without the credential, whether an assistant furnished the line
+        # (CQ/CO, 42 CFR 410.59/410.60) and which G-modifier fits cannot be judged.
         known = ", ".join(sorted(k for k in PROVIDERS if len(k) <= 4))
+        several = provider_credentials(line.provider)
+        why = (f"names credentials of different kinds ({', '.join(several)})" if len(several) > 1
+               else "has no credential ptbilling knows")
         return [Finding(line.index, WARN, "PROVIDER-UNKNOWN",
-                        f"provider {line.provider or '(blank)'!r} not recognised — use one of {known}")]
+                        f"provider {line.provider or '(blank)'!r} {why}, so the CQ/CO assistant rules were not checked "
+                        f"— write the credential (e.g. 'Jane Doe, PTA'): {known}")]
     if discipline == "DC" and medicare and info.code not in CHIRO_COVERED and info.therapy != "never":
         return [Finding(line.index, ERROR, "PROVIDER-CHIRO",
                         f"Medicare does not pay a chiropractor for {info.code} — only 98940-98942")]

@@ -10,7 +10,7 @@ References:
 """
 from __future__ import annotations
 
-from .claim_lines import THERAPISTS, ClaimLine, provider_discipline
+from .claim_lines import THERAPISTS, ClaimLine, provider_discipline, with_article
 from .code_catalog import CodeInfo
 from .findings import ERROR, Finding
 
@@ -46,6 +46,6 @@ def therapy_modifier_findings(line: ClaimLine, info: CodeInfo, medicare: bool) -
                            f"{info.code} is for {info.discipline} but has {mod} — use {MODIFIER_FOR[info.discipline]}"))
     elif discipline in MODIFIER_FOR and mod != MODIFIER_FOR[discipline]:
         out.append(Finding(line.index, ERROR, "MOD-DISCIPLINE",
-                           f"{mod} does not fit a {line.provider} — use {MODIFIER_FOR[discipline]} "
+                           f"{mod} does not fit {with_article(line.provider)} — use {MODIFIER_FOR[discipline]} "
                            f"or correct the provider"))
     return out

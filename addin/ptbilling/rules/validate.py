@@ -30,11 +30,14 @@ from . import (
 from .claim_lines import ClaimLine, is_medicare, unit_method
 from .code_catalog import catalog_for
 from .errors import UnknownCode, UnsupportedDate
-from .findings import ERROR, Finding
+from .findings import ERROR, WARN, Finding
 from .service_units import UNIT_RULES, unit_findings
 
-INPUT_RULES = {"INPUT": (ERROR, "A cell could not be read (patient, date, code, minutes, units...), a date no release "
-                                "covers, or a visit over 24 hours; the message names the cell.")}
+INPUT_RULES = {
+    "INPUT": (ERROR, "A cell could not be read (patient, date, code, minutes, units, a blank payer...), a date no "
+                     "release covers, or a visit over 24 hours; the message names the cell."),
+    "MOD-DUPLICATE": (WARN, "A modifier given twice on one line (say in the code cell 97110-GP and in Modifier 1); it is read once."),
+}
 
 #: every rule ID -> (severity, what it checks); docs/rules.md must list exactly these
 RULES: dict[str, tuple[str, str]] = {
@@ -166,8 +169,17 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         out[f.line].append(f)
     for row in out:
         if len(row) > 1:
-            row.sort(key=lambda f: (_SEVERITY_ORDER.get(f.severity, 9), f.rule))
+            row.sort(key=_finding_order)
     return out
+
+
+def _finding_order(f: Finding) -> tuple:
+    return (_SEVERITY_ORDER.get(f.severity, 9), f.rule)
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """A row's findings in the order PT_VALIDATE shows them: errors first, then by rule ID."""
+    return sorted(findings, key=_finding_order)
 
 
 def check_text(findings: list[Finding]) -> str:

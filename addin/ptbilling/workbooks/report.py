@@ -1,5 +1,7 @@
-"""The ``ptbilling check --out`` report workbook: the log's lines with the computed units and
-check, and a per-rule summary, written atomically and never as formulas.
+"""The ``ptbilling check --out`` report workbook, one that stands alone: the export's own columns
+with the computed units and check (coloured as the template colours them), each Medicare
+patient's yearly totals per KX bucket, and a summary (what was read, which columns and payers,
+the count per rule), written atomically and never as formulas.
 
 It is written with XlsxWriter in constant-memory mode, row by row, so a million-row log
 does not hold the whole workbook in memory.
@@ -30,6 +32,7 @@ from ..logs.columns import header_key
 from ..logs.reader import LogData
 from ..rules.errors import PtBillingError
 from ..rules.validate import check_text
+from .styles import check_colour_rules
 
 RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n")  # a spreadsheet may take these for a formula
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
@@ -133,6 +136,7 @@ def _report_formats(wb) -> dict:
         "text": wb.add_format({"quote_prefix": True}),
         "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
         "datetime": wb.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+        "money": wb.add_format({"num_format": "$#,##0.00"}),
     }
 
 
@@ -147,7 +151,7 @@ def build_report(path: Path, log: LogData, result: LogCheck, payer=None, method=
                                          "tmpdir": str(path.parent)})
     formats = _report_formats(wb)
     lines = _Sheet(wb, "Lines", formats)
-    keep, dropped = report_columns(log.header)
+    keep, dropped = report_columns(log.header, result.used_columns)
     header = [log.header[j] for j in keep] if dropped else log.header
     headers = ["Row"] + [h if h is not None else "" for h in header] + ["Units (rule)", "Check"]
     widths = [7] + [max(9, min(30, len(str(h)) + 2)) for h in header] + [12, 80]
@@ -156,6 +160,7 @@ def build_report(path: Path, log: LogData, result: LogCheck, payer=None, method=
     lines.ws.freeze_panes(1, 1)
     n = len(log.rows)
     lines.ws.autofilter(0, 0, n, len(headers) - 1)
+    check_colour_rules(lines.ws, wb, 1, len(headers) - 1, max(n, 1))
     lines.append(headers, bold=True)
     width = len(log.header)
     first = log.first_row
@@ -171,16 +176,50 @@ def build_report(path: Path, log: LogData, result: LogCheck, payer=None, method=
         if progress and i % 4096 == 4095:
             progress("report", i + 1)
 
+    s = result.summary
+    kx = _Sheet(wb, "Medicare totals", formats)
+    for col, w in enumerate((24, 8, 10, 18, 14, 12, 14)):
+        kx.ws.set_column(col, col, w, formats["money"] if col in (3, 4) else None)
+    kx.append(["Patient", "Year", "KX bucket", "Medicare allowed", "KX threshold", "Needs KX", "Past review ($3,000)"],
+              bold=True)
+    totals = s.get("medicare_totals") or []
+    for t in totals:
+        kx.append([t["patient"], t["year"], t["bucket"], t["allowed"], t["kx_threshold"], t["past_kx"],
+                   t["past_review"]])
+    kx.append([])
+    kx.append(["National fee schedule amounts (the log does not say the locality), Prior Allowed included: the "
+               "figures the KX rule (KX-MISSING) uses." if totals else "No Medicare lines in this log."])
+
     sm = _Sheet(wb, "Summary", formats)
     for col, w in enumerate((24, 10, 10, 100)):
         sm.ws.set_column(col, col, w)
-    s = result.summary
     sm.append(["ptbilling check", log.where], bold=True)
-    for label, v in (("Reader", log.reader), ("Payer (--payer)", payer or ""), ("Method (--method)", method or ""),
+    for label, v in (("Reader", log.reader), ("Header row", log.first_row - 1),
+                     ("Payer (--payer)", payer or ""), ("Method (--method)", method or ""),
                      ("Visits", s["visits"]), ("Lines", s["lines"]), ("Units (rule)", s["units"]),
                      ("Errors", s["errors"]), ("Warnings", s["warnings"]),
                      ("Rows with errors", s["rows_with_errors"])):
         sm.append([label, v])
+    if len(log.sheets_found) > 1:
+        sm.append(["Sheets with a header", ", ".join(f"{n} ({k} recognised columns)" for n, k in log.sheets_found),
+                   None, "the first, with the most recognised columns, was read"])
+    cols = s.get("columns") or {}
+    sm.append([])
+    sm.append(["Column", "Read as", None, "Note"], bold=True)
+    for c in cols.get("used", []):
+        sm.append([c["column"], c["field"]])
+    for c in cols.get("ignored", []):
+        sm.append([c["column"], "(not used)", None, c["note"]])
+    for note in cols.get("notes", []):
+        if note.startswith("no Modifiers column"):
+            sm.append(["(Modifiers)", "(no column)", None, note])
+    sm.append([])
+    sm.append(["Payer", "Unit method", "Lines", "Recognised as"], bold=True)
+    for p in s.get("payers", []):
+        kind = p["kind"] if p["kind"] != "other" else "not recognised as Medicare (map it in --columns [payers])"
+        if p.get("mapped_from"):
+            kind += "; mapped from " + ", ".join(p["mapped_from"])
+        sm.append([p["payer"], p["method"], p["lines"], kind])
     sm.append([])
     sm.append(["Rule", "Severity", "Count", "What it checks"], bold=True)
     for rule, severity, what in rule_table():
@@ -195,25 +234,25 @@ def build_report(path: Path, log: LogData, result: LogCheck, payer=None, method=
     wb.close()
 
 
-def report_columns(header: list) -> tuple[list[int], list[int]]:
+def report_columns(header: list, used: list[int] | None = None) -> tuple[list[int], list[int]]:
     """Which input columns the Lines sheet holds (positions in order) and which it must leave out.
 
-    Excel's 16,384 columns hold Row, Units (rule) and Check besides the input's: the
-    recognised log columns (Patient, Date, Minutes...) are always kept, then the others from
-    the left as room allows.
+    Excel's 16,384 columns hold Row, Units (rule) and Check besides the input's: the columns
+    the check read (``used``: header positions, mapped ones included; else those whose header
+    is recognised) are always kept, then the others from the left as room allows.
     """
     room = MAX_COLUMNS - EXTRA_COLUMNS
     if len(header) <= room:
         return list(range(len(header))), []
-    known = {j for j, h in enumerate(header) if header_key(h) is not None}
+    known = set(used) if used is not None else {j for j, h in enumerate(header) if header_key(h) is not None}
     others = [j for j in range(len(header)) if j not in known]
     kept = known | set(others[:max(0, room - len(known))])
     return sorted(kept), [j for j in range(len(header)) if j not in kept]
 
 
-def dropped_note(log: LogData) -> str | None:
+def dropped_note(log: LogData, result: LogCheck | None = None) -> str | None:
     """What the report leaves out of a log wider than Excel's columns, for stderr; None when nothing."""
-    _, dropped = report_columns(log.header)
+    _, dropped = report_columns(log.header, result.used_columns if result is not None else None)
     if not dropped:
         return None
     return (f"the report holds {MAX_COLUMNS:,} columns (Excel's limit): {len(dropped):,} of the log's "

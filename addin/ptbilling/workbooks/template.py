@@ -102,6 +102,7 @@ from ..rules.code_catalog import TIMED, UNTIMED, catalog_for
 from ..rules.validate import RULES
 from .sample import sample_rows
 from ..logs.cells import to_serial
+from .styles import CHECK_COLOURS
 
 TABLE = "SessionLog"
 LOG_SHEET = "Session Log"
@@ -432,9 +433,9 @@ class _Formats:
         self.top_blank = wb.add_format({**base, "valign": "vcenter"})  # no fill or grid: not the columns' format
         self.money_in = wb.add_format({"num_format": MONEY})
         self.text_in = wb.add_format({"num_format": "@"})
-        self.error = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
-        self.warn = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
-        self.ok = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+        self.error = wb.add_format(CHECK_COLOURS["ERROR"])
+        self.warn = wb.add_format(CHECK_COLOURS["WARN"])
+        self.ok = wb.add_format(CHECK_COLOURS["OK"])
         self.title = wb.add_format({"bold": True, "font_size": 15, "font_color": "#1F4E78"})
         self.h2 = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F4E78", "top": 1,
                                  "top_color": "#1F4E78"})
