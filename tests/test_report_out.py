@@ -200,3 +200,20 @@ def test_report_zip_is_complete_when_written(tmp_path, capsys):
     out = tmp_path / "r.xlsx"
     assert run(capsys, src, "--out", out)[0] == 0
     assert zipfile.is_zipfile(out) and sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "r.xlsx"]
+
+
+def test_a_mapped_column_far_right_of_a_wide_log_is_kept(tmp_path, capsys):
+    """A column read through --column (say 'Ins Plan=Payer') past Excel's width stays on the Lines sheet."""
+    header = [h for h in HEADER if h != "Payer"] + [f"Extra {j}" for j in range(17_000)] + ["Ins Plan"]
+    src = tmp_path / "wide.csv"
+    with open(src, "w", encoding="utf-8") as f:
+        f.write(",".join(header) + "\n")
+        f.write(",".join("P1,2025-03-03,PT,97110,GP,30,2".split(",") + [""] * 17_000 + ["Medicare"]) + "\n")
+    out = tmp_path / "report.xlsx"
+    code, text, err = run(capsys, src, "--out", out, "--column", "Ins Plan=Payer")
+    assert code == 0, err
+    wb = openpyxl.load_workbook(out, read_only=True)
+    header_row, line = list(wb["Lines"].iter_rows(values_only=True, max_row=2))
+    assert len(header_row) == report.MAX_COLUMNS and header_row[-3:] == ("Ins Plan", "Units (rule)", "Check")
+    assert line[-3:] == ("Medicare", 2, "OK")
+    wb.close()
