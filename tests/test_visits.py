@@ -260,3 +260,10 @@ def test_pt_fee_visit_keys_compare_as_pt_units_keys():
     one = xh.call_as_excel("PT_FEE", [["97110"], ["97530"]], [[1.0], [1.0]], None, None, None, [["P01|1"], [" p01|1"]])
     two = xh.call_as_excel("PT_FEE", [["97110"], ["97530"]], [[1.0], [1.0]], None, None, None, [["P01|1"], ["P02|1"]])
     assert one[0][0] < two[0][0] and one[1][0] == two[1][0]
+
+
+def test_traditional_medicare_in_any_spelling_is_one_payer_of_the_visit():
+    """'MCR' and 'Medicare B' lines of one patient-day are one claim: 10 + 10 min give 1 unit, not 2."""
+    got = check(row("97110", 10, 1, payer="MCR"), row("97112", 10, 1, payer="Medicare B"))
+    assert any("UNITS-OVER" in t for t in got)
+    assert check(row("97110", 10, 1, payer="Aetna"), row("97112", 10, 1, payer="AETNA ")) != ["OK", "OK"]

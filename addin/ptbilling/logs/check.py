@@ -25,7 +25,7 @@ from operator import attrgetter
 from typing import Callable, Iterable
 
 from ..rules import datasets
-from ..rules.claim_lines import payer_kind, person_key, unit_method
+from ..rules.claim_lines import payer_key, payer_kind, person_key, unit_method
 from ..rules.errors import UnsupportedDate
 from ..rules.findings import ERROR, WARN, Finding
 from ..rules.service_units import LineProblem, log_units
@@ -234,7 +234,7 @@ def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: 
             line_payer = (_text(row[c_payer]) if c_payer is not None else "") or default_payer
             if not line_payer:  # a blank payer: no method to count it by (its INPUT finding says so)
                 continue
-            key = (person_key(patient), dos, person_key(line_payer))
+            key = (person_key(patient), dos, payer_key(line_payer))
         else:
             continue
         m = visit_method.get(key)
