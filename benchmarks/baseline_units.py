@@ -23,6 +23,7 @@ def plain_units(minutes, codes, visits):
     for idxs in by_visit.values():
         first = {}
         total_by_code = {}
+        untimed = set()
         for i in idxs:
             c = codes[i]
             if c in TIMED:
@@ -30,7 +31,8 @@ def plain_units(minutes, codes, visits):
                     first[c] = i
                     total_by_code[c] = 0
                 total_by_code[c] += minutes[i]
-            else:
+            elif c not in untimed:  # an untimed code is one unit per visit
+                untimed.add(c)
                 out[i] = 1
         total = sum(total_by_code.values())
         chart = (total + 7) // 15 if total >= 8 else 0

@@ -7,7 +7,10 @@ Run: python benchmarks/bench_units.py  (numbers go in the README)
 - baseline: ``baseline_units.plain_pt_units``, the same job written plainly
   (columns in, the rule on ints and strings, a column out), in the same run
   on the same data; the rule alone on clean lists is printed too.
-Also: per-call time for a 6-line visit and for a 5,000-line column.
+Also: per-call time for a 6-line visit and for a 5,000-line column, and the CQ/CO split:
+``PT_UNITS`` as the template calls it (Modifiers, Assistant Minutes and Date columns, one
+line in four an assistant's) against the same call without those columns, interleaved,
+median and spread.
 """
 from __future__ import annotations
 
@@ -20,10 +23,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "addin"))
 
-from baseline_units import plain_pt_units, plain_units  # noqa: E402
-from timing import best_of  # noqa: E402
+import datetime as dt  # noqa: E402
+import statistics  # noqa: E402
 
+from baseline_units import plain_pt_units, plain_units  # noqa: E402
 from ptbilling import udfs  # noqa: E402
+from timing import best_of  # noqa: E402
 
 CODES = ["97110", "97112", "97140", "97530", "97116", "97035", "97010", "97161", "G0283", "97150"]
 
@@ -72,6 +77,25 @@ def main() -> None:
     print(f"ratio (target <= 1.5)                    : {t_udf / t_base:8.2f}")
     print(f"PT_UNITS, 5,000-line column (target <50) : {t_5k * 1000:8.1f} ms")
     print(f"PT_UNITS, one 6-line visit, per call     : {t_six * 1e6:8.1f} µs")
+    split_case(xm, xc, xv)
+
+
+def split_case(xm, xc, xv, runs: int = 7) -> None:
+    """PT_UNITS with the split's columns against the same call without them, interleaved runs."""
+    rnd = random.Random(3)
+    mods = [["GP CQ" if rnd.random() < 0.25 else "GP"] for _ in xm]
+    asst = [[float(rnd.randint(0, int(m[0])))] if rnd.random() < 0.1 else [None] for m in xm]
+    day = dt.datetime(2025, 3, 3)
+    dates = [[day] for _ in xm]
+    plain, split = [], []
+    for _ in range(runs):  # interleaved, so both see the same machine load
+        plain.append(best_of(lambda: udfs.PT_UNITS(xm, xc, "CMS", xv), 1))
+        split.append(best_of(lambda: udfs.PT_UNITS(xm, xc, "CMS", xv, mods, asst, dates), 1))
+    for name, ts in (("PT_UNITS without the split columns    ", plain),
+                     ("PT_UNITS + Modifiers, Asst Min, Date   ", split)):
+        print(f"{name}: median {statistics.median(ts) * 1000:8.1f} ms, "
+              f"spread {min(ts) * 1000:.1f}-{max(ts) * 1000:.1f} ms ({runs} runs)")
+    print(f"split / without (median)                 : {statistics.median(split) / statistics.median(plain):8.2f}")
 
 
 if __name__ == "__main__":

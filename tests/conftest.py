@@ -18,6 +18,10 @@ def isolated_user_data(tmp_path_factory, monkeypatch):
     """No test sees the developer's real imported releases."""
     folder = tmp_path_factory.mktemp("userdata")
     monkeypatch.setenv("PTBILLING_DATA_DIR", str(folder))
+    from ptbilling import data_folder
+    from ptbilling.rules import datasets
+
+    datasets.set_store_lock(data_folder.file_lock)  # as every front door does (tests call the core directly)
     return folder
 
 

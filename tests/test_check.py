@@ -310,8 +310,10 @@ def excel_answers(header, rows, payer=None, method=None):
     for key in keys:
         methods.append(unit_method(first_payer.get(key, ""), method))
     col = lambda c: tuple((r[cols[c]],) for r in table[1:])  # noqa: E731  (one column, ndim=2)
+    asst = col("assistant_minutes") if "assistant_minutes" in cols else xh.MISSING
     by_method = {m: [u[0] for u in xh.call_as_excel("PT_UNITS", col("minutes"), col("code"), m,
-                                                        tuple((k,) for k in keys), col("modifiers"))]
+                                                        tuple((k,) for k in keys), col("modifiers"), asst,
+                                                        col("date"))]
                  for m in ("CMS", "AMA")}
     units = [by_method[m][i] if isinstance(by_method[m][i], int) else None for i, m in enumerate(methods)]
     return units, checks[1:]
@@ -338,6 +340,38 @@ def test_units_and_findings_are_those_of_pt_units_and_pt_validate(tmp_path, caps
     assert_same_as_excel(doc, HEADER, TRICKY)
     assert doc["lines"][8] == {"row": 10, "units": None, "findings": []}  # the blank row
     assert doc["lines"][14]["units"] == 2 and doc["lines"][15]["units"] == 1  # row with bad Units still counted
+
+
+ASSISTED_HEADER = HEADER + ["Assistant Minutes"]
+Y2021 = dt.datetime(2021, 6, 1)
+ASSISTED = [
+    ["Q1", Y2021, "Medicare", "PTA", "97110", "GP CQ", 23, 2, None],  # CMS #1 in 2021: CQ x2
+    ["Q1", Y2021, "Medicare", "PT", "97110", "GP", 13, 0, None],
+    ["Q1", Y2021, "Medicare", "PT", "97140", "GP", 30, 2, None],
+    ["Q2", DAY, "Medicare", "PTA", "97110", "GP CQ", 23, 2, None],  # #1 in 2025: 1 and 1 (billed 2/0)
+    ["Q2", DAY, "Medicare", "PT", "97110", "GP", 13, 0, None],
+    ["Q2", DAY, "Medicare", "PT", "97140", "GP", 30, 2, None],
+    ["Q3", DAY, "Medicare", "PT", "97110", "GP", 18, 1, 10],  # one line: PTA 10 + PT 8
+    ["Q4", DAY, "Medicare", "OTA", "97150", "GO CO", 20, 1, None],  # #F, billed twice
+    ["Q4", DAY, "Medicare", "OT", "97150", "GO", 20, 1, None],
+    ["Q5", DAY, "Medicare", "PT", "97110", "GP", 10, 1, 12],  # more assistant minutes than the line's
+]
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_assistant_visits_units_and_findings_are_those_of_pt_units_and_pt_validate(tmp_path, capsys, kind):
+    """The CQ/CO split (dated, two-line and one-line shapes, group) is the same in check as in PT_UNITS/PT_VALIDATE."""
+    path = (write_xlsx(tmp_path / "log.xlsx", ASSISTED_HEADER, ASSISTED, table="SessionLog") if kind == "xlsx"
+            else write_csv(tmp_path / "log.csv", ASSISTED_HEADER, ASSISTED))
+    code, out, _ = run(capsys, path, "--format", "json")
+    doc = json.loads(out)
+    assert code == 1
+    assert_same_as_excel(doc, ASSISTED_HEADER, ASSISTED)
+    units = [ln["units"] for ln in doc["lines"]]
+    assert units[:9] == [2, 0, 2, 1, 1, 2, 1, 1, 0]
+    assert doc["lines"][3]["findings"][0].startswith("ERROR UNITS-ASSISTANT-SPLIT")
+    assert doc["lines"][8]["findings"][0].startswith("ERROR GROUP-UNITS")
+    assert doc["lines"][9]["findings"][0].startswith("ERROR INPUT: Assistant Minutes cell")
 
 
 def test_same_as_excel_with_payer_and_method_arguments(tmp_path, capsys):

@@ -43,6 +43,53 @@ def test_units_bad_input_is_one_line_and_exit_2(capsys, arg, words):
     assert code == 2 and words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("arg,words", [
+    ("-5:97110", "'-5:97110': minutes cannot be negative: -5"),
+    ("97110", "'97110' looks like a code without its minutes — give MINUTES:CODE, e.g. 24:97110"),
+    ("G0283", "give MINUTES:CODE, e.g. 24:G0283"),
+    ("30:", "'30:': no code after ':' — give MINUTES:CODE, e.g. 30:97110"),
+    ("10:97110:CQ:12", "12 assistant minutes exceed the line's 10 minutes"),
+    ("1:2:3:4:5", "too many ':'"),
+])
+def test_units_lines_that_cannot_be_meant_get_a_message_saying_the_format(capsys, arg, words):
+    """A negative-looking line, a bare code and '30:' are refused with one line naming MINUTES:CODE, exit 2."""
+    code, out, err = run(capsys, "units", arg)
+    assert code == 2 and words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_units_bare_minutes_is_still_an_unnamed_timed_service(capsys):
+    """`ptbilling units 38` is 38 unnamed timed minutes: 3 units."""
+    code, out, _ = run(capsys, "units", "38")
+    assert code == 0 and "timed       38      3" in out
+
+
+def test_units_accepts_assistant_lines_and_explains_the_split(capsys):
+    """`ptbilling units 10:97110:CQ 8:97110`: the unit goes without CQ, and the text says why, with the citation."""
+    code, out, _ = run(capsys, "units", "10:97110:CQ", "8:97110")
+    assert code == 0
+    assert "97110  CQ         10      0" in out and "97110              8      1" in out
+    assert ("97110: PTA 10 + PT 8 min → 1 unit; last unit: therapist 8 min ≥ 8 → no CQ "
+            "(42 CFR 410.60(a)(4)(iv))") in out
+
+
+def test_units_assistant_minutes_within_a_therapists_line_and_the_date(capsys):
+    """18:97110:GP:10 is the one-line shape of PTA 10 + PT 8; --date 2021-06-01 applies the March 2021 guidance."""
+    code, out, _ = run(capsys, "units", "18:97110:GP:10")
+    assert code == 0 and "PTA 10 + PT 8 min → 1 unit; last unit: therapist 8 min ≥ 8 → no CQ" in out
+    code, out, _ = run(capsys, "units", "23:97110:CQ", "13:97110", "30:97140", "--date", "2021-06-01")
+    assert code == 0 and "97110  CQ         23      2" in out and "by de minimis alone: PTA 8 ≥ 3 → CQ" in out
+    code, _, err = run(capsys, "units", "30:97110", "--date", "June")
+    assert code == 2 and "not a date" in err
+
+
+def test_units_tie_is_worded_as_a_tie_naming_the_tie_rule(capsys):
+    """Example 2 (20 + 20): no '(5) > (5)'; the text names the tie, the tie rule and the biller's choice."""
+    code, out, _ = run(capsys, "units", "20:97112", "20:97110")
+    assert code == 0 and "(5) > " not in out
+    assert ("tie at 5 left between 97110 and 97112: the tie rule (more total minutes, then the lower code) "
+            "gives the unit to 97110 (lower code); the manual lets the biller choose") in out
+
+
 def test_no_command_prints_help_and_exit_2(capsys):
     """`ptbilling` alone shows the commands."""
     code, out, _ = run(capsys)
@@ -84,8 +131,9 @@ def test_import_rvu_makes_2027_fees_available_and_never_writes_the_input(capsys,
 
 def test_import_gpci_and_ptp_and_mue_report_what_they_stored(capsys, cms_dir, tmp_path):
     """Each import command prints the release it stored and its dates."""
-    code, out, _ = run(capsys, "data", "import-gpci", str(cms_dir / "GPCI2025.csv"), "2025")
-    assert code == 0 and "imported gpci" in out
+    # the fixture's few localities replace the shipped 109 only when forced (else: a cut-off file)
+    code, out, _ = run(capsys, "data", "import-gpci", str(cms_dir / "GPCI2025.csv"), "2025", "--force")
+    assert code == 0 and "imported gpci" in out and "forced: " in out
     ptp = tmp_path / "ptp.txt"
     ptp.write_text("Column 1\tColumn 2\t*=in existence prior to 1996\tEffective Date\tDeletion Date *=no data\t"
                    "Modifier 0=not allowed 1=allowed 9=not applicable\tPTP Edit Rationale\n"

@@ -132,7 +132,10 @@ def test_the_shared_2026_files_in_a_zip_are_what_ships(capsys, tmp_path, shared_
 def test_a_newer_release_of_a_shipped_year_replaces_it(capsys, tmp_path):
     """RVU26D over the shipped RVU26C: stored, and 2026 dates use it."""
     text = pprrvu_text(2026, release="D").replace("97110,,,A,,0.45,0.41", "97110,,,A,,0.46,0.41")
-    code, out, err = run(capsys, "data", "import", rvu_zip(tmp_path / "RVU26D.zip", rvu=text, year=2026, release="D"))
+    zipped = rvu_zip(tmp_path / "RVU26D.zip", rvu=text, year=2026, release="D")
+    code, out, err = run(capsys, "data", "import", zipped)
+    assert code == 2 and "rows are missing" in err  # the fixture's few codes against the 119 shipped
+    code, out, err = run(capsys, "data", "import", zipped, "--force")
     assert code == 0, err
     assert "imported RVU26D" in out and "GPCIs: none in the zip — the 2026 GPCIs are not changed" in out
     assert datasets.in_force("rvu", dt.date(2026, 5, 1)).name.startswith("RVU26D")

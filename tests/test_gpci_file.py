@@ -151,14 +151,14 @@ def test_a_file_without_locality_rows_is_refused():
 def test_a_value_that_is_not_a_number_names_the_line(cms_dir):
     """A GPCI cell reading 'n/a' is refused with its line number."""
     text = shared_text(cms_dir).replace("02102,AK,01,ALASKA*,1.5,", "02102,AK,01,ALASKA*,n/a,")
-    with pytest.raises(DataImportError, match=r"line 5: 'n/a' is not a number"):
+    with pytest.raises(DataImportError, match=r"line 5 \(02102-01\): work GPCI 'n/a' is not a number"):
         parse_gpci_file(text)
 
 
 def test_a_locality_listed_twice_is_refused(cms_dir):
     """Two rows for 02102-01 are an error, not a silent overwrite."""
     text = shared_text(cms_dir).replace("03102,AZ,00,", "02102,AZ,01,")
-    with pytest.raises(DataImportError, match="02102-01 appears twice"):
+    with pytest.raises(DataImportError, match="locality 02102-01 is listed twice, on lines"):
         parse_gpci_file(text)
 
 

@@ -313,11 +313,32 @@ def test_units_by_rule_counts_commercial_visits_per_code_like_pt_validate(engine
     assert [c for r, c in zip(rows[1:], check) if r[0] == "C2001"] == ["OK", "OK"]
 
 
+def _visit_lines(engine: _Engine, rows, patient: str, date: str) -> list[tuple]:
+    """(provider, code, modifiers, Units by Rule, Check) of each line of one sample visit."""
+    units, check = engine.column("Units by Rule")[1:], engine.column("Check")[1:]
+    day = dt.datetime.fromisoformat(date)
+    return [(r[3], r[4], r[5], u, c) for r, u, c in zip(rows[1:], units, check) if r[0] == patient and r[1] == day]
+
+
+def test_sample_shows_assistant_visits_as_the_regulation_bills_them(engines, built):
+    """De minimis (#B), the last unit at PT 8, a group by an OTA and an OT (#F), one row with Assistant Minutes (#A)."""
+    e, rows = engines["sample"], _log_rows(built["sample"])
+    assert _visit_lines(e, rows, "M1030", "2025-01-22") == [("PTA", "97110", "GP CQ", 1, "OK"),
+                                                           ("PT", "97110", "GP", 0, "OK")]
+    assert _visit_lines(e, rows, "M1031", "2025-01-22") == [("PTA", "97110", "GP CQ", 0, "OK"),
+                                                           ("PT", "97110", "GP", 1, "OK")]
+    assert _visit_lines(e, rows, "O3006", "2025-01-23") == [("OTA", "97150", "GO CO", 1, "OK"),
+                                                           ("OT", "97150", "GO", 0, "OK")]
+    assert _visit_lines(e, rows, "M1032", "2025-01-23") == [("PT", "97110", "GP CQ", 1, "OK")]
+    wrong = _visit_lines(e, rows, "M1028", "2025-02-19")  # the PTA's unit billed on the PT's line
+    assert [ln[3] for ln in wrong] == [1, 1, 2] and wrong[0][4].startswith("ERROR UNITS-ASSISTANT-SPLIT")
+
+
 EXPECTED_ERRORS = {
     "CODE-UNKNOWN", "CODE-BUNDLED", "CODE-INVALID", "MOD-THERAPY-MISSING", "MOD-DISCIPLINE",
     "ASSIST-MISSING", "ASSIST-MISMATCH", "UNITS-OVER", "UNITS-UNTIMED", "UNITS-UNDER-8",
     "UNITS-DUPLICATE", "EVAL-MULTIPLE", "EVAL-AND-REEVAL", "PROVIDER-CHIRO", "PROVIDER-UNQUALIFIED",
-    "GROUP-UNITS",
+    "GROUP-UNITS", "UNITS-ASSISTANT-SPLIT",
 }
 
 

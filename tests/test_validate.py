@@ -103,55 +103,6 @@ def test_cq_and_plain_lines_of_one_code_are_not_duplicates():
     assert "UNITS-DUPLICATE" not in " ".join(got)
 
 
-def _reference_visit(cq_units, plain_units, payer="Medicare"):
-    """Reference section 5's visit: PTA 23 min and PT 13 min of 97110, PT 30 min of 97140 (4 units)."""
-    return check(row("97110", 23, cq_units, mods="GP CQ", provider="PTA", payer=payer),
-                 row("97110", 13, plain_units, payer=payer), row("97140", 30, 2, payer=payer))
-
-
-def test_assistant_split_of_the_reference_example_is_clean():
-    """97110-CQ x1 and 97110 x1 (PT 13 left beats PTA 8) is the reference's answer: no finding."""
-    assert _reference_visit(1, 1) == ["OK", "OK", "OK"]
-
-
-@pytest.mark.parametrize("cq, plain", [(0, 2), (2, 0)])
-def test_assistant_split_otherwise_is_a_warning_on_the_cq_line(cq, plain):
-    """The right total split the wrong way (the PTA's unit billed at 100%, or the PT's at 85%) is flagged."""
-    got = _reference_visit(cq, plain)
-    assert got[0] == ("WARN UNITS-ASSISTANT-SPLIT: 97110: assistant 23 min and therapist 13 min make 1 CQ unit and "
-                      f"1 without; {cq} and {plain} billed — bill 1 on the CQ line and 1 on the other "
-                      "(CQ/CO lines are paid at 85%)")
-    assert got[1:] == ["OK", "OK"]
-
-
-def test_assistant_split_is_medicare_only():
-    """A commercial payer's CQ/plain split is the payer's business: no finding."""
-    assert "UNITS-ASSISTANT-SPLIT" not in " ".join(_reference_visit(0, 2, payer="Aetna"))
-
-
-@pytest.mark.parametrize("pta, pt, units, allowed", [
-    (23, 13, 2, [(1, 1)]),  # 8 left vs 13 left: the therapist's
-    (23, 7, 2, [(2, 0)]),  # 8 left vs 7 left: the assistant's
-    (23, 8, 2, [(2, 0), (1, 1)]),  # 8 vs 8: a tie, either is right
-    (30, 15, 3, [(2, 1)]),  # whole blocks only
-    (8, 8, 2, [(1, 1)]),  # two remaining units: one each
-])
-def test_assistant_split_boundaries(pta, pt, units, allowed):
-    """Whole blocks to whoever furnished them, the remaining unit to the larger leftover (both sides of 7/8)."""
-    from ptbilling.rules.service_units import assistant_split
-
-    assert assistant_split(pta, pt, units) == allowed
-
-
-def test_assistant_split_refuses_units_the_minutes_cannot_give():
-    """4 units from 20 + 10 minutes is no 8-minute outcome: BadValue names it."""
-    from ptbilling.rules.errors import BadValue
-    from ptbilling.rules.service_units import assistant_split
-
-    with pytest.raises(BadValue, match="4 units cannot come from 20 \\+ 10 minutes"):
-        assistant_split(20, 10, 4)
-
-
 def test_minutes_missing_on_a_timed_code():
     """A timed code with blank minutes: MINUTES-MISSING."""
     assert "MINUTES-MISSING" in check(row("97110", None, 1))[0]
@@ -205,12 +156,6 @@ def test_assistant_line_needs_cq_or_co():
     assert "add CQ" in check(row("97110", 30, 2, provider="PTA"))[0]
     assert "add CO" in check(row("97530", 30, 2, mods="GO", provider="OTA"))[0]
     assert check(row("97110", 30, 2, mods="GP CQ", provider="PTA")) == ["OK"]
-
-
-def test_assistant_minutes_over_ten_percent_of_a_unit():
-    """Assistant Minutes 2 (> 1.5 = 10% of 15) needs CQ; 1 minute does not."""
-    assert "ASSIST-MISSING" in check(row("97110", 30, 2, **{"Assistant Minutes": 2}))[0]
-    assert check(row("97110", 30, 2, **{"Assistant Minutes": 1})) == ["OK"]
 
 
 def test_cq_with_go_and_co_with_gp():

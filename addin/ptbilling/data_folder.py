@@ -1,8 +1,9 @@
 """Where this front door keeps imported CMS releases: the user data folder.
 
 The rules core imports only the standard library, so it does not look the
-folder up itself; each front door (the Excel functions, the command line) calls
-:func:`use_default` once, and ``PTBILLING_DATA_DIR`` still wins over it.
+folder up itself, nor open the lock file an import holds (filelock); each front
+door (the Excel functions, the command line) calls :func:`use_default` once,
+and ``PTBILLING_DATA_DIR`` still wins over it.
 
 - In xlwings Lite (Pyodide, ``sys.platform == "emscripten"``) files survive a
   restart only under ``/data`` (Lite's Files > Import/Export): the folder is
@@ -42,8 +43,21 @@ def default_user_data_dir() -> Path | None:
     return Path(platformdirs.user_data_dir("ptbilling", appauthor=False))
 
 
+def file_lock(path: Path, timeout: float):
+    """The lock file every import holds while it changes the user data folder.
+
+    filelock (a dependency of the ``cli`` extra) is imported only when an import
+    takes the lock: the Excel functions and Lite never need it. The OS releases
+    the lock when its process dies, so a killed import never leaves it held.
+    """
+    import filelock
+
+    return filelock.FileLock(str(path), timeout=timeout)
+
+
 def use_default() -> Path | None:
-    """Tell the rules core this platform's user data folder; returns it."""
+    """Tell the rules core this platform's user data folder and how to lock it; returns the folder."""
     folder = default_user_data_dir()
     datasets.set_user_data_dir(folder)
+    datasets.set_store_lock(file_lock)
     return folder

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 
 from .data_folder import on_pyodide, use_default
-from .logs.cells import assistant_flags, check_table
+from .logs.cells import assistant_flags, check_table, coerce_date, date_cells
 from .logs.fees import cell_value, price_column
 from .rules import errors as _errors
 from .rules.service_units import explain_visit, log_units
@@ -141,19 +141,28 @@ def _shaped(values: list, shape: tuple[int, int]):
 
 
 @_never_raises
-def PT_UNITS(minutes, codes=None, method="CMS", visits=None, modifiers=None):
+def PT_UNITS(minutes, codes=None, method="CMS", visits=None, modifiers=None, assistant_minutes=None, dates=None):
     flat, shape = _lines(minutes, "minutes")
     n = len(flat)
     mods = _matching(modifiers, "modifiers", n)
+    days = _matching(dates, "dates", n)
     result = log_units(flat, _matching(codes, "codes", n), _cell(method), _matching(visits, "visits", n),
-                       assisted=assistant_flags(mods) if mods is not None else None)
+                       assisted=assistant_flags(mods) if mods is not None else None,
+                       assistant_minutes=_matching(assistant_minutes, "assistant_minutes", n),
+                       dates=date_cells(days) if days is not None else None)
     return _shaped(result, shape)
 
 
 @_never_raises
-def PT_EXPLAIN(minutes, codes=None, method="CMS"):
+def PT_EXPLAIN(minutes, codes=None, method="CMS", modifiers=None, assistant_minutes=None, date=None):
     flat, _ = _lines(minutes, "minutes")
-    return explain_visit(flat, _matching(codes, "codes", len(flat)), _cell(method))
+    n = len(flat)
+    mods = _matching(modifiers, "modifiers", n)
+    day = _cell(date)
+    dos = coerce_date(day) if day is not None and not (isinstance(day, str) and not day.strip()) else None
+    return explain_visit(flat, _matching(codes, "codes", n), _cell(method),
+                         assisted=assistant_flags(mods) if mods is not None else None,
+                         assistant_minutes=_matching(assistant_minutes, "assistant_minutes", n), dos=dos)
 
 
 @_never_raises

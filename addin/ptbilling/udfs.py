@@ -25,19 +25,24 @@ from . import excel_functions as _f
 @xw.arg("codes", ndim=2, doc="Optional. CPT/HCPCS code of each line (97110, \"g0283\"). Blank means a timed code.")
 @xw.arg("method", doc="Optional. \"CMS\" (8-minute rule on the visit total, default) or \"AMA\" (each code on its own).")
 @xw.arg("visits", ndim=2, doc="Optional. Visit key of each line (e.g. patient & date); same key = one visit. Omitted: one visit.")
-@xw.arg("modifiers", ndim=2, doc="Optional. Modifiers of each line (\"GP CQ\"). CMS: a code's units are divided between its CQ/CO line and its therapist line.")
-def PT_UNITS(minutes, codes=None, method="CMS", visits=None, modifiers=None):
+@xw.arg("modifiers", ndim=2, doc="Optional. Modifiers of each line (\"GP CQ\"): a service's units are divided between its CQ/CO line and its therapist line by 42 CFR 410.59/410.60.")
+@xw.arg("assistant_minutes", ndim=2, doc="Optional. The PTA/OTA's independent minutes within each line (the Assistant Minutes column). Blank: a CQ/CO line is all the assistant's.")
+@xw.arg("dates", ndim=2, doc="Optional. Date of service of each line: picks the dated CQ/CO rule (2022 rule; March 2021 guidance for 2020-2021; none before 2020). Omitted: the 2022 rule.")
+def PT_UNITS(minutes, codes=None, method="CMS", visits=None, modifiers=None, assistant_minutes=None, dates=None):
     """Billable units per service line by the Medicare 8-minute rule (CMS) or per code (AMA). Returns one value per line, same shape; blank lines stay blank, bad lines get a message."""
-    return _f.PT_UNITS(minutes, codes, method, visits, modifiers)
+    return _f.PT_UNITS(minutes, codes, method, visits, modifiers, assistant_minutes, dates)
 
 
 @xw.func
 @xw.arg("minutes", ndim=2, doc="Minutes of each line of ONE visit: a number or a one-column (or one-row) range.")
 @xw.arg("codes", ndim=2, doc="Optional. CPT/HCPCS code of each line. Blank means a timed code.")
 @xw.arg("method", doc="Optional. \"CMS\" (default) or \"AMA\".")
-def PT_EXPLAIN(minutes, codes=None, method="CMS"):
-    """One line of text saying how the units of one visit were reached, with the rule's source. Paste it into notes or hand it to an auditor."""
-    return _f.PT_EXPLAIN(minutes, codes, method)
+@xw.arg("modifiers", ndim=2, doc="Optional. Modifiers of each line (\"GP CQ\"): the text then says how each service's units divide between CQ/CO and the therapist, with the citation.")
+@xw.arg("assistant_minutes", ndim=2, doc="Optional. The PTA/OTA's independent minutes within each line (the Assistant Minutes column).")
+@xw.arg("date", doc="Optional. Date of service of the visit: picks the dated CQ/CO rule. Omitted: the 2022 rule.")
+def PT_EXPLAIN(minutes, codes=None, method="CMS", modifiers=None, assistant_minutes=None, date=None):
+    """One line of text saying how the units of one visit were reached, and how CQ/CO units were assigned, with the rules' sources. Paste it into notes or hand it to an auditor."""
+    return _f.PT_EXPLAIN(minutes, codes, method, modifiers, assistant_minutes, date)
 
 
 @xw.func

@@ -2,7 +2,9 @@
 
 Imports only read the CMS file, store a normalised copy in the user data folder
 (``rules.datasets.user_data_dir()``) and record it in that folder's index; the
-shipped seeds stay as the fallback. Nothing is ever downloaded.
+shipped seeds stay as the fallback. Nothing is ever downloaded. Each import is
+one transaction under the folder's lock (``datasets.store_release``); ``data
+repair`` (``rules.store_repair``) mends a folder damaged from outside.
 
 ``data import RVU27A.zip`` reads CMS's yearly zip with the log reader's zip
 safety (sizes judged before anything is decompressed) and hands the members
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..logs.reader import zip_bomb
-from ..rules import datasets, errors, relative_value_files
+from ..rules import datasets, errors, relative_value_files, store_repair
 from ..rules.fee_schedule import figures_table, import_gpci, import_rvu, kx_threshold
 from ..rules.mue import import_mue
 from ..rules.ncci_ptp import import_ptp
@@ -46,12 +48,28 @@ def _existing(path: str) -> Path:
 def _report(release: datasets.Release) -> int:
     print(f"imported {release.kind}: {release.name}")
     print(f"  in force {release.effective_from} .. {release.effective_to} ({release.status})")
+    if release.forced:
+        print(f"  {release.forced}")
     print(f"  stored in {release.path}")
     return 0
 
 
+def _repair_first() -> None:
+    """An import into a folder whose index is damaged repairs it first, and says what it did."""
+    if datasets.index_damage():
+        for note in store_repair.repair_store():
+            print(f"repaired: {note}")
+
+
 def cmd_list(args) -> int:
     folder = datasets.user_data_dir()
+    for why in store_repair.store_damage():
+        print(f"DAMAGED: {why}")
+    if datasets.index_damage():  # the index itself: show what is shipped; the line above says the rest
+        print(f"Shipped with ptbilling {__version__}: {datasets.SHIPPED_DIR}")
+        for r in sorted(datasets.shipped_releases(), key=lambda r: (r.kind, r.effective_from)):
+            print(f"  {r.kind:<5} {r.effective_from} .. {r.effective_to}  {r.status:<10} shipped  {r.name}")
+        return 0
     imported = [r for r in datasets.releases() if r.origin == "imported"]
     if folder is None:  # no front door named one: nothing can be imported
         print("Data folder in use for imports: none (shipped data only; set PTBILLING_DATA_DIR to use one)")
@@ -80,10 +98,21 @@ def cmd_list(args) -> int:
     for r in rows:
         print(f"  {r.kind:<5} {r.effective_from} .. {r.effective_to}  {r.status:<10} {r.origin:<8} {r.name}")
         print(f"        source: {r.source}")
+        if r.forced:
+            print(f"        FORCED: {r.forced.removeprefix('forced: ')}")
     print("Figures shipped with ptbilling (conversion factors, thresholds, rates):")
     for kind, start, end, fig in figures_table():
         to = end.isoformat() if end else "open"
         print(f"  {kind:<32} {start} .. {to:<10}  {str(fig.value):>9}  {fig.status:<10} {fig.source}")
+    return 0
+
+
+def cmd_repair(args) -> int:
+    notes = store_repair.repair_store()
+    for note in notes:
+        print(f"repaired: {note}")
+    if not notes:
+        print(f"nothing to repair in {datasets.user_data_dir()}: every stored release reads cleanly")
     return 0
 
 
@@ -120,7 +149,9 @@ def zip_members(path: Path) -> list[tuple[str, bytes]]:
 
 def cmd_import(args) -> int:
     path = _existing(args.file)
-    got = relative_value_files.import_members(zip_members(path), path.name, args.year, input_path=path)
+    members = zip_members(path)
+    _repair_first()
+    got = relative_value_files.import_members(members, path.name, args.year, input_path=path, force=args.force)
     title = got.title
     released = f", released {title.released}" if title.released else ""
     if got.rvu is None and (got.gpci is None):
@@ -140,6 +171,9 @@ def cmd_import(args) -> int:
     if stored:
         print(f"  in force {stored[0].effective_from} .. {stored[0].effective_to} (official), "
               f"stored in {stored[0].path.parent}")
+    for r in stored:
+        if r.forced:
+            print(f"  {r.kind}: {r.forced}")
     reasons: dict[str, list[str]] = {}
     for member, why in got.skipped:
         reasons.setdefault(why, []).append(member)
@@ -153,19 +187,31 @@ def cmd_import(args) -> int:
 
 
 def cmd_import_rvu(args) -> int:
-    return _report(import_rvu(_existing(args.file), args.year))
+    path = _existing(args.file)
+    _repair_first()
+    return _report(import_rvu(path, args.year, force=args.force))
 
 
 def cmd_import_gpci(args) -> int:
-    return _report(import_gpci(_existing(args.file), args.year))
+    path = _existing(args.file)
+    _repair_first()
+    return _report(import_gpci(path, args.year, force=args.force))
 
 
 def cmd_import_ptp(args) -> int:
-    return _report(import_ptp(_existing(args.file), args.effective_from))
+    path = _existing(args.file)
+    _repair_first()
+    return _report(import_ptp(path, args.effective_from, force=args.force))
 
 
 def cmd_import_mue(args) -> int:
-    return _report(import_mue(_existing(args.file), args.effective_from))
+    path = _existing(args.file)
+    _repair_first()
+    return _report(import_mue(path, args.effective_from, force=args.force))
+
+
+_FORCE_HELP = ("import even when the file lacks over 10%% of the rows of the release it replaces "
+               "(refused by default: a cut-off file); 'data list' then marks the release")
 
 
 def add_parser(subparsers) -> None:
@@ -176,20 +222,28 @@ def add_parser(subparsers) -> None:
     sub = d.add_subparsers(dest="data_command", metavar="DATA_COMMAND", required=True)
     p = sub.add_parser("list", help="Show every release and figure with its dates, source and official/unverified mark.")
     p.set_defaults(func=cmd_list)
+    p = sub.add_parser("repair", help="Mend a damaged user data folder: rebuild the index, set damaged releases aside.",
+                       description="Rebuild a damaged release index from the records kept beside each stored "
+                       "release; take a damaged release file out of the index (moved to damaged/, never "
+                       "deleted) and name the CMS file to import again; remove leftovers of killed imports.")
+    p.set_defaults(func=cmd_repair)
     p = sub.add_parser("import", help="Import a year's RVUs and GPCIs in one step from CMS's zip (RVU27A.zip).",
                        description="Import the relative values (PPRRVU, non-QP) and the GPCIs from the zip CMS's "
                        "PFS Relative Value Files page offers (RVUyyA-D.zip). Files are recognised by content; the "
                        "year and release come from the PPRRVU title.")
     p.add_argument("file", help="CMS's zip, e.g. RVU27A.zip")
     p.add_argument("--year", type=int, help="refuse the zip unless its PPRRVU title is for this year")
+    p.add_argument("--force", action="store_true", help=_FORCE_HELP)
     p.set_defaults(func=cmd_import)
     p = sub.add_parser("import-rvu", help="Import a CMS PPRRVU relative value file (CSV) for its year.")
     p.add_argument("file", help="the PPRRVU CSV from CMS's RVUyy zip, e.g. PPRRVU2026_Jan.csv")
     p.add_argument("--year", type=int, help="the calendar year (default: read from the file's title or name)")
+    p.add_argument("--force", action="store_true", help=_FORCE_HELP)
     p.set_defaults(func=cmd_import_rvu)
     p = sub.add_parser("import-gpci", help="Import a CMS GPCI file (Addendum E, CSV) for YEAR.")
     p.add_argument("file", help="the GPCI CSV, e.g. GPCI2026.csv")
     p.add_argument("year", type=int, help="the calendar year the GPCIs apply to")
+    p.add_argument("--force", action="store_true", help=_FORCE_HELP)
     p.set_defaults(func=cmd_import_gpci)
     for name, what, file_help, func in (
         ("import-ptp", "a CMS NCCI practitioner PTP edit file (tab-delimited text)",
@@ -200,4 +254,5 @@ def add_parser(subparsers) -> None:
         p = sub.add_parser(name, help=f"Import {what}.")
         p.add_argument("file", help=file_help)
         p.add_argument("--effective-from", type=_date, help="first day in force (default: from the file name/title)")
+        p.add_argument("--force", action="store_true", help=_FORCE_HELP)
         p.set_defaults(func=func)

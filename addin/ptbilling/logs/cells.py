@@ -105,17 +105,40 @@ def parse_modifiers(value: object) -> tuple[str, ...]:
 
 
 class _AssistantFlags(dict):
-    """Modifiers cell -> holds CQ or CO, worked out once per distinct cell. (True, 1 and 1.0 share a
-    key, which is safe here: none of them holds CQ or CO.)"""
+    """Modifiers cell -> its flag for the CQ/CO split, worked out once per distinct cell. (True, 1 and
+    1.0 share a key, which is safe here: none of them holds a modifier the flag reads.)"""
 
     def __missing__(self, value):
-        flag = self[value] = bool({"CQ", "CO"} & set(parse_modifiers(value)))
+        mods = parse_modifiers(value)
+        flag = self[value] = ("CQ" if "CQ" in mods else "CO" if "CO" in mods else "GO" if "GO" in mods else None)
         return flag
 
 
-def assistant_flags(cells) -> list[bool]:
-    """True for each Modifiers cell that holds CQ or CO: PT_UNITS gives those lines the assistant's share."""
+def assistant_flags(cells) -> list[str | None]:
+    """Each Modifiers cell's flag for ``log_units``: "CQ" or "CO" for an assistant's line (those units
+    take the modifier), "GO" for an OT line without (the split then speaks of OTA/CO), else None."""
     return list(map(_AssistantFlags().__getitem__, cells))
+
+
+def date_cells(cells) -> list:
+    """Date cells -> dates for ``log_units``; a blank is None, an unreadable one its LineProblem."""
+    out: list = []
+    memo: dict = {}
+    for v in cells:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            out.append(None)
+            continue
+        # numbers need their type in the key (True == 1 == 1.0 read differently); dates and text do not
+        key = (type(v), v) if isinstance(v, (bool, int, float)) else v
+        got = memo.get(key)
+        if got is None:
+            try:
+                got = coerce_date(v)
+            except LineProblem as e:
+                got = LineProblem(f"date: {e}")
+            memo[key] = got
+        out.append(got)
+    return out
 
 
 def coerce_amount(value: object) -> float | None:

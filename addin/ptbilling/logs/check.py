@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 
 from ..rules import datasets
 from ..rules.claim_lines import payer_key, payer_kind, person_key, unit_method
-from ..rules.errors import UnsupportedDate
+from ..rules.errors import DamagedStore, UnsupportedDate
 from ..rules.findings import ERROR, WARN, Finding
 from ..rules.service_units import LineProblem, log_units
 from ..rules.validate import RULES
@@ -176,6 +176,8 @@ def missing_data(lines) -> list[str]:
     for year in years:
         try:
             datasets.in_force("rvu", dt.date(year, 1, 1))
+        except DamagedStore as damage:  # the index: its lines say DATA-DAMAGED; say it once here too
+            return [str(damage)]
         except UnsupportedDate:
             newest = datasets.newest_year("rvu")
             out.append(f"{datasets.update_hint('rvu', year)} — no Medicare fee schedule for {year} is installed "
@@ -203,16 +205,18 @@ def medicare_totals(kx_totals: dict) -> list[dict]:
 
 def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: object,
                skip: set[int] = frozenset()) -> list[int | None]:
-    """``PT_UNITS`` per row: log_units over the raw Minutes, Code and Modifiers cells, visits by
-    patient + date + payer (``ClaimLine.visit``), each visit with its payer's unit method."""
+    """``PT_UNITS`` per row: log_units over the raw Minutes, Code, Modifiers, Assistant Minutes and
+    Date cells, visits by patient + date + payer (``ClaimLine.visit``), each visit with its payer's
+    unit method."""
     n = len(rows)
     c_min, c_code, c_pat, c_date = cols["minutes"], cols["code"], cols["patient"], cols["date"]
-    c_payer, c_mods = cols.get("payer"), cols["modifiers"]
+    c_payer, c_mods, c_asst = cols.get("payer"), cols["modifiers"], cols.get("assistant_minutes")
     default_payer = _text(payer)
-    width = max(c_min, c_code, c_pat, c_date, c_mods, c_payer or 0) + 1
+    width = max(c_min, c_code, c_pat, c_date, c_mods, c_payer or 0, c_asst or 0) + 1
     method_of: dict[str, str] = {}  # payer -> unit method
     visit_method: dict[tuple, str] = {}  # visit -> its payer's unit method
-    per_method: dict[str, tuple[list, list, list, list, list]] = {}  # method -> rows, minutes, codes, visits, mods
+    # method -> rows, minutes, codes, visits, mods, assistant minutes, dates
+    per_method: dict[str, tuple[list, list, list, list, list, list, list]] = {}
     lines, problems = parsed.lines, parsed.problems
     for i in range(n):
         ln = lines[i]
@@ -245,15 +249,19 @@ def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: 
             visit_method[key] = m
         bucket = per_method.get(m)
         if bucket is None:
-            bucket = per_method[m] = ([], [], [], [], [])
+            bucket = per_method[m] = ([], [], [], [], [], [], [])
         bucket[0].append(i)
         bucket[1].append(row[c_min])
         bucket[2].append(row[c_code])
         bucket[3].append(key)
         bucket[4].append(row[c_mods])
+        bucket[5].append(row[c_asst] if c_asst is not None else None)
+        bucket[6].append(key[1])
     out: list[int | None] = [None] * n
-    for m, (idxs, mins, codes, keys, mods) in per_method.items():
-        for i, u in zip(idxs, log_units(mins, codes, m, keys, assisted=assistant_flags(mods))):
+    for m, (idxs, mins, codes, keys, mods, asst, days) in per_method.items():
+        got = log_units(mins, codes, m, keys, assisted=assistant_flags(mods),
+                        assistant_minutes=asst if c_asst is not None else None, dates=days)
+        for i, u in zip(idxs, got):
             if type(u) is int:
                 out[i] = u
     return out

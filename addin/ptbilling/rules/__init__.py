@@ -4,6 +4,7 @@ Find a rule by its CMS name:
 
 - ``code_catalog``   what each HCPCS/CPT code is (timed, family, discipline, status)
 - ``service_units``  the 8-minute rule (CMS) and the per-code (AMA) unit method
+- ``assistant_split`` which units take CQ/CO (42 CFR 410.59/410.60(a)(4), the CY 2022 rule)
 - ``datasets``       which dated release (RVU, GPCI, NCCI, MUE) is in force on a date
 - ``rvu_file``       importer for CMS's PPRRVU relative value file
 

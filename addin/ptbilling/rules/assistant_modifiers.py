@@ -4,44 +4,39 @@ References:
 - CMS, "Billing Examples Using CQ/CO Modifiers for Services Furnished In Whole
   or In Part by PTAs and OTAs": CQ/CO are required on claims from 1 January
   2020; CQ goes with GP and CO with GO.
-- 42 CFR 410.59/410.60 and the CY2020-2022 PFS final rules: the de minimis
-  standard — the modifier applies when the assistant furnishes more than 10% of
-  a service, tested per 15-minute unit of a timed code and per untimed service;
-  CQ/CO lines are paid at 85% from 2022 (see fee_schedule).
+- 42 CFR 410.59(a)(4)/410.60(a)(4) and the CY 2022 PFS final rule (86 FR
+  65169-65177): which units of a service take the modifier, the de minimis
+  standard and the last-unit and two-unit rules (``assistant_split``); CQ/CO
+  lines are paid at 85% from 2022 (see fee_schedule).
 - APTA quick guide on the de minimis standard (only the assistant's independent
   minutes count); therapy-billing-rules.md section 5.
+
+The line rules (``assistant_findings``) look at one line; ``split_findings``
+looks at a service of a visit whose units are right in total and checks how
+they divide between CQ/CO and no modifier, with the same ``assistant_split``
+that ``PT_UNITS`` uses. A service's assistant minutes: a line's Assistant
+Minutes when given (the assistant's independent minutes within it); else all
+of a PTA/OTA or CQ/CO line's minutes; else none.
 """
 from __future__ import annotations
 
-import datetime as dt
-
-from .claim_lines import THERAPISTS, ClaimLine, provider_discipline, with_article
+from .assistant_split import Split, era_for, modifiers_from, split_timed, split_untimed
+from .claim_lines import PROVIDERS, THERAPISTS, ClaimLine, provider_discipline, with_article
 from .code_catalog import CodeInfo
-from .findings import ERROR, WARN, Finding
+from .findings import ERROR, WARN, Finding, describe_line
 
 RULES = {
-    "ASSIST-MISSING": (ERROR, "A PTA/OTA line, or one whose Assistant Minutes exceed 10% of a unit, lacks CQ/CO (from 2020)."),
+    "ASSIST-MISSING": (ERROR, "From 2020: a PTA/OTA line without CQ/CO, or a service whose assistant's share (from Assistant Minutes) gives CQ/CO units billed with none."),
     "ASSIST-MISMATCH": (ERROR, "CQ with GO, or CO with GP."),
     "ASSIST-NOT-ASSISTANT": (ERROR, "CQ/CO on a line the therapist furnished wholly (WARN when the log has no Assistant Minutes)."),
+    "UNITS-ASSISTANT-SPLIT": (ERROR, "Medicare, from 2020: a service's units are right in total but divided between CQ/CO and no modifier otherwise than the dated rule (42 CFR 410.59/410.60(a)(4) from 2022, CMS's March 2021 guidance before) divides them."),
 }
 
-CQ_CO_FROM = dt.date(2020, 1, 1)
-DE_MINIMIS = 0.10  # more than 10% of a service
-UNIT_MINUTES = 15
-
-
-def assistant_share_exceeds_de_minimis(info: CodeInfo, line: ClaimLine) -> bool:
-    """More than 10% of a unit (timed: of 15 minutes) or of the untimed service."""
-    a = line.assistant_minutes or 0
-    if a <= 0:
-        return False
-    if info.timed:
-        return a > DE_MINIMIS * UNIT_MINUTES
-    return bool(line.minutes) and a > DE_MINIMIS * line.minutes
+CQ_CO_FROM = modifiers_from()
 
 
 def assistant_findings(line: ClaimLine, info: CodeInfo, medicare: bool) -> list[Finding]:
-    """CQ/CO present when an assistant took part, absent when not, and paired with the right G-modifier."""
+    """CQ/CO present when an assistant furnished the line, absent when not, and paired with the right G-modifier."""
     if not medicare or line.dos < CQ_CO_FROM:
         return []
     discipline, assistant = provider_discipline(line.provider)
@@ -64,12 +59,106 @@ def assistant_findings(line: ClaimLine, info: CodeInfo, medicare: bool) -> list[
         return out
     if info.therapy == "never":
         return out
-    want = "CO" if (discipline == "OT" or "GO" in line.modifiers) else "CQ"
     if assistant:
-        out.append(Finding(line.index, ERROR, "ASSIST-MISSING",
-                           f"furnished by {with_article(line.provider)} — add {want}"))
-    elif assistant_share_exceeds_de_minimis(info, line):
-        out.append(Finding(line.index, ERROR, "ASSIST-MISSING",
-                           f"{line.assistant_minutes} assistant min is over 10% of "
-                           f"{'a 15-min unit' if info.timed else 'the service'} — add {want}"))
+        want = "CO" if (discipline == "OT" or "GO" in line.modifiers) else "CQ"
+        out.append(Finding(line.index, ERROR, "ASSIST-MISSING", f"furnished by {with_article(line.provider)} — add {want}"))
     return out
+
+
+_ASSISTANT_CREDENTIALS = frozenset(k for k, (_, assistant) in PROVIDERS.items() if assistant)
+
+
+def _flagged(ln) -> bool:
+    return "CQ" in ln.modifiers or "CO" in ln.modifiers
+
+
+def _line_rule_pending(ln) -> bool:
+    """A line rule above already reports this line's CQ/CO (missing on a PTA/OTA line, or on a therapist's
+    line with no assistant minutes): the split of its service is checked once that is fixed."""
+    discipline, assistant = provider_discipline(ln.provider)
+    if assistant and not _flagged(ln):
+        return True
+    return (_flagged(ln) and discipline in THERAPISTS and not assistant
+            and ln.has_assistant_column and not ln.assistant_minutes)
+
+
+def service_split(code: str, lines: list, units: int, timed: bool) -> tuple[Split, list, list] | None:
+    """The split of one service of a visit from its lines, with its CQ/CO lines and its other lines.
+
+    None when no assistant took part, or a line rule already reports the lines' CQ/CO.
+    """
+    a_min = total = 0
+    flagged: list = []
+    plain: list = []
+    assistant_line = False
+    for ln in lines:
+        m = ln.minutes or 0
+        total += m
+        f = "CQ" in ln.modifiers or "CO" in ln.modifiers
+        assistant = ln.provider.replace(" ", "") in _ASSISTANT_CREDENTIALS  # as provider_discipline reads it
+        if ln.assistant_minutes is not None:
+            a_min += ln.assistant_minutes
+        elif f or assistant:
+            a_min += m
+        assistant_line = assistant_line or f or assistant
+        (flagged if f else plain).append(ln)
+    if not a_min and not assistant_line:
+        return None
+    if any(_line_rule_pending(ln) for ln in lines):
+        return None
+    modifier = "CO" if any(ln.has("CO", "GO") for ln in lines) else "CQ"
+    dos = lines[0].dos
+    if timed:
+        split = split_timed(code, a_min, total - a_min, units, dos, modifier)
+    else:
+        split = split_untimed(code, a_min, total - a_min, dos, modifier, assistant_line)
+    return split, flagged, plain
+
+
+def split_findings(services: dict[str, tuple[list, int, bool]], dos) -> list[Finding]:
+    """For each service billed right in total (code -> (lines, units, timed)): its CQ/CO units are the split's."""
+    if era_for(dos) is None:
+        return []
+    out = []
+    for code, (lines, units, timed) in services.items():
+        got = service_split(code, lines, units, timed)
+        if got is None:
+            continue
+        split, flagged, plain = got
+        mod = split.modifier
+        billed_a = sum(ln.units or 0 for ln in flagged)
+        if billed_a == split.assistant_units:
+            continue
+        why = split.explain()
+        if not flagged:
+            target = next((ln for ln in lines if ln.assistant_minutes), lines[0])
+            fix = (f"bill {split.assistant_units} with {mod} and {split.therapist_units} without, on two lines"
+                   if split.therapist_units else f"add {mod}")
+            out.append(Finding(target.index, ERROR, "ASSIST-MISSING", f"{why} — {fix}"))
+            continue
+        a_ln = flagged[0]
+        if plain:
+            fix = (f"bill {split.assistant_units} on the {mod} line ({describe_line(a_ln)}) and "
+                   f"{split.therapist_units} on the line without ({describe_line(plain[0])})")
+        elif split.assistant_units == 0:
+            fix = f"remove {mod}: no unit of it is the assistant's"
+        else:
+            fix = (f"bill {split.assistant_units} with {mod} on this line and {split.therapist_units} "
+                   f"on a second {code} line without {mod}")
+        out.append(Finding(a_ln.index, ERROR, "UNITS-ASSISTANT-SPLIT",
+                           f"{why}; billed {billed_a} {mod} + {units - billed_a} without — {fix}"))
+    return out
+
+
+def untimed_keeper(code: str, lines: list, billed: list) -> tuple[object, Split] | None:
+    """Of the lines billing an untimed service twice, the one that should carry its one unit
+    (the CQ/CO line when the assistant's part passes de minimis), with the split that says so."""
+    if era_for(lines[0].dos) is None:
+        return None
+    got = service_split(code, lines, 1, False)
+    if got is None:
+        return None
+    split, flagged, plain = got
+    pool = flagged if split.assistant_units else plain
+    keep = next((ln for ln in billed if any(ln is p for p in pool)), billed[0])
+    return keep, split

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from . import datasets
-from .errors import UnknownCode, UnsupportedDate
+from .errors import DamagedStore, UnknownCode, UnsupportedDate
 from .rvu_file import read_release_csv
 
 TIMED = "timed"
@@ -151,7 +151,15 @@ def _status_release(dos: dt.date | None):
     takes the latest earlier release and says so in ``status_release``: payment
     status rarely changes, and the fee functions refuse such years outright.
     """
-    rvus = [r for r in datasets.releases() if r.kind == "rvu"]
+    try:
+        known = datasets.releases()
+    except DamagedStore:
+        if dos is not None:
+            raise
+        # the date-free catalog (timed or untimed, family) needs no imported release:
+        # PT_UNITS and 'ptbilling units' keep working while the index awaits repair
+        known = datasets.shipped_releases()
+    rvus = [r for r in known if r.kind == "rvu"]
     if dos is not None:
         try:
             return datasets.in_force("rvu", dos), False
@@ -201,7 +209,14 @@ def catalog_for(dos: dt.date | None = None) -> Catalog:
     # Cache by what actually differs: the release and, for codes added later
     # (97129, 97550...), whether they exist yet. Year granularity is enough.
     key_date = None if dos is None else dt.date(dos.year, 1, 1)
-    return _build(release, carried, key_date)
+    try:
+        return _build(release, carried, key_date)
+    except DamagedStore:
+        if dos is not None:
+            raise
+        # date-free: the newest shipped release gives the same timing and family
+        shipped = [r for r in datasets.shipped_releases() if r.kind == "rvu"]
+        return _build(max(shipped, key=lambda r: r.effective_from) if shipped else None, False, None)
 
 
 def lookup(code: object, dos: dt.date | None = None) -> CodeInfo:

@@ -61,3 +61,19 @@ class UnknownLocality(PtBillingError, ValueError):
         if hint:
             msg += f" ({hint})"
         super().__init__(msg)
+
+
+class DamagedStore(PtBillingError, ValueError):
+    """A stored release index or release file that cannot be read as written.
+
+    The message names the file (and line) and the repair: ``ptbilling data
+    repair``, or importing the CMS file again; ``reason`` is what is wrong alone.
+    """
+
+    def __init__(self, message: str, reason: str = ""):
+        self.reason = reason or message
+        super().__init__(message)
+
+
+class StoreBusy(PtBillingError, TimeoutError):
+    """Another process holds the user data folder's lock for longer than an import waits."""

@@ -653,9 +653,8 @@ def kx_marks(lines: Sequence[KxLine],
 # --- importing CMS files into the user data folder ----------------------------
 
 def _read_text(path: Path) -> str:
-    # read only: the user's file is never written. CMS files are ASCII; older
-    # ones were saved by Excel on Windows (cp1252).
-    return relative_value_files.decode(path.read_bytes())
+    # read only: the user's file is never written; a binary file is refused in one line
+    return datasets.read_cms_text(path)
 
 
 def _year(value: object) -> int:
@@ -688,20 +687,27 @@ store_year = relative_value_files.store_year
 
 
 
-def import_rvu(path, year: int | None = None) -> datasets.Release:
+def import_rvu(path, year: int | None = None, *, force: bool = False) -> datasets.Release:
     """Import a CMS PPRRVU CSV as the RVU release of ``year`` (1 January - 31 December).
 
     The year comes from the title line ("2025 National Physician Fee
     Schedule Relative Value File ...") or the file name (PPRRVU2025_Oct.csv,
     PPRRVU24_JAN.csv) when not given; a given year that contradicts the file
-    is refused. The normalised rows go to the user data folder, replacing an
-    earlier import of that year (a later quarter replaces the earlier one).
-    The input file is only read. Raises DataImportError naming what is wrong.
+    is refused, and so is a title whose year contradicts the file name. The
+    normalised rows go to the user data folder, replacing an earlier import of
+    that year (a later quarter replaces the earlier one); a file lacking over
+    10% of the codes of the release it replaces (a cut-off file) is refused
+    unless ``force``. The input file is only read. Raises DataImportError naming what
+    is wrong.
     """
     path = Path(path)
     text = _read_text(path)
     rows = rvu_file.parse_rvu_file(text)
     found, title = _rvu_file_year(text, path.name)
+    named, _ = _rvu_file_year("", path.name)
+    if title and named is not None and named != found:
+        raise DataImportError(f"{path.name}: its title says {found} ({title}) but its name says {named}; "
+                              "import the file of the year you mean")
     if year is None:
         if found is None:
             raise DataImportError(f"cannot tell which year {path.name} is for; give the year")
@@ -713,26 +719,31 @@ def import_rvu(path, year: int | None = None) -> datasets.Release:
     rid = f"{relative_value_files.release_id(year, named.letter)}: " if named is not None and named.letter else ""
     name = f"{rid}{title or 'PPRRVU'} for {year} (imported from {path.name}, {len(rows)} rows)"
     source = f"CMS National Physician Fee Schedule Relative Value File {path.name}"
-    return store_year("rvu", year, lambda p: rvu_file.write_release_csv(rows, p), name, source, path)
+    return store_year("rvu", year, lambda p: rvu_file.write_release_csv(rows, p), name, source, path, force=force)
 
 
-def import_gpci(path, year: int) -> datasets.Release:
+def import_gpci(path, year: int, *, force: bool = False) -> datasets.Release:
     """Import a CMS GPCI CSV (Addendum E layout) as the GPCI release of ``year``.
 
-    A year in the file's GPCI headers or title that contradicts ``year`` is
-    refused. The input file is only read. Raises DataImportError naming what
-    is wrong.
+    A year in the file's GPCI headers, title or name that contradicts ``year``
+    (or another of them) is refused; so is a file lacking over 10% of the
+    localities of the release it replaces (a cut-off file) unless ``force``.
+    The input file is only read. Raises DataImportError naming what is wrong.
     """
     path = Path(path)
     year = _year(year)
     text = _read_text(path)
     rows = gpci_file.parse_gpci_file(text)
-    found = gpci_file.file_year(text)
+    stated = gpci_file.file_years(text, path.name)
+    if len(set(stated.values())) > 1:
+        raise DataImportError(f"{path.name}: " + ", ".join(f"its {w} says {y}" for w, y in stated.items())
+                              + "; import the file of the year you mean")
+    found = next(iter(stated.values()), None)
     if found is not None and found != year:
         raise DataImportError(f"{path.name} is the {found} GPCI file, not {year}")
     name = f"CY {year} GPCIs by locality, {len(rows)} localities (imported from {path.name})"
     source = f"CMS Geographic Practice Cost Indices by Medicare locality {path.name} (PFS Addendum E layout)"
-    return store_year("gpci", year, lambda p: gpci_file.write_release_csv(rows, p), name, source, path)
+    return store_year("gpci", year, lambda p: gpci_file.write_release_csv(rows, p), name, source, path, force=force)
 
 
 __all__ = [

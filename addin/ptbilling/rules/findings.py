@@ -21,3 +21,12 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.severity} {self.rule}: {self.message}"
+
+
+def describe_line(ln) -> str:
+    """How a message names another line of the visit (the rules do not know sheet rows):
+    e.g. '97110 GP CQ by PTA, 23 min, 1 unit'."""
+    mods = " ".join(ln.modifiers) or "no modifiers"
+    minutes = "no" if ln.minutes is None else ln.minutes
+    units = "no" if ln.units is None else ln.units
+    return f"{ln.code} {mods} by {ln.provider or 'no provider'}, {minutes} min, {units} unit{'s' if units != 1 else ''}"

@@ -97,20 +97,38 @@ def _header_block(rows: list[list[str]]) -> tuple[list[str], int, list[str]]:
 
 def file_year(text: str) -> int | None:
     """The year a GPCI file is for, from its GPCI column headers or title ("CY 2025"); None if unclear."""
+    return next(iter(file_years(text).values()), None)
+
+
+def file_years(text: str, file_name: str = "") -> dict[str, int]:
+    """Where the file states its year -> that year: "GPCI headers", "title", "name" (GPCI2025.csv).
+
+    Only places that state one year count; the importer refuses a file whose
+    places disagree (a 2026 title over 2025 columns is a mislabelled file).
+    """
     rows = list(csv.reader(io.StringIO(text)))
     headers, _, titles = _header_block(rows)
-    for place in ([h for h in headers if _is_gpci(h)], titles):
+    out = {}
+    for what, place in (("GPCI headers", [h for h in headers if _is_gpci(h)]), ("title", titles)):
         years = {int(y) for t in place for y in re.findall(r"\b(20\d\d)\b", t)}
         if len(years) == 1:
-            return years.pop()
-    return None
+            out[what] = years.pop()
+    m = re.search(r"GPCI[-_ ]?(20\d\d)(?!\d)", file_name, re.I)
+    if m:
+        out["name"] = int(m.group(1))
+    return out
 
 
-def _number(text: str, where: str) -> float:
-    try:
-        return float(text.strip())
-    except ValueError:
-        raise DataImportError(f"{where}: {text.strip()!r} is not a number") from None
+#: every GPCI since 1992 lies between about 0.3 and 2 (Alaska's work floor is 1.5);
+#: outside (0, 5] is a typo, a NaN or a 1e308, never a locality's costs
+MAX_GPCI = 5.0
+
+
+def _number(text: str, where: str, what: str = "GPCI") -> float:
+    x = datasets.finite(text.strip(), where, 0.0, MAX_GPCI, what)
+    if x == 0:
+        raise DataImportError(f"{where}: {what} 0 is not a cost index (every locality's is above 0)")
+    return x
 
 
 def parse_gpci_file(text: str) -> list[GpciRow]:
@@ -120,7 +138,7 @@ def parse_gpci_file(text: str) -> list[GpciRow]:
     # two work columns: take the one the law pays (with the floor)
     cols = find_columns(headers, _COLUMNS, _REQUIRED, "GPCI file", prefer={"work": lambda h: "FLOOR" in h})
     out: list[GpciRow] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # locality -> its line
     for i in range(first, len(rows)):
         r = rows[i]
 
@@ -131,21 +149,22 @@ def parse_gpci_file(text: str) -> list[GpciRow]:
         mac = cell("mac")
         if not mac.isdigit():
             continue  # blank lines and footnotes ("MAC Assignments as of ...", "*Work GPCI ...")
-        where = f"line {i + 1}"
+        where = f"line {i + 1} ({mac}-{cell('locality_number')})"
         number = cell("locality_number")
         if not number.isdigit():
             raise DataImportError(f"{where}: locality number {number!r} is not a number")
         key = locality_key(mac, number)
         if key in seen:
-            raise DataImportError(f"{where}: locality {key} appears twice")
-        seen.add(key)
+            raise DataImportError(f"locality {key} is listed twice, on lines {seen[key]} and {i + 1}; "
+                                  "keep the right one")
+        seen[key] = i + 1
         out.append(GpciRow(
             locality=key,
             state=cell("state").upper(),
             name=cell("locality_name").rstrip("* ").strip(),  # '*' marks CMS footnotes
-            work=_number(cell("work"), where),
-            pe=_number(cell("pe"), where),
-            mp=_number(cell("mp"), where),
+            work=_number(cell("work"), where, "work GPCI"),
+            pe=_number(cell("pe"), where, "PE GPCI"),
+            mp=_number(cell("mp"), where, "MP GPCI"),
         ))
     if not out:
         raise DataImportError("GPCI file has a header but no locality rows")
@@ -163,12 +182,20 @@ def write_release_csv(rows: list[GpciRow], path) -> None:
 
 
 def read_release_csv(path) -> dict[str, GpciRow]:
-    """Rows of a normalised release keyed by locality ("02102-01")."""
+    """Rows of a normalised release keyed by locality ("02102-01"); DamagedStore naming the line
+    when the stored file is not what an import writes."""
     out: dict[str, GpciRow] = {}
-    with open(path, newline="", encoding="utf-8") as f:
-        for d in csv.DictReader(f):
-            out[d["locality"]] = GpciRow(
+    for n, d in datasets.read_release_rows(path, RELEASE_COLUMNS):
+        where = d["locality"]
+        try:
+            row = GpciRow(
                 locality=d["locality"], state=d["state"], name=d["name"],
-                work=float(d["work_gpci"]), pe=float(d["pe_gpci"]), mp=float(d["mp_gpci"]),
+                work=_number(d["work_gpci"], where, "work GPCI"), pe=_number(d["pe_gpci"], where, "PE GPCI"),
+                mp=_number(d["mp_gpci"], where, "MP GPCI"),
             )
+        except DataImportError as e:
+            raise datasets.damaged_file(path, n, e) from None
+        if not re.fullmatch(r"\d{5}-\d{2}", row.locality):
+            raise datasets.damaged_file(path, n, f"locality {row.locality!r} is not <MAC>-<number>")
+        out[row.locality] = row
     return out

@@ -20,7 +20,6 @@ indicator is unknown) on the visit's total, which is the stricter reading.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -69,11 +68,16 @@ _MUE_COLUMNS = {
 _MUE_REQUIRED = ("code", "mue")
 
 
+#: the largest MUEs (drug units) run to a few thousand; more is a typo or a damaged cell
+MAX_MUE = 100_000
+
+
 def _int(text: str) -> int | None:
+    """A whole number of units within 0..MAX_MUE, else None."""
     t = text.strip()
     if t.endswith(".0"):
         t = t[:-2]
-    return int(t) if t.isdigit() else None
+    return int(t) if t.isdigit() and len(t) <= 6 and int(t) <= MAX_MUE else None
 
 
 def _mue_data_row(r: list[str]) -> bool:
@@ -126,15 +130,16 @@ def _parse_mue(text: str) -> tuple[list[MueRow], str]:
         mue_text = _cell(r, cols, "mue")
         mue = _int(mue_text)
         if mue is None:
-            raise DataImportError(f"{where}: MUE value {mue_text!r} is not a whole number of units")
+            raise DataImportError(f"{where}: MUE value {mue_text!r} is not a whole number of units "
+                                  f"from 0 to {MAX_MUE}")
         adj_text = _cell(r, cols, "adjudication")
         adj = _adjudication(adj_text)
         if adj is None:
             raise DataImportError(f"{where}: MUE adjudication indicator {adj_text!r} is not 1, 2 or 3")
         row = MueRow(code=code, mue=mue, adjudication=adj, rationale=_cell(r, cols, "rationale"))
         if code in out and (out[code].mue, out[code].adjudication) != (mue, adj):
-            raise DataImportError(f"{where}: {code} is listed twice with different values "
-                                  f"(also line {where_of[code]})")
+            raise DataImportError(f"{code} is listed twice with different values, on lines "
+                                  f"{where_of[code]} and {i + 1}; keep the right one")
         out.setdefault(code, row)
         where_of.setdefault(code, i + 1)
     if not out:
@@ -163,13 +168,17 @@ def write_release_csv(rows: Iterable[MueRow], path) -> None:
 
 
 def read_release_csv(path) -> dict[str, MueRow]:
+    """MUE rows by code; DamagedStore naming the line when the stored file is not what an import writes."""
     out = {}
-    with open(path, newline="", encoding="utf-8") as f:
-        for d in csv.DictReader(f):
-            out[d["code"]] = MueRow(
-                code=d["code"], mue=int(d["mue"]), adjudication=d["adjudication_indicator"],
-                rationale=d["rationale"], source=d.get("source") or "", status=d.get("status") or "",
-            )
+    for n, d in datasets.read_release_rows(path, RELEASE_COLUMNS):
+        mue = _int(d["mue"])
+        if mue is None or not _is_code(d["code"]) or d["adjudication_indicator"] not in ("", *ADJUDICATION):
+            raise datasets.damaged_file(path, n, f"code {d['code']!r}, MUE {d['mue']!r}, "
+                                                 f"indicator {d['adjudication_indicator']!r}")
+        out[d["code"]] = MueRow(
+            code=d["code"], mue=mue, adjudication=d["adjudication_indicator"],
+            rationale=d["rationale"], source=d.get("source") or "", status=d.get("status") or "",
+        )
     return out
 
 
@@ -258,14 +267,16 @@ def mue_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
 # --- import -----------------------------------------------------------------------------
 
 def import_mue(path, effective_from: dt.date | None = None,
-               effective_to: dt.date | None = None) -> datasets.Release:
+               effective_to: dt.date | None = None, *, force: bool = False) -> datasets.Release:
     """Import a CMS practitioner services MUE table as an official release in the user data folder.
 
     The quarter comes from ``effective_from`` if given, else from the file's
     name or title lines (``MCR_MUE_PractitionerServices_Eff_04-01-2025.csv``:
     2025Q2); the release stays in force until a newer import (``effective_to``
     to end it sooner). Every code is kept (the table is small); re-importing a
-    quarter replaces it. The input file is only read. Nothing is downloaded.
+    quarter replaces it. A table lacking over 10% of the codes of the release
+    it replaces (a cut-off file) is refused unless ``force``. The input file is
+    only read. Nothing is downloaded.
     """
     path = Path(path)
     text = _read_text(path)
@@ -274,4 +285,4 @@ def import_mue(path, effective_from: dt.date | None = None,
     return datasets.store_release(
         "mue", f"ncci/mue_{start.isoformat()}.csv", lambda tmp: write_release_csv(rows, tmp), start, end,
         f"NCCI MUE {quarter_label(start)} (CMS)", "CMS NCCI practitioner services MUE table: " + path.name,
-        input_path=path)
+        input_path=path, force=force)

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from . import datasets
-from .errors import DataImportError
+from .errors import DamagedStore, DataImportError
 from .findings import ERROR, Finding
 
 RULES = {
@@ -94,19 +94,8 @@ _CODE = re.compile(r"(\d{4}[0-9A-Z]|[A-Z]\d{4})")
 
 
 def _read_text(path: Path) -> str:
-    """The file's text, read only (never opened for writing)."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise DataImportError(f"cannot read {path}: {e.strerror or e}") from None
-    if data[:2] == b"PK":
-        raise DataImportError(
-            f"{path.name} is an Excel workbook; import the .txt or .csv CMS ships, "
-            "or save the sheet as CSV and import that")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # CMS text files are often Windows-1252
+    """The file's text, read only (never opened for writing); a binary file is refused in one line."""
+    return datasets.read_cms_text(path)
 
 
 #: the header must start within this many lines (titles and copyright run to a few dozen)
@@ -289,6 +278,7 @@ def _parse_ptp(text: str, keep=None) -> tuple[list[PtpEdit], str, set[str], int]
     out: list[PtpEdit] = []
     code1s: set[str] = set()
     count = 0
+    line_of: dict[tuple[str, str, dt.date], tuple[int, PtpEdit]] = {}  # a pair's row per effective date
     for i, r in enumerate(chain(head[first:], rest), start=first):
         c1, c2 = _cell(r, cols, "code1"), _cell(r, cols, "code2")
         if not (_is_code(c1) and _is_code(c2)):
@@ -312,6 +302,15 @@ def _parse_ptp(text: str, keep=None) -> tuple[list[PtpEdit], str, set[str], int]
             code1=_norm_code(c1), code2=_norm_code(c2), effective=effective, deletion=deletion,
             modifier_indicator=indicator, rationale=_cell(r, cols, "rationale"),
         )
+        key = (edit.code1, edit.code2, edit.effective)
+        if key in line_of:
+            first_line, earlier = line_of[key]
+            if earlier != edit:
+                raise DataImportError(
+                    f"{edit.code1}/{edit.code2} effective {edit.effective} is listed twice with different "
+                    f"values, on lines {first_line} and {i + 1}; keep the right one")
+            continue  # the same row twice: kept once
+        line_of[key] = (i + 1, edit)
         count += 1
         code1s.add(edit.code1)
         if keep is None or keep(edit):
@@ -398,17 +397,25 @@ def write_release_csv(edits: Iterable[PtpEdit], path) -> None:
 
 
 def read_release_csv(path) -> list[PtpEdit]:
+    """The edit rows of a normalised release; DamagedStore naming the line when the stored file is
+    not what an import writes (the fragment a torn write leaves has an empty date, say)."""
     out = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for d in csv.DictReader(f):
-            out.append(PtpEdit(
+    for n, d in datasets.read_release_rows(path, RELEASE_COLUMNS):
+        try:
+            edit = PtpEdit(
                 code1=d["code1"], code2=d["code2"],
                 effective=dt.date.fromisoformat(d["effective"]),
                 deletion=dt.date.fromisoformat(d["deletion"]) if d["deletion"] else None,
                 modifier_indicator=d["modifier_indicator"], rationale=d["rationale"],
                 either_order=d.get("either_order", "") in ("1", "yes", "true"),
                 source=d.get("source") or "",
-            ))
+            )
+        except ValueError as e:
+            raise datasets.damaged_file(path, n, e) from None
+        if not (_CODE.fullmatch(edit.code1) and _CODE.fullmatch(edit.code2)) or edit.modifier_indicator not in INDICATORS:
+            raise datasets.damaged_file(path, n, f"codes {edit.code1!r}/{edit.code2!r}, "
+                                                 f"indicator {edit.modifier_indicator!r}")
+        out.append(edit)
     return out
 
 
@@ -534,9 +541,20 @@ def _therapy_codes() -> set[str]:
 
 
 def resolve_dates(path: Path, titles: str, effective_from, effective_to) -> tuple[dt.date, dt.date]:
+    """(first, last day in force): the date given, else the one the file's name or titles state.
+
+    A date given that contradicts the file's own (``v312`` is 2025-07-01, say)
+    is refused naming both, as a year that contradicts a PPRRVU title is: one
+    of them is a mistake, and the wrong quarter would be checked silently.
+    """
     if isinstance(effective_from, dt.datetime):
         effective_from = effective_from.date()
-    start = effective_from or infer_effective(path.name, titles)
+    stated = infer_effective(path.name, titles)
+    if effective_from is not None and stated is not None and stated != effective_from:
+        raise DataImportError(
+            f"{path.name} is for {quarter_label(stated)} (from {stated}), not {effective_from}; "
+            "give the date the file states, or leave it out")
+    start = effective_from or stated
     if start is None:
         raise DataImportError(
             f"cannot tell which quarter {path.name} is for (no NCCI version, Eff date or 2025Q1 "
@@ -552,16 +570,15 @@ def resolve_dates(path: Path, titles: str, effective_from, effective_to) -> tupl
 _PTP_SOURCE = "CMS NCCI practitioner PTP edits: "
 
 
-def _earlier_files(folder: Path, file_name: str) -> list[str]:
+def _earlier_files(release: datasets.Release | None) -> list[str]:
     """The CMS files already imported into this quarter's release, from its source."""
-    for r in datasets.releases():
-        if r.origin == "imported" and r.path == folder / file_name and r.source.startswith(_PTP_SOURCE):
-            return r.source[len(_PTP_SOURCE):].split(", ")
+    if release is not None and release.source.startswith(_PTP_SOURCE):
+        return release.source[len(_PTP_SOURCE):].split(", ")
     return []
 
 
 def import_ptp(path, effective_from: dt.date | None = None,
-               effective_to: dt.date | None = None) -> datasets.Release:
+               effective_to: dt.date | None = None, *, force: bool = False) -> datasets.Release:
     """Import a CMS practitioner PTP edit file as an official release in the user data folder.
 
     The quarter comes from ``effective_from`` if given, else from the file's name
@@ -573,7 +590,11 @@ def import_ptp(path, effective_from: dt.date | None = None,
     practitioner edits over several files by column-1 code range, so importing
     a second file of the same quarter adds to that quarter's release; its rows
     replace earlier rows of the same column-1 codes (re-importing or a revised
-    file does not duplicate). The input file is only read. Nothing is downloaded.
+    file does not duplicate). The read of the quarter's release, the merge and
+    the store happen under the data folder's lock, so two files of one quarter
+    imported at once both end up in it. A stored quarter found damaged is
+    replaced by this file alone, and the message says which files to import
+    again. The input file is only read. Nothing is downloaded.
     """
     path = Path(path)
     text = _read_text(path)
@@ -584,13 +605,27 @@ def import_ptp(path, effective_from: dt.date | None = None,
         raise DataImportError(
             f"{path.name}: none of its {count} edits involves a therapy code in the catalog "
             "(97xxx are in the file whose column-1 range covers them); nothing imported")
-    folder = datasets.writable_user_data_dir()
     file_name = f"ncci/ptp_{start.isoformat()}.csv"
-    target = folder / file_name
-    files = [path.name]
-    if target.is_file() and target.resolve() != path.resolve():
-        kept = [e for e in read_release_csv(target) if e.code1 not in owned] + kept
-        files = _earlier_files(folder, file_name) + files
-    source = _PTP_SOURCE + ", ".join(dict.fromkeys(files))
-    return datasets.store_release("ptp", file_name, lambda tmp: write_release_csv(kept, tmp), start, end,
-                                  f"NCCI PTP {quarter_label(start)} (CMS)", source, input_path=path)
+    with datasets.store_lock():
+        earlier = datasets.stored_release(file_name)
+        files = [path.name]
+        lost: list[str] = []
+        if earlier is not None and earlier.path.resolve() != path.resolve():
+            try:
+                kept = [e for e in read_release_csv(earlier.path) if e.code1 not in owned] + kept
+                files = _earlier_files(earlier) + files
+            except DamagedStore:  # re-importing repairs: the damaged rows are not merged in
+                lost = [f for f in _earlier_files(earlier) if f != path.name]
+        source = _PTP_SOURCE + ", ".join(dict.fromkeys(files))
+        release = datasets.store_release(
+            "ptp", file_name, lambda tmp: write_release_csv(kept, tmp), start, end,
+            f"NCCI PTP {quarter_label(start)} (CMS)", source, input_path=path, force=force,
+            # CMS splits a quarter over files by column-1 range: the first file of a
+            # quarter is rightly smaller than the last quarter's whole release
+            same_key_only=True)
+    if lost:
+        # stored, but the quarter is incomplete until the user acts: an error, so scripts notice
+        raise DataImportError(
+            f"imported {path.name}, but the stored {quarter_label(start)} PTP release was damaged and now "
+            f"holds this file's edits only: import {', '.join(lost)} again")
+    return release

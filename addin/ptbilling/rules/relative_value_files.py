@@ -201,19 +201,25 @@ def _installed(kind: str, year: int) -> datasets.Release | None:
         return None
 
 
-def store_year(kind: str, year: int, write, name: str, source: str, input_path: Path | None) -> datasets.Release:
-    """Store an imported RVU or GPCI release for the whole calendar ``year`` (replacing that year's import)."""
+def store_year(kind: str, year: int, write, name: str, source: str, input_path: Path | None,
+               *, force: bool = False) -> datasets.Release:
+    """Store an imported RVU or GPCI release for the whole calendar ``year`` (replacing that year's import).
+
+    One transaction of :func:`datasets.store_release`; a release much smaller than
+    the one it replaces is refused unless ``force``.
+    """
     return datasets.store_release(kind, f"{kind}_{year}.csv", write, dt.date(year, 1, 1), dt.date(year, 12, 31),
-                                  name, source, "official", input_path=input_path)
+                                  name, source, "official", input_path=input_path, force=force)
 
 
 def import_members(members: Sequence[tuple[str, bytes]], archive: str, year: int | None = None,
-                   input_path: Path | None = None) -> ZipImport:
+                   input_path: Path | None = None, *, force: bool = False) -> ZipImport:
     """Import the PPRRVU (non-QP) and GPCI files among a CMS zip's ``members`` (name, bytes).
 
     ``archive`` is the zip's file name (for messages, and checked when it is a
     CMS-style ``RVUyyX.zip``); ``year``, when given, must be the title's.
-    Raises DataImportError naming the problem, with nothing stored.
+    Raises DataImportError naming the problem, with nothing stored. A file much
+    smaller than the release it replaces is refused unless ``force``.
     """
     rvus, gpcis, skipped = classify(members)
     if not rvus:
@@ -278,7 +284,7 @@ def import_members(members: Sequence[tuple[str, bytes]], archive: str, year: int
                          f"CY {title.year} GPCIs by locality (Addendum E, {rid}), {len(gpci_rows)} localities",
                          f"CMS PFS Relative Value Files, {rid} ({Path(archive).name}): {gpci_member}"))
     for kind, write, name, source in jobs:
-        stored = store_year(kind, title.year, write, name, source, input_path)
+        stored = store_year(kind, title.year, write, name, source, input_path, force=force)
         if kind == "rvu":
             result.rvu = stored
         else:

@@ -87,14 +87,23 @@ def find_columns(headers: list[str], tests: dict, required, what: str, prefer: d
     return cols
 
 
-def _number(text: str, where: str) -> float:
+#: no relative value in the fee schedule comes near this; 1e308 or a typo does
+MAX_RVU = 1000.0
+#: the dollar conversion factor has been $30-40 since the RBRVS began
+MAX_CONVERSION_FACTOR = 1000.0
+
+
+def _number(text: str, where: str, what: str = "value", high: float = MAX_RVU) -> float:
+    """A relative value: blank or NA is 0 (CMS's "not used"); else finite, not negative, sane."""
     text = text.strip()
     if text in ("", "NA"):
         return 0.0
-    try:
-        return float(text)
-    except ValueError:
-        raise DataImportError(f"{where}: {text!r} is not a number") from None
+    return datasets.finite(text, where, 0.0, high, what)
+
+
+def _values(r: RvuRow) -> tuple:
+    return (r.status, r.work_rvu, r.pe_rvu_nonfacility, r.pe_rvu_facility, r.mp_rvu, r.mult_proc,
+            r.conversion_factor)
 
 
 def parse_rvu_file(text: str) -> list[RvuRow]:
@@ -108,30 +117,40 @@ def parse_rvu_file(text: str) -> list[RvuRow]:
     headers = _stacked_headers(rows, header_row)
     cols = find_columns(headers, _COLUMNS, _REQUIRED, "PPRRVU file")
     out = []
+    line_of: dict[tuple[str, str], tuple[int, RvuRow]] = {}
     for i in range(header_row + 1, len(rows)):
         r = rows[i]
         if not r or not r[cols["code"]].strip():
             continue
-        where = f"line {i + 1}"
+        where = f"line {i + 1} ({r[cols['code']].strip().upper()})"
 
         def cell(name: str) -> str:
             j = cols.get(name)
             return r[j].strip() if j is not None and j < len(r) else ""
 
         cf = cell("conversion_factor")
-        out.append(
-            RvuRow(
-                code=cell("code").upper(),
-                modifier=cell("modifier").upper(),
-                status=cell("status").upper(),
-                work_rvu=_number(cell("work_rvu"), where),
-                pe_rvu_nonfacility=_number(cell("pe_rvu_nonfacility"), where),
-                pe_rvu_facility=_number(cell("pe_rvu_facility"), where),
-                mp_rvu=_number(cell("mp_rvu"), where),
-                mult_proc=cell("mult_proc"),
-                conversion_factor=_number(cf, where) if cf else None,
-            )
+        row = RvuRow(
+            code=cell("code").upper(),
+            modifier=cell("modifier").upper(),
+            status=cell("status").upper(),
+            work_rvu=_number(cell("work_rvu"), where, "work RVU"),
+            pe_rvu_nonfacility=_number(cell("pe_rvu_nonfacility"), where, "non-facility PE RVU"),
+            pe_rvu_facility=_number(cell("pe_rvu_facility"), where, "facility PE RVU"),
+            mp_rvu=_number(cell("mp_rvu"), where, "MP RVU"),
+            mult_proc=cell("mult_proc"),
+            conversion_factor=_number(cf, where, "conversion factor", MAX_CONVERSION_FACTOR) if cf else None,
         )
+        # a code once per modifier: a second row with other values would silently win
+        key = (row.code, row.modifier)
+        if key in line_of:
+            first, earlier = line_of[key]
+            if _values(earlier) != _values(row):
+                mod = f" modifier {row.modifier}" if row.modifier else " (no modifier)"
+                raise DataImportError(f"{row.code}{mod} is listed twice with different values, "
+                                      f"on lines {first} and {i + 1}; keep the right one")
+            continue  # the same row twice: kept once
+        line_of[key] = (i + 1, row)
+        out.append(row)
     if not out:
         raise DataImportError("PPRRVU file has a header but no code rows")
     return out
@@ -153,17 +172,29 @@ def write_release_csv(rows: list[RvuRow], path) -> None:
 
 
 def read_release_csv(path) -> dict[str, RvuRow]:
-    """Rows of a normalised release keyed by code (global rows, no modifier, win)."""
+    """Rows of a normalised release keyed by code (global rows, no modifier, win).
+
+    Raises DamagedStore naming the file and line when the stored file is not
+    what an import writes (a fragment line, a number out of range).
+    """
     out: dict[str, RvuRow] = {}
-    with open(path, newline="", encoding="utf-8") as f:
-        for d in csv.DictReader(f):
+    for n, d in datasets.read_release_rows(path, RELEASE_COLUMNS):
+        where = f"{d['code']}"
+        try:
+            cf = d["conversion_factor"]
             row = RvuRow(
                 code=d["code"], modifier=d["modifier"], status=d["status"],
-                work_rvu=float(d["work_rvu"]), pe_rvu_nonfacility=float(d["pe_rvu_nonfacility"]),
-                pe_rvu_facility=float(d["pe_rvu_facility"]), mp_rvu=float(d["mp_rvu"]),
+                work_rvu=_number(d["work_rvu"], where, "work RVU"),
+                pe_rvu_nonfacility=_number(d["pe_rvu_nonfacility"], where, "non-facility PE RVU"),
+                pe_rvu_facility=_number(d["pe_rvu_facility"], where, "facility PE RVU"),
+                mp_rvu=_number(d["mp_rvu"], where, "MP RVU"),
                 mult_proc=d["mult_proc"],
-                conversion_factor=float(d["conversion_factor"]) if d["conversion_factor"] else None,
+                conversion_factor=_number(cf, where, "conversion factor", MAX_CONVERSION_FACTOR) if cf else None,
             )
-            if row.code not in out or not row.modifier:
-                out[row.code] = row
+        except DataImportError as e:
+            raise datasets.damaged_file(path, n, e) from None
+        if not row.code:
+            raise datasets.damaged_file(path, n, "a row without a code")
+        if row.code not in out or not row.modifier:
+            out[row.code] = row
     return out

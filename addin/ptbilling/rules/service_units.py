@@ -32,6 +32,7 @@ from itertools import count, repeat
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from .assistant_split import Split, split_timed, split_untimed
 from .code_catalog import TIMED, UNTIMED, Catalog, catalog_for, normalize_code
 from .errors import BadValue, UnknownCode, UnknownMethod
 from .fee_schedule import unpaid_reason
@@ -138,6 +139,7 @@ class VisitUnits:
     shares: list[CodeShare]
     tie: str = ""  # how a tie was broken, if one was
     payment_notes: list[str] = field(default_factory=list)  # e.g. 97010 pays $0 (status B)
+    splits: list[Split] = field(default_factory=list)  # how each assisted service's units divide (CQ/CO)
 
     def explain(self) -> str:
         """One line saying how the units were reached (for notes and auditors)."""
@@ -158,9 +160,10 @@ class VisitUnits:
             missed = sorted((s for s in timed if not s.extra and s.leftover), key=rank)
             if got:
                 who = ", ".join(f"{s.code or 'timed'} ({s.leftover})" for s in got)
-                vs = ""
-                if missed:
-                    vs = " > " + ", ".join(f"{s.code or 'timed'} ({s.leftover})" for s in missed)
+                cut = min(s.leftover for s in got)
+                # a code tied with the last one in is not "beaten": the tie sentence below says so
+                beaten = [s for s in missed if s.leftover < cut]
+                vs = (" > " + ", ".join(f"{s.code or 'timed'} ({s.leftover})" for s in beaten)) if beaten else ""
                 parts.append(f"extra unit{'s' if len(got) > 1 else ''} to {who}{vs}.")
             elif timed:
                 parts.append("no extra units.")
@@ -171,7 +174,10 @@ class VisitUnits:
             parts.append("Per code: " + ("; ".join(bits) if bits else "no timed codes") + ".")
         for s in self.shares:
             if not s.timed:
-                parts.append(f"{s.code} untimed: 1 unit.")
+                rep = f" (on {len(s.lines)} lines: one service)" if len(s.lines) > 1 else ""
+                parts.append(f"{s.code} untimed: 1 unit{rep}.")
+        for sp in self.splits:
+            parts.append(sp.explain() + ".")
         for note in self.payment_notes:
             parts.append(note + ".")
         parts.append(CITATION[self.method])
@@ -209,6 +215,25 @@ def code_units(totals: dict, method: str) -> dict:
     return units
 
 
+def tie_alternative(totals: dict, want: dict, billed: dict) -> bool:
+    """True when ``billed`` differs from ``want`` (``code_units``, CMS) only by how a tie was broken.
+
+    The manual lets the therapist choose between codes with equal leftover
+    minutes at the cut (its example 2; CMS's CQ/CO example #E): any code tied
+    at the cut may take the extra unit, as long as the total is the same.
+    """
+    got = [c for c in totals if want[c] > totals[c] // 15]
+    if not got:
+        return False
+    cut = min(totals[c] % 15 for c in got)
+    diff = [c for c in totals if billed.get(c) != want[c]]
+    for c in diff:
+        whole = totals[c] // 15
+        if totals[c] % 15 != cut or billed.get(c) not in (whole, whole + 1):
+            return False
+    return bool(diff) and sum(billed[c] for c in diff) == sum(want[c] for c in diff)
+
+
 def _tie_note(shares: list[CodeShare], totals: dict, keys: dict) -> str:
     """Say how a tie at the cut between units given and not given was broken, if there was one."""
     got = [s for s in shares if s.extra]
@@ -219,34 +244,51 @@ def _tie_note(shares: list[CodeShare], totals: dict, keys: dict) -> str:
     first_out = min(missed, key=lambda s: _tie_key(keys[id(s)], totals))
     if last_in.leftover != first_out.leftover:
         return ""
+    cut = last_in.leftover
+    tied_out = ", ".join(s.code or "timed" for s in missed if s.leftover == cut)
     how = "more total minutes" if last_in.minutes != first_out.minutes else "lower code"
-    return (f"tie at {last_in.leftover} left between {last_in.code or 'timed'} and "
-            f"{first_out.code or 'timed'}: unit to {last_in.code or 'timed'} ({how})")
+    return (f"tie at {cut} left between {last_in.code or 'timed'} and {tied_out}: the tie rule (more total "
+            f"minutes, then the lower code) gives the unit to {last_in.code or 'timed'} ({how}); the manual "
+            "lets the biller choose, and PT_VALIDATE accepts either")
 
 
-def visit_units(lines: Sequence[tuple[str | None, int]], method: str = CMS,
-                catalog: Catalog | None = None) -> tuple[list[int], VisitUnits]:
+_ASSISTANT_FLAGS = frozenset(("CQ", "CO", True))
+
+
+def is_assistant_flag(flag: object) -> bool:
+    """A line's flag (see ``log_units``) says an assistant furnished it (CQ or CO)."""
+    try:
+        return flag in _ASSISTANT_FLAGS
+    except TypeError:  # an unhashable flag is no assistant's
+        return False
+
+
+def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog | None = None,
+                dos: dt.date | None = None) -> tuple[list[int], VisitUnits]:
     """Units for each line of one visit (one patient, one date), with the working.
 
-    ``lines`` are (code, minutes) with codes normalised (None = an unnamed timed
-    service) and minutes already whole and in range. Returns the units per line
-    (0 on repeats of a timed code, whose minutes were added to its first line)
-    and the working, for PT_EXPLAIN. Raises UnknownCode for a code not in the catalog.
+    ``lines`` are (code, minutes), or (code, minutes, flag, assistant_minutes)
+    for the CQ/CO split (``flag`` as in ``log_units``), with codes normalised
+    (None = an unnamed timed service) and minutes already whole and in range.
+    ``dos`` picks the dated CQ/CO rule (None: the newest). Returns the units
+    per line (as ``log_units`` gives them) and the working, for PT_EXPLAIN.
+    Raises UnknownCode for a code not in the catalog, LineProblem naming the
+    line for assistant minutes it cannot use.
     """
     method = normalize_method(method)
     catalog = catalog if catalog is not None else catalog_for(None)
+    rows = [tuple(ln) + (None,) * (4 - len(ln)) for ln in lines]
     shares: dict[object, CodeShare] = {}
     keys: dict[int, object] = {}
     order: list[CodeShare] = []
-    per_line = [0] * len(lines)
-    for i, (code, minutes) in enumerate(lines):
+    for i, (code, minutes, _, _) in enumerate(rows):
         if code is None:
             key: object = i  # each unnamed line is its own service
             timed = True
         else:
             info = catalog[code]
             timed = info.timing == TIMED
-            key = code if timed else (code, i)  # untimed: one unit per line
+            key = code  # timed: minutes added; untimed: one service per visit
             if info.timing not in (TIMED, UNTIMED):
                 raise LineProblem(f"{code} is not billed in 15-minute units; enter its units by hand")
         s = shares.get(key)
@@ -256,9 +298,16 @@ def visit_units(lines: Sequence[tuple[str | None, int]], method: str = CMS,
             order.append(s)
         s.minutes += minutes
         s.lines.append(i)
+    over_a_day(sum(s.minutes for s in order if s.timed))  # the visit's, not one line's, before the lines
+    split = any(r[2] is not None or r[3] is not None for r in rows)
+    per_line, splits = _log_units([r[1] for r in rows], [r[0] for r in rows], method, None, catalog,
+                                  [r[2] for r in rows] if split else None,
+                                  [r[3] for r in rows] if split else None, None, dos, explain=True)
+    for i, u in enumerate(per_line):
+        if u.__class__ is not int:
+            raise LineProblem(f"line {i + 1}: {u}")
     timed_shares = [s for s in order if s.timed]
     totals = {keys[id(s)]: s.minutes for s in timed_shares}
-    over_a_day(sum(totals.values()))
     units = code_units(totals, method)
     for s in timed_shares:
         s.whole, s.leftover = divmod(s.minutes, 15)
@@ -269,20 +318,22 @@ def visit_units(lines: Sequence[tuple[str | None, int]], method: str = CMS,
     for s in order:
         if not s.timed:
             s.units = 1
-        per_line[s.lines[0]] = s.units
     notes = []
     for s in order:
-        info = catalog.get(s.code) if s.code else None
-        reason = unpaid_reason(s.code, info.status) if info is not None else None
+        known = catalog.get(s.code) if s.code else None
+        reason = unpaid_reason(s.code, known.status) if known is not None else None
         if reason and reason not in notes:
             notes.append(f"{s.code} pays $0 to Medicare ({reason})")
-    return per_line, VisitUnits(method, total, chart_units(total), order, tie, notes)
+    found = [sp for visit in splits.values() for sp in visit]
+    return per_line, VisitUnits(method, total, chart_units(total), order, tie, notes, found)  # type: ignore[return-value]
 
 
 def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
               method: object = CMS, visits: Sequence[object] | None = None,
               catalog: Catalog | None = None,
-              assisted: Sequence[bool] | None = None) -> list[int | None | LineProblem]:
+              assisted: Sequence[object] | None = None,
+              assistant_minutes: Sequence[object] | None = None,
+              dates: Sequence[object] | None = None) -> list[int | None | LineProblem]:
     """Units for every line of a log, grouped into visits by ``visits`` (or one visit).
 
     Per line: an int, None for a blank line, or a LineProblem saying what is
@@ -290,28 +341,45 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
     lines are still computed. Raises UnknownMethod or BadValue for arguments
     that spoil every line (a method name, mismatched lengths).
 
-    A timed code's units go on its first line of the visit (repeats get 0).
-    ``assisted`` (True for a CQ/CO line) divides them, under the CMS method,
-    between the code's first CQ/CO line and its first other line
-    (``assistant_split``), as the claim bills them.
+    A timed code's units go on its first line of the visit (repeats get 0); an
+    untimed code is one unit per visit, on its first line.
+
+    The CQ/CO split (``assistant_split``): ``assisted`` holds a flag per line:
+    "CQ" or "CO" (or True) for an assistant's line, anything else for a
+    therapist's line ("GO" marks an OT line). ``assistant_minutes`` (raw cells)
+    are the assistant's independent minutes within a line; when blank, an
+    assistant's line is all the assistant's. ``dates`` (per line: a date,
+    None, or the LineProblem of an unreadable date) pick the dated rule, by the
+    visit's first line; omitted, the newest rule. A service's units with CQ/CO
+    go on its first assistant line, the others on its first therapist line
+    (either, when the service has only one kind of line).
 
     This runs on every recalculation of a whole log in Excel, so the loop is
     kept flat: the common cell types are handled inline and codes are looked up
     once per distinct value; anything unusual goes through the full coercion.
     """
+    return _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minutes, dates)[0]
+
+
+def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minutes, dates, default_dos=None,
+               explain=False):
+    """``log_units`` and the splits it made, per visit key (``explain``: every assisted service's)."""
     method = normalize_method(method)
     n = len(minutes)
-    if codes is not None and len(codes) != n:
-        raise BadValue(f"codes has {len(codes)} lines but minutes has {n}")
-    if visits is not None and len(visits) != n:
-        raise BadValue(f"visits has {len(visits)} lines but minutes has {n}")
-    if assisted is not None and len(assisted) != n:
-        raise BadValue(f"modifiers has {len(assisted)} lines but minutes has {n}")
+    for what, seq in (("codes", codes), ("visits", visits), ("modifiers", assisted),
+                      ("assistant minutes", assistant_minutes), ("dates", dates)):
+        if seq is not None and len(seq) != n:
+            raise BadValue(f"{what} has {len(seq)} lines but minutes has {n}")
     catalog = catalog if catalog is not None else catalog_for(None)
     out: list[int | None | LineProblem] = [None] * n
     line_code: list[object] = [None] * n  # code, or the line's index for an unnamed service
     line_min = [0] * n
     line_timed = [True] * n
+    split = assisted is not None or assistant_minutes is not None
+    flags = assisted if assisted is not None else [None] * n
+    helped_of = list(map(is_assistant_flag, flags)) if split else []
+    asst_of: list[int | None] = [None] * n
+    a_line = [0] * n  # the assistant's minutes of each line (for the split)
     # raw cell value -> (code, timing) or the LineProblem it causes; -> whole minutes
     code_cache: dict[object, tuple[str | None, str] | LineProblem] = {None: (None, TIMED)}
     min_cache: dict[float, int] = {}
@@ -348,9 +416,25 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
                 out[i] = LineProblem(f"no minutes for timed code {code}")
                 continue
             m = 0
+        if dates is not None and dates[i].__class__ is problem:
+            out[i] = dates[i]
+            continue
+        if assistant_minutes is not None and assistant_minutes[i] is not None:
+            try:
+                a = coerce_minutes(assistant_minutes[i])
+            except LineProblem as e:
+                out[i] = problem(f"assistant {e}")
+                continue
+            if a is not None and a > m:
+                out[i] = problem(f"{a} assistant minutes exceed the line's {m} minutes")
+                continue
+            asst_of[i] = a
         line_code[i] = code if code is not None else i
         line_min[i] = m
         line_timed[i] = timing == TIMED
+        if split:
+            a = asst_of[i]
+            a_line[i] = a if a is not None else (m if helped_of[i] else 0)
         g = raw_groups.get(rv)
         if g is None:
             raw_groups[rv] = [i]
@@ -368,19 +452,24 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
             groups[key] = sorted(groups[key] + idxs)
         else:
             groups[key] = idxs
-    for idxs in groups.values():
+    splits: dict[object, list[Split]] = {}
+    for key, idxs in groups.items():
         totals: dict[object, int] = {}
         first: dict[object, int] = {}
+        untimed: set = set()
         for i in idxs:
+            c = line_code[i]
             if line_timed[i]:
-                c = line_code[i]
                 if c in totals:
                     totals[c] += line_min[i]
                     out[i] = 0
                 else:
                     totals[c] = line_min[i]
                     first[c] = i
+            elif c in untimed:
+                out[i] = 0  # one service per visit, however many lines record it
             else:
+                untimed.add(c)
                 out[i] = 1
         if len(idxs) > 1 and sum(totals.values()) > MAX_MINUTES:
             try:
@@ -392,27 +481,72 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
         if totals:
             for c, u in code_units(totals, method).items():
                 out[first[c]] = u
-            if assisted is not None and method == CMS and len(totals) < len(idxs):
-                _divide_assisted(idxs, first, line_code, line_min, line_timed, assisted, out)
-    return out
+        if split:
+            # Divide only where it can change a line: a code with an assistant's line and a
+            # therapist's line, or assistant minutes within a line. An assistant's code alone is
+            # all the assistant's, its units already on its first line (unless explaining).
+            helped_codes = None
+            need = False
+            for i in idxs:
+                a = asst_of[i]
+                if a is not None and not (helped_of[i] and a == line_min[i]):
+                    need = True
+                    break
+                if helped_of[i]:
+                    if helped_codes is None:
+                        helped_codes = set()
+                    helped_codes.add(line_code[i])
+            if not need and helped_codes:
+                need = explain or any(not helped_of[i] and line_code[i] in helped_codes for i in idxs)
+            if need:
+                dos = default_dos
+                if dates is not None:  # the visit's date: its first line's
+                    dos = next((d for d in (dates[i] for i in idxs) if isinstance(d, dt.date)), None)
+                made = _divide(idxs, line_code, line_min, line_timed, flags, helped_of, a_line, out, dos)
+                if made:
+                    splits[key] = made
+    return out, splits
 
 
-def _divide_assisted(idxs, first, line_code, line_min, line_timed, assisted, out) -> None:
-    """Put each timed code's units of one visit on its first CQ/CO line and its first other line."""
+def _divide(idxs, line_code, line_min, line_timed, flags, helped_of, a_line, out, dos) -> list[Split]:
+    """Divide each assisted service's units of one visit (``assistant_split``) and place them:
+    CQ/CO units on its first assistant line, the others on its first therapist line."""
     lines_of: dict[object, list[int]] = {}
+    involved = set()
     for i in idxs:
-        if line_timed[i] and out[i].__class__ is int:
-            lines_of.setdefault(line_code[i], []).append(i)
-    for c, lns in lines_of.items():
-        helped = [i for i in lns if assisted[i]]
-        if not helped or len(helped) == len(lns):
-            continue
-        alone = [i for i in lns if not assisted[i]]
-        a_min = sum(line_min[i] for i in helped)
-        a, t = assistant_split(a_min, sum(line_min[i] for i in alone), out[first[c]])[0]
+        c = line_code[i]
+        g = lines_of.get(c)
+        if g is None:
+            lines_of[c] = [i]
+        else:
+            g.append(i)
+        if a_line[i] or helped_of[i]:
+            involved.add(c)
+    made = []
+    for c in involved:
+        lns = lines_of[c]
+        helped = [i for i in lns if helped_of[i]]
+        plain = [i for i in lns if not helped_of[i]]
+        a_min = total = units = 0
+        co = False
+        for i in lns:
+            a_min += a_line[i]
+            total += line_min[i]
+            units += out[i]
+            co = co or flags[i] == "CO" or flags[i] == "GO"
+        modifier = "CO" if co else "CQ"
+        code = c if isinstance(c, str) else ""
+        if line_timed[lns[0]]:
+            s = split_timed(code, a_min, total - a_min, units, dos, modifier)
+        else:
+            s = split_untimed(code, a_min, total - a_min, dos, modifier, bool(helped))
         for i in lns:
             out[i] = 0
-        out[helped[0]], out[alone[0]] = a, t
+        out[helped[0] if helped else plain[0]] += s.assistant_units
+        out[plain[0] if plain else helped[0]] += s.therapist_units
+        made.append(s)
+    made.sort(key=lambda s: s.code)  # a stable order for the explanation, whatever the line order
+    return made
 
 
 def _code_entry(raw_code: object, catalog: Catalog) -> tuple[str | None, str] | LineProblem:
@@ -442,15 +576,25 @@ def _visit_key(value: object) -> object:
 
 
 def explain_visit(minutes: Iterable[object], codes: Iterable[object] | None = None,
-                  method: object = CMS, catalog: Catalog | None = None) -> str:
-    """The PT_EXPLAIN text for one visit; raises LineProblem/UnknownCode naming the bad line."""
+                  method: object = CMS, catalog: Catalog | None = None,
+                  assisted: Iterable[object] | None = None, assistant_minutes: Iterable[object] | None = None,
+                  dos: dt.date | None = None) -> str:
+    """The PT_EXPLAIN text for one visit; raises LineProblem/UnknownCode naming the bad line.
+
+    ``assisted`` and ``assistant_minutes`` as in ``log_units``; ``dos`` picks
+    the dated CQ/CO rule (None: the newest).
+    """
     minutes = list(minutes)
-    codes = list(codes) if codes is not None else [None] * len(minutes)
-    if len(codes) != len(minutes):
-        raise BadValue(f"codes has {len(codes)} lines but minutes has {len(minutes)}")
+    n = len(minutes)
+    codes = list(codes) if codes is not None else [None] * n
+    flags = list(assisted) if assisted is not None else [None] * n
+    asst = list(assistant_minutes) if assistant_minutes is not None else [None] * n
+    for what, seq in (("codes", codes), ("modifiers", flags), ("assistant minutes", asst)):
+        if len(seq) != n:
+            raise BadValue(f"{what} has {len(seq)} lines but minutes has {n}")
     catalog = catalog if catalog is not None else catalog_for(None)
     lines = []
-    for i, (raw_m, raw_c) in enumerate(zip(minutes, codes), start=1):
+    for i, (raw_m, raw_c, flag, raw_a) in enumerate(zip(minutes, codes, flags, asst), start=1):
         try:
             m = coerce_minutes(raw_m)
             code = normalize_code(raw_c)
@@ -462,71 +606,127 @@ def explain_visit(minutes: Iterable[object], codes: Iterable[object] | None = No
                 if code is None:
                     continue
                 raise LineProblem(f"no minutes for timed code {code}")
+            a = coerce_minutes(raw_a) if raw_a is not None else None
         except (LineProblem, UnknownCode) as e:
             raise LineProblem(f"line {i}: {e}") from None
-        lines.append((code, m))
+        lines.append((code, m, flag, a))
     if not lines:
         raise BadValue("no lines to explain")
-    _, working = visit_units(lines, method, catalog)
+    _, working = visit_units(lines, method, catalog, dos)
     return working.explain()
 
 
 # --- checking billed units (PT_VALIDATE) ----------------------------------------------------
 
-from .findings import ERROR, WARN, Finding  # noqa: E402  (kept beside the checks that use it)
+from .findings import ERROR, WARN, Finding, describe_line  # noqa: E402  (kept beside the checks that use it)
 
 UNIT_RULES = {
     "UNITS-OVER": (ERROR, "More units billed than the payer's method (CMS 8-minute rule or per code) gives."),
     "UNITS-UNDER": (WARN, "Fewer units billed than the method gives (or Units blank): revenue left unbilled."),
-    "UNITS-UNTIMED": (ERROR, "An untimed (service-based) code billed with more than 1 unit."),
+    "UNITS-UNTIMED": (ERROR, "An untimed (service-based) code billed with more than 1 unit in a visit, on one line or across lines."),
     "UNITS-UNDER-8": (ERROR, "A timed code under 8 minutes billed alone."),
     "UNITS-DUPLICATE": (ERROR, "The same timed code on two lines of one visit (WARN before 2021-04-19 or for non-Medicare)."),
-    "GROUP-UNITS": (ERROR, "Group therapy 97150 billed with minutes and more than 1 unit (it is per session)."),
+    "GROUP-UNITS": (ERROR, "Group therapy 97150 billed with more than 1 unit in a visit (it is per session), on one line or across lines."),
     "MINUTES-MISSING": (ERROR, "A timed code with no minutes: its units cannot be checked."),
-    "UNITS-ASSISTANT-SPLIT": (WARN, "CMS method: a code's units are right in total but split between its CQ/CO line and its therapist line otherwise than the 8-minute rule divides them."),
 }
 SINGLE_LINE_FROM = dt.date(2021, 4, 19)  # First Coast: one line per timed code per date of service
 
 
-def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) -> list[Finding]:
+def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool,
+                  services: dict | None = None, keeper=None) -> list[Finding]:
     """Billed units against the method, for the lines of ONE visit (ClaimLine-like objects).
 
     Reuses ``code_units`` (the PT_UNITS rule). Lines of the same timed code
     are added together, as the rule requires; their billed units are compared
     as a total on the code's first line. A CQ/CO line and a line without are
     different lines of the same code by design (CMS's CQ/CO billing examples).
+    A different allocation of a tie at the cut is the biller's choice and is
+    accepted (``tie_alternative``). An untimed code is one unit per visit,
+    however many lines record it.
+
+    ``services`` (a dict), when given, receives each service billed right in
+    total, code -> (lines, units, timed): the CQ/CO split is checked on those
+    (``assistant_modifiers.split_findings``, called by ``validate``).
+    ``keeper(code, lines, billed)`` picks, of the lines billing an untimed code
+    twice, the one that keeps the unit, with the split that says so (or None).
     """
     out: list[Finding] = []
     usable = []
+    untimed: dict[str, list] = {}
     for ln in visit_lines:
         info = catalog.get(ln.code)
         if info is None or info.timing not in (TIMED, UNTIMED):
             continue
         if info.timing == UNTIMED:
-            if (ln.units or 0) > 1:
-                if ln.code == "97150":
-                    out.append(Finding(ln.index, ERROR, "GROUP-UNITS",
-                                       f"97150 is billed per session, not per 15 min — bill 1 unit, not {ln.units}"))
-                else:
-                    out.append(Finding(ln.index, ERROR, "UNITS-UNTIMED",
-                                       f"{ln.code} is untimed (1 unit per day) — bill 1, not {ln.units}"))
+            untimed.setdefault(ln.code, []).append(ln)
             continue
         if ln.minutes is None:
             out.append(Finding(ln.index, ERROR, "MINUTES-MISSING",
                                f"{ln.code} is timed but Minutes is blank — enter the treatment minutes"))
             continue
         usable.append(ln)
-    if not usable:
+    if services is None:
+        services = {}
+    for code, lns in untimed.items():
+        found = _untimed_findings(code, lns, keeper)
+        out += found
+        if not found and sum(ln.units or 0 for ln in lns) == 1:
+            services[code] = (lns, 1, False)
+    if usable:
+        out += _timed_findings(usable, method, medicare, services)
+    return out
+
+
+def _untimed_findings(code: str, lines: list, keeper) -> list[Finding]:
+    """One unit of an untimed code per visit: more on a line, or on two lines, is an ERROR."""
+    out = []
+    for ln in lines:
+        if (ln.units or 0) > 1:
+            if code == "97150":
+                out.append(Finding(ln.index, ERROR, "GROUP-UNITS",
+                                   f"97150 is billed per session, not per 15 min — bill 1 unit, not {ln.units}"))
+            else:
+                out.append(Finding(ln.index, ERROR, "UNITS-UNTIMED",
+                                   f"{code} is untimed (1 unit per day) — bill 1, not {ln.units}"))
+    billed = [ln for ln in lines if (ln.units or 0) >= 1]
+    if out or len(billed) < 2:
         return out
+    keep, why = billed[0], ""
+    kept = keeper(code, lines, billed) if keeper is not None else None
+    if kept is not None:
+        keep, split = kept
+        why = f" ({split.explain()})"
+    rule = "GROUP-UNITS" if code == "97150" else "UNITS-UNTIMED"
+    what = "group therapy 97150 is one unit per session" if code == "97150" else f"{code} is untimed: one unit per visit"
+    for ln in billed:
+        if ln is not keep:
+            out.append(Finding(ln.index, ERROR, rule,
+                               f"{what}: bill it once, on the line {describe_line(keep)}{why} — bill 0 here"))
+    return out
+
+
+def _timed_findings(usable: list, method: str, medicare: bool, services: dict) -> list[Finding]:
+    out: list[Finding] = []
     by_code: dict[str, list] = {}
     for ln in usable:
-        by_code.setdefault(ln.code, []).append(ln)
+        g = by_code.get(ln.code)
+        if g is None:
+            by_code[ln.code] = [ln]
+        else:
+            g.append(ln)
     totals = {}
+    billed_of: dict[str, int] = {}
+    complete_of: dict[str, bool] = {}
     for code, lns in by_code.items():
         if len(lns) == 1:  # the usual case: one line per code, nothing to add up or to call a duplicate
-            totals[code] = lns[0].minutes
+            ln = lns[0]
+            totals[code] = ln.minutes
+            billed_of[code] = ln.units or 0
+            complete_of[code] = ln.units is not None
             continue
         totals[code] = sum(ln.minutes for ln in lns)
+        billed_of[code] = sum(ln.units or 0 for ln in lns)
+        complete_of[code] = all(ln.units is not None for ln in lns)
         seen: dict[bool, object] = {}
         for ln in lns:
             assisted = "CQ" in ln.modifiers or "CO" in ln.modifiers
@@ -542,22 +742,21 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
         except LineProblem as e:
             return out + [Finding(ln.index, ERROR, "INPUT", f"Minutes cells: {e}") for ln in usable]
     units_of = code_units(totals, method)
+    if (method == CMS and billed_of != units_of and all(complete_of.values())
+            and tie_alternative(totals, units_of, billed_of)):
+        units_of = dict(billed_of)  # the biller broke the tie the other way: CMS lets them
     alone = len(by_code) == 1
     for code, lns in by_code.items():
         want = units_of[code]
         first = lns[0]
-        if len(lns) == 1:
-            billed, complete = first.units or 0, first.units is not None
-        else:
-            billed, complete = sum(ln.units or 0 for ln in lns), all(ln.units is not None for ln in lns)
+        billed, complete = billed_of[code], complete_of[code]
         minutes = totals[code]
         if alone and minutes < 8 and billed >= 1:
             out.append(Finding(first.index, ERROR, "UNITS-UNDER-8",
                                f"{code} {minutes} min alone is under 8 minutes — not billable, bill 0 units"))
             continue
         if billed == want and complete:
-            if method == CMS and len(lns) > 1:
-                out += _split_findings(code, lns, want)
+            services[code] = (lns, want, True)
             continue
         if method == CMS:
             timed_total = sum(totals.values())
@@ -573,51 +772,3 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool) ->
         elif billed < want:
             out.append(Finding(first.index, WARN, "UNITS-UNDER", f"{why}, {billed} billed — bill {want}"))
     return out
-
-
-def assistant_split(assistant_minutes: int, therapist_minutes: int, units: int) -> list[tuple[int, int]]:
-    """How a timed code's ``units`` divide between the assistant's (CQ/CO) and the therapist's minutes.
-
-    Reference section 5: whole 15-minute blocks go to whoever furnished them;
-    each remaining unit goes to whoever has more leftover minutes. Returns the
-    allowed (assistant units, therapist units); two answers when the last unit
-    is a tie of leftover minutes (the rule does not say, so PT_VALIDATE accepts
-    either). The first is what PT_UNITS shows: as in the tie rule between
-    codes, the one with more total minutes; on equal minutes, the assistant
-    (paid at 85%, so the claim never asks too much).
-    Example: PTA 23 and PT 13 minutes with 2 units -> [(1, 1)] (13 left beats 8).
-    """
-    a, t = assistant_minutes // 15, therapist_minutes // 15
-    left = units - a - t
-    la, lt = assistant_minutes % 15, therapist_minutes % 15
-    if not 0 <= left <= 2:  # the 8-minute rule never gives a code fewer than its whole blocks, nor 2 more
-        raise BadValue(f"{units} units cannot come from {assistant_minutes} + {therapist_minutes} minutes")
-    if left == 0:
-        return [(a, t)]
-    if left == 2:
-        return [(a + 1, t + 1)]
-    if la > lt:
-        return [(a + 1, t)]
-    if lt > la:
-        return [(a, t + 1)]
-    both = [(a + 1, t), (a, t + 1)]
-    return both[::-1] if therapist_minutes > assistant_minutes else both
-
-
-def _split_findings(code: str, lines, units: int) -> list[Finding]:
-    """UNITS-ASSISTANT-SPLIT for one code whose billed total is right (CMS method only, as PT_UNITS)."""
-    assisted = [ln for ln in lines if "CQ" in ln.modifiers or "CO" in ln.modifiers]
-    if not assisted or len(assisted) == len(lines):
-        return []
-    a_min = sum(ln.minutes for ln in assisted)
-    t_min = sum(ln.minutes for ln in lines) - a_min
-    a_billed = sum(ln.units or 0 for ln in assisted)
-    allowed = assistant_split(a_min, t_min, units)
-    if (a_billed, units - a_billed) in allowed:
-        return []
-    mod = "CQ" if "CQ" in assisted[0].modifiers else "CO"
-    a, t = allowed[0]
-    return [Finding(assisted[0].index, WARN, "UNITS-ASSISTANT-SPLIT",
-                    f"{code}: assistant {a_min} min and therapist {t_min} min make {a} {mod} unit"
-                    f"{'s' if a != 1 else ''} and {t} without; {a_billed} and {units - a_billed} billed — "
-                    f"bill {a} on the {mod} line and {t} on the other (CQ/CO lines are paid at 85%)")]

@@ -5,7 +5,7 @@ findings. Each family lives in its own module with its sources:
 
 - payment_status       Medicare status B/I/N/R and unlisted codes
 - therapy_modifiers    GP/GO/GN
-- assistant_modifiers  CQ/CO and the de minimis standard
+- assistant_modifiers  CQ/CO on a line, and each service's CQ/CO split (assistant_split)
 - service_units        billed units vs the 8-minute rule / per-code method
 - evaluations          one evaluation per discipline per day
 - provider_scope       who may bill
@@ -21,6 +21,7 @@ and the rest of the log is still checked.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import ExitStack
 from typing import Sequence
 
 from . import (
@@ -29,7 +30,7 @@ from . import (
 )
 from .claim_lines import ClaimLine, is_medicare, unit_method
 from .code_catalog import catalog_for
-from .errors import UnknownCode, UnsupportedDate
+from .errors import DamagedStore, UnknownCode, UnsupportedDate
 from .findings import ERROR, WARN, Finding
 from .service_units import UNIT_RULES, unit_findings
 
@@ -38,10 +39,13 @@ INPUT_RULES = {
                      "release covers, or a visit over 24 hours; the message names the cell."),
     "MOD-DUPLICATE": (WARN, "A modifier given twice on one line (say in the code cell 97110-GP and in Modifier 1); it is read once."),
 }
+DATA_RULES = {"DATA-DAMAGED": (ERROR, "The stored release in force on the line's date is damaged; the line is "
+                                      "not checked. The message names the file and the repair.")}
 
 #: every rule ID -> (severity, what it checks); docs/rules.md must list exactly these
 RULES: dict[str, tuple[str, str]] = {
     **INPUT_RULES,
+    **DATA_RULES,
     **payment_status.RULES,
     **therapy_modifiers.RULES,
     **assistant_modifiers.RULES,
@@ -65,7 +69,15 @@ def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
     ``kx_totals``, when a dict, receives each Medicare patient's allowed amount
     per year and KX bucket: ``(patient, year, bucket) -> Decimal``.
     """
-    with datasets.pinned():  # one read of the release index for the whole log
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(datasets.pinned())  # one read of the release index for the whole log
+        except DamagedStore as e:  # no line can be checked against an index that cannot be read
+            out = [[f] if (f := (problems or {}).get(i)) else [] for i in range(len(lines))]
+            for ln in lines:
+                if ln is not None:
+                    out[ln.index].append(Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)))
+            return out
         return _validate(lines, method, problems, kx_totals)
 
 
@@ -83,12 +95,13 @@ def line_signature(ln: ClaimLine, medicare: bool) -> tuple:
     Lines with equal signatures get the same findings, so a log's thousands of
     "97110 GP by a PT for Medicare" lines are judged once. The date enters
     only as what the line rules use it for: the year (the catalog entry) and
-    the CQ/CO start date. Minutes matter only beside assistant minutes (the
-    de minimis share of an untimed service). ``tests/test_validate.py``
-    checks the memo against calling the rules on every line.
+    the CQ/CO start date. Of the minutes, only whether the line has assistant
+    minutes (the CQ/CO split, which reads them, is a visit rule).
+    ``tests/test_validate.py`` checks the memo against calling the rules on
+    every line.
     """
     return (ln.code, ln.dos.year, ln.dos >= assistant_modifiers.CQ_CO_FROM, medicare, ln.provider, ln.modifiers,
-            ln.has_assistant_column, ln.assistant_minutes, ln.minutes if ln.assistant_minutes else None)
+            ln.has_assistant_column, bool(ln.assistant_minutes))
 
 
 #: the dated releases every line's visit rules read (the code catalog is looked up per line)
@@ -102,6 +115,8 @@ def _date_problem(dos: dt.date) -> str | None:
             datasets.in_force(kind, dos)
         except UnsupportedDate as e:
             return str(e)
+        except DamagedStore:  # not the date's fault: the visit rules say DATA-DAMAGED
+            return None
     return None
 
 
@@ -134,6 +149,9 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         except UnknownCode as e:
             out[ln.index].append(Finding(ln.index, ERROR, "CODE-UNKNOWN", f"{e} — correct the code"))
             continue
+        except DamagedStore as e:  # only the lines of the damaged release's dates
+            out[ln.index].append(Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)))
+            continue
         why = date_problem.get(ln.dos, _UNSEEN)
         if why is _UNSEEN:
             why = date_problem[ln.dos] = _date_problem(ln.dos)
@@ -156,11 +174,18 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         medicare = medicare_of[payer]
         catalog = catalogs[dos.year]
         found: list[Finding] = []
+        services: dict = {}  # billed right in total: their CQ/CO split is checked next
         try:
-            found += unit_findings(vlines, unit_method(payer, method), catalog, medicare)
+            found += unit_findings(vlines, unit_method(payer, method), catalog, medicare, services,
+                                   assistant_modifiers.untimed_keeper if medicare else None)
+            if medicare and services:
+                found += assistant_modifiers.split_findings(services, dos)
             found += evaluations.evaluation_findings(vlines)
-            found += ncci_ptp.ptp_findings(vlines, dos)
-            found += mue.mue_findings(vlines, dos)
+            for visit_rule in (ncci_ptp.ptp_findings, mue.mue_findings):
+                try:
+                    found += visit_rule(vlines, dos)
+                except DamagedStore as e:  # the visit's lines say so; other visits are checked
+                    found += [Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)) for ln in vlines]
         except UnsupportedDate as e:  # a figure missing for this date: this visit's rows say so, the log goes on
             found = [_date_finding(ln.index, dos, e) for ln in vlines]
         for f in found:

@@ -48,9 +48,10 @@ column is ``IF(<payer mentions MEDICARE>, PT_UNITS(..,"CMS",..),
 PT_UNITS(..,"AMA",..))``; the visit key is ``Patient & "|" & Date & "|" & Payer``
 (the date's serial number, so it does not depend on Excel's language; blank
 when Patient is, so PT_UNITS says "no visit key" as Check says INPUT), as
-PT_VALIDATE forms visits (one patient, date and payer), and the Modifiers
-column lets PT_UNITS divide a code's units between its CQ/CO line and its
-therapist line, as the claim bills them.
+PT_VALIDATE forms visits (one patient, date and payer), and the Modifiers,
+Assistant Minutes and Date columns let PT_UNITS divide a service's units
+between its CQ/CO line and its therapist line by the rule in force on the date
+(``rules/assistant_split``), as the claim bills them.
 
 Money: *Est. Allowed* is one more array, ``PT_FEE`` over the log with the same
 visit key (the therapy MPPR works per visit) and the locality typed in the
@@ -166,10 +167,11 @@ INPUTS = (
     Input("Code", 9, "code", "CPT/HCPCS code from the list (see the Codes sheet). One code per row."),
     Input("Modifiers", 11, "modifiers", "Modifiers separated by spaces or commas, e.g. GP CQ 59."),
     Input("Minutes", 8.5, "minutes", "Direct one-on-one minutes of this code (all of this code's minutes "
-          "of the visit on one row), 0-600."),
+          "of the visit on one row; or the PTA/OTA's on a CQ/CO row and the therapist's on another), 0-600."),
     Input("Units", 7, "units", "Units billed on this row, 0-96 (24 hours of 15-minute units)."),
-    Input("Assistant Minutes", 10.5, "minutes", "Optional: minutes the PTA/OTA furnished on their own, "
-          "for the CQ/CO 10% test. 0-600."),
+    Input("Assistant Minutes", 10.5, "minutes", "Optional, on a therapist's row: the minutes of it the PTA/OTA "
+          "furnished on their own (time together counts as the therapist's). They decide which units take "
+          "CQ/CO. Not needed on a PTA/OTA's own row. 0-600."),
     Input("Notes", 26, "notes", "Free text; not checked."),
 )
 
@@ -182,7 +184,8 @@ def _col(header: str) -> str:
 #: without a patient gets no key, so PT_UNITS says so instead of merging such rows into one visit
 _VISITS = f'IF({_col("Patient")}="","",{_col("Patient")}&"|"&{_col("Date")}&"|"&{_col("Payer")})'
 _MEDICARE = f'ISNUMBER(FIND("MEDICARE",UPPER({_col("Payer")})))'
-_UNITS_ARGS = f'{_col("Minutes")},{_col("Code")},"{{method}}",{_VISITS},{_col("Modifiers")}'
+_UNITS_ARGS = (f'{_col("Minutes")},{_col("Code")},"{{method}}",{_VISITS},{_col("Modifiers")},'
+               f'{_col("Assistant Minutes")},{_col("Date")}')
 UNITS_FORMULA = (
     f'=IF({_MEDICARE},'
     f'PT_UNITS({_UNITS_ARGS.format(method="CMS")}),PT_UNITS({_UNITS_ARGS.format(method="AMA")}))'
@@ -268,8 +271,9 @@ def units_by_rule(table: list[list], done: dict | None = None) -> list:
 
     c = _columns(table)
     visits = _visit_keys(c)
-    cms = functions.PT_UNITS(c["Minutes"], c["Code"], "CMS", visits, c["Modifiers"])
-    ama = functions.PT_UNITS(c["Minutes"], c["Code"], "AMA", visits, c["Modifiers"])
+    args = (visits, c["Modifiers"], c["Assistant Minutes"], c["Date"])
+    cms = functions.PT_UNITS(c["Minutes"], c["Code"], "CMS", *args)
+    ama = functions.PT_UNITS(c["Minutes"], c["Code"], "AMA", *args)
     return [_cells(cms if _is_medicare(payer[0]) else ama, i) for i, payer in enumerate(c["Payer"])]
 
 
