@@ -9,8 +9,8 @@ from xml.sax.saxutils import escape
 import pytest
 from python_calamine import CalamineWorkbook
 
-from ptbilling.logs.reader import SheetScan, UnusableLog, col_index, read_log
 from ptbilling.logs.check import check_log
+from ptbilling.logs.reader import SheetScan, UnusableLog, col_index, read_log
 
 HEADER = ["Patient", "Date", "Payer", "Provider", "Code", "Modifiers", "Minutes", "Units"]
 ROWS = [["P1", 45931, "Medicare", "PT", "97110", "GP", 30, 3],  # 2025-10-01, one unit too many

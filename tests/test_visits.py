@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +15,6 @@ from ptbilling.logs.cells import check_table, coerce_date, coerce_units, to_seri
 from ptbilling.logs.check import check_log
 from ptbilling.rules.errors import BadValue
 from ptbilling.rules.service_units import LineProblem, log_units, visit_units
-
-import pytest
 
 HEADER = ["Patient", "Date", "Payer", "Provider", "Code", "Modifiers", "Minutes", "Units"]
 D = dt.datetime(2025, 10, 1)

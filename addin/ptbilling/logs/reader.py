@@ -445,8 +445,9 @@ class _Zip:
 
         zipfile checks the CRC and stops at the declared size, so a lying entry is refused too.
         """
-        from defusedxml.common import DefusedXmlException
         from pyexpat import ExpatError
+
+        from defusedxml.common import DefusedXmlException
 
         scan = SheetScan()
         size = 0
