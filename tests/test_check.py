@@ -30,7 +30,7 @@ from ptbilling.rules.claim_lines import ClaimLine, unit_method
 from ptbilling.rules.code_catalog import normalize_code
 from ptbilling.rules.findings import ERROR, Finding
 from ptbilling.rules.service_units import LineProblem, coerce_minutes
-from ptbilling.logs.cells import _text, coerce_amount, coerce_date, coerce_units, parse_modifiers, read_rows
+from ptbilling.logs.cells import EXCEL_ERRORS, _text, coerce_amount, coerce_date, coerce_units, parse_modifiers, read_rows
 from ptbilling.logs.columns import map_headers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -781,7 +781,7 @@ def test_out_is_written_atomically(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(report.os, "replace", failing)
     assert_refused(*run(capsys, src, "--out", out, "--force"), "cannot be written", "No space left")
     assert out.read_bytes() == b"old report"
-    assert moves[0][0].parent == out.parent and moves[0][1] == out
+    assert moves[0][0].parent.parent == out.parent and moves[0][1] == out  # in the hidden work folder beside it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.xlsx", "report.xlsx"]  # no temp file left
 
     def recording(a, b):
@@ -790,7 +790,7 @@ def test_out_is_written_atomically(tmp_path, capsys, monkeypatch):
         return real_replace(a, b)
     monkeypatch.setattr(report.os, "replace", recording)
     assert run(capsys, src, "--out", out, "--force")[0] == 0
-    assert moves[-1][1] == out and moves[-1][0].parent == out.parent
+    assert moves[-1][1] == out and moves[-1][0].parent.parent == out.parent
     assert openpyxl.load_workbook(out).sheetnames == ["Lines", "Medicare totals", "Summary"]
 
 
@@ -905,8 +905,14 @@ def reference_read_rows(rows, cols, payer=None):
             continue
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
-        field = "Date"
+        field = "Patient"
         try:
+            patient = _text(row[cols["patient"]])
+            if not patient:
+                raise LineProblem("blank (a line without a patient cannot be put into a visit)")
+            if patient in EXCEL_ERRORS:
+                raise LineProblem(f"holds the Excel error {patient} (from a formula or lookup), not a patient")
+            field = "Date"
             dos = coerce_date(row[cols["date"]])
             field = "Code"
             code = normalize_code(row[cols["code"]])
@@ -928,7 +934,7 @@ def reference_read_rows(rows, cols, payer=None):
             continue
         line_payer = _text(row[get_payer]) if get_payer is not None else ""
         lines.append(ClaimLine(
-            index=i, patient=_text(row[cols["patient"]]), dos=dos, payer=line_payer or default_payer,
+            index=i, patient=patient, dos=dos, payer=line_payer or default_payer,
             provider=_text(row[cols["provider"]]).upper(), code=code, modifiers=parse_modifiers(row[cols["modifiers"]]),
             minutes=minutes, units=units, assistant_minutes=asst, prior_allowed=prior,
             has_assistant_column=get_asst is not None))
@@ -936,7 +942,7 @@ def reference_read_rows(rows, cols, payer=None):
 
 
 CELL = st.one_of(
-    st.none(), st.booleans(), st.sampled_from(["", " ", "abc", "97110", "g0283", "GP CQ", "30", "7.5", "-3", "2025-03-03",
+    st.none(), st.booleans(), st.sampled_from(["", " ", "#N/A", "abc", "97110", "g0283", "GP CQ", "30", "7.5", "-3", "2025-03-03",
                                                 "3/4/2025", "$1,234.50", "1e3", "nan", "PTA", "Medicare"]),
     st.integers(-5, 2000), st.sampled_from([0.0, -0.0, 1.0, 30.0, 7.5, 97110.0, 45663.0, 1e20, float("nan")]),
     st.sampled_from([dt.datetime(2025, 3, 3), dt.datetime(2025, 3, 3, 10, 30), dt.date(2024, 1, 2), dt.time(0, 30)]),

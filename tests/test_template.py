@@ -647,7 +647,7 @@ def test_data_validation_really_guards_the_inputs(book):
         assert dv.showErrorMessage and dv.errorStyle in (None, "stop") and dv.error
         assert dv.showInputMessage and dv.prompt and dv.promptTitle
         assert dv.showDropDown in (None, False)  # (OOXML's inverted flag: False shows the arrow)
-    for header, top in (("Minutes", 600), ("Assistant Minutes", 600), ("Units", 100)):
+    for header, top in (("Minutes", 600), ("Assistant Minutes", 600), ("Units", 96)):
         dv = _validation_for(ws, col[header])
         assert dv.type == "whole" and dv.operator in (None, "between")  # between is OOXML's default
         assert (dv.formula1, dv.formula2) == ("0", str(top))

@@ -110,8 +110,8 @@ def _lines(value, what: str) -> tuple[list, tuple[int, int]]:
     return _column([r[0] for r in value] if cols == 1 else list(value[0])), (rows, cols)
 
 
-def _matching(value, what: str, n: int, optional: bool = True) -> list | None:
-    """A range that must line up with minutes; a single cell applies to all lines.
+def _matching(value, what: str, n: int, optional: bool = True, base: str = "minutes") -> list | None:
+    """A range that must line up with ``base`` (the first argument); a single cell applies to all lines.
 
     An optional argument that is one blank cell counts as omitted, as Lite
     hands it (its call path turns a single empty cell into the default).
@@ -124,7 +124,7 @@ def _matching(value, what: str, n: int, optional: bool = True) -> list | None:
     if shape == (1, 1) and n != 1:
         return flat * n
     if len(flat) != n:
-        raise _errors.BadValue(f"{what} has {len(flat)} cells but minutes has {n}")
+        raise _errors.BadValue(f"{what} has {len(flat)} cells but {base} has {n} — give ranges of the same size")
     return flat
 
 
@@ -177,6 +177,7 @@ def PT_VALIDATE(log, payer=None, method=None):
 def PT_FEE(codes, units, modifiers=None, dates=None, locality=None, visits=None):
     flat, shape = _lines(codes, "codes")
     n = len(flat)
-    fees = price_column(flat, _matching(units, "units", n, optional=False), _matching(modifiers, "modifiers", n),
-                        _matching(dates, "dates", n), _cell(locality), _matching(visits, "visits", n))
+    fees = price_column(flat, _matching(units, "units", n, optional=False, base="codes"),
+                        _matching(modifiers, "modifiers", n, base="codes"), _matching(dates, "dates", n, base="codes"),
+                        _cell(locality), _matching(visits, "visits", n, base="codes"))
     return _shaped([cell_value(f) for f in fees], shape)

@@ -20,7 +20,7 @@ from ..logs.columns import ColumnMap, load_column_file, parse_column_option
 from ..logs.reader import LogData, UnusableLog, read_log
 from ..rules.errors import BadValue
 from ..rules.service_units import METHODS
-from ..workbooks.report import check_out_path, write_report
+from ..workbooks.report import check_out_path, dropped_note, write_report
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 
 PROGRESS_MIN_ROWS = 10_000  # a progress bar for logs over this many rows (on a terminal)
@@ -76,7 +76,9 @@ def cmd_check(args) -> int:
         with _progress(len(log.rows)) as progress:
             result = run_check(log, args.payer, args.method, progress, mapping)
             if out is not None:
-                write_report(out, log, result, args.payer, args.method, progress)
+                write_report(out, log, result, args.payer, args.method, progress, force=args.force)
+    if out is not None and dropped_note(log, result):
+        print(f"ptbilling: note: {dropped_note(log, result)}", file=sys.stderr)
     status = EXIT_FINDINGS if result.summary["errors"] else EXIT_OK
     try:
         if args.format == "json":

@@ -22,16 +22,58 @@ from ..rules.claim_lines import ClaimLine, provider_credential
 from ..rules.code_catalog import normalize_code
 from ..rules.errors import BadValue
 from ..rules.findings import ERROR, WARN, Finding
-from ..rules.service_units import MAX_MINUTES, LineProblem, coerce_minutes
+from ..rules.service_units import MAX_MINUTES, MAX_UNITS, LineProblem, coerce_minutes
 from .columns import ColumnMap, Layout, layout
 
 _MOD_SPLIT = re.compile(r"[^0-9A-Za-z]+")
-EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 0 of Excel's 1900 calendar, from 1 March 1900 on
+LAST_SERIAL = 2958465  # 9999-12-31
+FAKE_LEAP_DAY = 60  # Excel's 29 February 1900, a day that never was (kept from Lotus 1-2-3)
+
+
+def from_serial(value: int | float) -> dt.date:
+    """An Excel (1900 calendar) serial day number -> its date, as Excel shows it.
+
+    Serials 1-59 are 1900-01-01 .. 1900-02-28 and 61 on is 1900-03-01 on;
+    serial 60 is Excel's fictitious 1900-02-29 and is refused. A fraction is a
+    time of day and is dropped. Raises LineProblem outside 1 .. 2958465.
+    """
+    if not 1 <= value < LAST_SERIAL + 1:
+        raise LineProblem(f"{value:g} is not a date (Excel's dates are serial numbers 1 to {LAST_SERIAL:,})")
+    day = int(value)
+    if day == FAKE_LEAP_DAY:
+        raise LineProblem("serial 60 is Excel's 29 February 1900, a day that never existed (Excel's 1900 "
+                          "leap-year bug) — type the real date of service")
+    if day < FAKE_LEAP_DAY:
+        return dt.date(1899, 12, 31) + dt.timedelta(days=day)
+    return (EXCEL_EPOCH + dt.timedelta(days=day)).date()
+
+
+def to_serial(day: dt.date) -> int:
+    """The Excel serial number of a date (1900 calendar): what Excel's & shows for a date cell."""
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    n = (day - EXCEL_EPOCH.date()).days
+    return n - 1 if day < dt.date(1900, 3, 1) else n  # before Excel's fictitious 29 Feb 1900
+
+
+#: what a cell shows for an Excel error, as a CSV export or a text copy hands it over
+EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!",
+                          "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+
+
+def _key_problem(text: str, what: str) -> str:
+    """Why a Patient cell cannot key a visit: blank, or an Excel error such as #N/A."""
+    if not text:
+        return f"blank (a line without a {what} cannot be put into a visit)"
+    return f"holds the Excel error {text} (from a formula or lookup), not a {what}"
 
 
 def coerce_date(value: object) -> dt.date:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise LineProblem("blank")
+    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
+        raise LineProblem(f"holds the Excel error {value.strip().upper()}, not a date")
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -41,9 +83,7 @@ def coerce_date(value: object) -> dt.date:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
             raise LineProblem(f"date must be a date, not {value}")
-        if 1 <= value < 2958466:  # Excel serial day numbers, 1900-01-01 .. 9999-12-31
-            return (EXCEL_EPOCH + dt.timedelta(days=int(value))).date()
-        raise LineProblem(f"{value:g} is not a date")
+        return from_serial(value)
     if isinstance(value, str):
         text = value.strip()
         for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
@@ -330,7 +370,7 @@ def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
     width = max(cols.values()) + 1
     dates, codes, minutes_of, units_of = _Memo(coerce_date), _Memo(_code), _Memo(coerce_minutes), _Memo(coerce_units)
     amounts, texts, providers, mods = _Memo(coerce_amount), _Memo(_text), _Memo(_provider), _Memo(parse_modifiers)
-    float_, bool_, problem_, max_min, line_ = float, bool, _Problem, MAX_MINUTES, ClaimLine
+    float_, bool_, problem_, max_min, max_units, line_ = float, bool, _Problem, MAX_MINUTES, MAX_UNITS, ClaimLine
     append = lines.append
     for i, row in enumerate(rows):
         if row is None:
@@ -342,9 +382,13 @@ def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
         if (v is None or (isinstance(v, str) and not v.strip())) and _is_blank(row):
             append(None)
             continue
+        v = row[c_patient]
+        patient = texts[v] if type(v) is not bool_ else _text(v)
         v = row[c_date]
         dos = dates[v] if type(v) is not bool_ else dates.call(v)
-        if type(dos) is problem_:
+        if not patient or patient in EXCEL_ERRORS:
+            field, why = "Patient", _key_problem(patient, "patient")
+        elif type(dos) is problem_:
             field, why = "Date", dos
         else:
             v = row[c_code]
@@ -361,7 +405,7 @@ def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
                     field, why = "Minutes", minutes
                 else:
                     v = row[c_units]
-                    if type(v) is float_ and v.is_integer() and 0.0 <= v <= 100.0:
+                    if type(v) is float_ and v.is_integer() and 0.0 <= v <= max_units:
                         units = int(v)
                     else:
                         units = units_of[v] if type(v) is not bool_ else units_of.call(v)
@@ -389,8 +433,6 @@ def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
             problems[i] = Finding(i, ERROR, "INPUT", f"{field} cell: {why} — correct it")
             append(None)
             continue
-        v = row[c_patient]
-        patient = texts[v] if type(v) is not bool_ else _text(v)
         if get_payer is not None:
             v = row[get_payer]
             line_payer = (texts[v] if type(v) is not bool_ else _text(v)) or default_payer
@@ -409,14 +451,37 @@ def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
 
 
 def coerce_units(value: object) -> int | None:
-    """Units billed as a cell holds them -> a whole number 0-100; None for blank."""
-    try:
-        u = coerce_minutes(value)
-    except LineProblem as e:
-        raise LineProblem(str(e).replace("minutes", "units")) from None
-    if u is not None and u > 100:
-        raise LineProblem(f"{u} units is not plausible for one line")
-    return u
+    """Units billed as a cell holds them -> a whole number 0-96; None for blank.
+
+    96 is what 24 hours of 15-minute units give (``MAX_UNITS``); a line cannot
+    bill more. The messages say "units", never "minutes" or "hours".
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise LineProblem(f"units must be a number, not {value}")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            raise LineProblem(f"units must be a number, not {text[:20]!r}") from None
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise LineProblem(f"units must be a number, not {value}")
+        if not value.is_integer():
+            raise LineProblem(f"units must be whole: {value:g}")
+        value = int(value)
+    if not isinstance(value, int):
+        raise LineProblem(f"units must be a number, not a {type(value).__name__}")
+    if value < 0:
+        raise LineProblem(f"units cannot be negative: {value}")
+    if value > MAX_UNITS:
+        raise LineProblem(f"{value:,} units is more than one line can bill (at most {MAX_UNITS}: "
+                          f"24 hours of 15-minute units)")
+    return value
 
 
 def log_findings(header, rows, payer: object = None, method: object = None,

@@ -5,8 +5,8 @@ hands them to ``PT_VALIDATE`` or as ``logs.reader`` reads them from a file, and
 returns per row what the Excel functions would put beside it:
 
 - units by the rule: ``log_units`` (the ``PT_UNITS`` core) over the log's
-  Minutes and Code cells, grouped into visits (patient + date of service), each
-  visit with its payer's unit method (``claim_lines.unit_method``: traditional
+  Minutes and Code cells, grouped into visits (patient + date of service +
+  payer, as ``ClaimLine.visit``), each visit with its payer's unit method (``claim_lines.unit_method``: traditional
   Medicare always CMS; others follow ``method``, else CMS for Medicare
   Advantage and AMA for the rest). A row whose date or patient cannot be read
   belongs to no visit and has no units (its INPUT finding says why);
@@ -25,12 +25,12 @@ from operator import attrgetter
 from typing import Callable, Iterable
 
 from ..rules import datasets
-from ..rules.claim_lines import payer_kind, unit_method
+from ..rules.claim_lines import payer_key, payer_kind, person_key, unit_method
 from ..rules.errors import DamagedStore, UnsupportedDate
 from ..rules.findings import ERROR, WARN, Finding
 from ..rules.service_units import LineProblem, log_units
 from ..rules.validate import RULES
-from .cells import _text, assistant_flags, coerce_date, log_findings, prepare
+from .cells import EXCEL_ERRORS, _text, assistant_flags, coerce_date, log_findings, prepare
 from .columns import DISPLAY, ColumnMap, Layout, header_key
 
 Progress = Callable[[str, int], None]  # (stage, rows done) -> None
@@ -45,6 +45,7 @@ class LogCheck:
     lines: list | None = None  # per data row: the ClaimLine read, or None
     rows: list | None = None  # the rows as prepared (merged code/modifier cells)
     cols: dict | None = None  # field -> position in ``rows``
+    used_columns: list[int] | None = None  # header positions of the columns read (the report keeps them all)
 
     @property
     def read(self) -> list[dict | None] | None:
@@ -135,7 +136,7 @@ def check_log(header, rows: list, payer: object = None, method: object = None, *
     summary["columns"] = column_summary(prep.layout)
     summary["payers"] = payer_summary(parsed.lines, method, prep.mapped_payers)
     summary["missing_data"] = missing_data(parsed.lines)
-    return LogCheck(units, found, blank, summary, parsed.lines, prep.rows, cols)
+    return LogCheck(units, found, blank, summary, parsed.lines, prep.rows, cols, [j for j, _, _ in prep.layout.used])
 
 
 def column_summary(lay: Layout) -> dict:
@@ -205,14 +206,15 @@ def medicare_totals(kx_totals: dict) -> list[dict]:
 def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: object,
                skip: set[int] = frozenset()) -> list[int | None]:
     """``PT_UNITS`` per row: log_units over the raw Minutes, Code, Modifiers, Assistant Minutes and
-    Date cells, visits by patient + date, each visit with the unit method of its first row's payer."""
+    Date cells, visits by patient + date + payer (``ClaimLine.visit``), each visit with its payer's
+    unit method."""
     n = len(rows)
     c_min, c_code, c_pat, c_date = cols["minutes"], cols["code"], cols["patient"], cols["date"]
     c_payer, c_mods, c_asst = cols.get("payer"), cols["modifiers"], cols.get("assistant_minutes")
     default_payer = _text(payer)
     width = max(c_min, c_code, c_pat, c_date, c_mods, c_payer or 0, c_asst or 0) + 1
     method_of: dict[str, str] = {}  # payer -> unit method
-    visit_method: dict[tuple, str] = {}  # visit -> unit method of its first row's payer
+    visit_method: dict[tuple, str] = {}  # visit -> its payer's unit method
     # method -> rows, minutes, codes, visits, mods, assistant minutes, dates
     per_method: dict[str, tuple[list, list, list, list, list, list, list]] = {}
     lines, problems = parsed.lines, parsed.problems
@@ -222,17 +224,21 @@ def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: 
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
         if ln is not None:
-            key = (ln.patient, ln.dos)
+            key = ln.visit
             line_payer = ln.payer
         elif i in problems and i not in skip:
             # a row rejected for another cell (say Units) still has minutes in its visit, as in Excel
+            patient = _text(row[c_pat])
+            if not patient or patient in EXCEL_ERRORS:
+                continue
             try:
-                key = (_text(row[c_pat]), coerce_date(row[c_date]))
+                dos = coerce_date(row[c_date])
             except LineProblem:
                 continue
             line_payer = (_text(row[c_payer]) if c_payer is not None else "") or default_payer
             if not line_payer:  # a blank payer: no method to count it by (its INPUT finding says so)
                 continue
+            key = (person_key(patient), dos, payer_key(line_payer))
         else:
             continue
         m = visit_method.get(key)

@@ -13,6 +13,7 @@ from ..rules import datasets, errors
 from ..rules.code_catalog import normalize_code
 from ..rules.fee_schedule import FeeLine, LineFee, price_lines
 from ..rules.service_units import LineProblem
+from ..rules.service_units import _visit_key as visit_key
 from .cells import coerce_date, coerce_units, parse_modifiers
 
 
@@ -58,7 +59,7 @@ def _price_column(codes, units, modifiers, dates, locality, visits):
                 fallback = fallback or default_date()
                 dos = fallback
             mods = frozenset(parse_modifiers(modifiers[i])) if modifiers is not None else frozenset()
-            visit = visits[i] if visits is not None else None
+            visit = visit_key(visits[i]) if visits is not None else None  # as PT_UNITS: "P01|x" is "p01 |x"
         except (LineProblem, errors.UnsupportedDate) as e:
             out[i] = e if isinstance(e, LineProblem) else LineProblem(str(e))
             continue

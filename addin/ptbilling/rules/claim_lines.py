@@ -1,7 +1,14 @@
 """A claim line as the rules see it, visits, payers and providers.
 
-A visit is one patient on one date of service (Pub. 100-04 ch.5 §20.2 counts
-units per day). Which payer rules apply:
+A visit is one patient on one date of service with one payer: the lines that go
+on one claim. Pub. 100-04 ch.5 §20.2 counts units per day, and a claim is sent to
+one payer, so the 8-minute rule (and every rule judged per visit: evaluations,
+NCCI pairs, MUEs) looks at each payer's lines of the patient-day on their own. A
+patient-day with an Aetna line and two Medicare lines is two visits; the answer
+never depends on the order of the rows. Patients and payers compare as the office
+types them, with case and outer spaces ignored ("P01 " and "p01" are one patient),
+``person_key`` below; traditional Medicare in any spelling ("MCR", "Medicare B") is one
+payer (``payer_key``). Which payer rules apply:
 
 - Traditional Medicare always gets the CMS 8-minute rule and the Medicare edits.
 - "Medicare Advantage" plans get the Medicare edits; their unit method follows
@@ -20,6 +27,7 @@ References: therapy-billing-rules.md sections 1, 2 and 9.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import NamedTuple
 
@@ -56,11 +64,30 @@ class ClaimLine(NamedTuple):
     has_assistant_column: bool = False
 
     @property
-    def visit(self) -> tuple[str, dt.date]:
-        return (self.patient, self.dos)
+    def visit(self) -> tuple[str, dt.date, str]:
+        """(patient key, date of service, payer key): the lines of one claim."""
+        return (person_key(self.patient), self.dos, payer_key(self.payer))
+
+    @property
+    def patient_key(self) -> str:
+        return person_key(self.patient)
 
     def has(self, *mods: str) -> bool:
         return any(m in self.modifiers for m in mods)
+
+
+def person_key(text: str) -> str:
+    """How patients (and payers) compare: as typed, with case and outer spaces ignored."""
+    return text.strip().casefold()
+
+
+@functools.lru_cache(maxsize=4096)
+def payer_key(payer: str) -> str:
+    """Which claim a payer's lines go on: traditional Medicare in any spelling ("MCR", "Medicare B",
+    "Medicare Part B") is one payer; any other payer as typed, case and outer spaces ignored."""
+    if is_medicare(payer) and not is_medicare_advantage(payer):
+        return "medicare"
+    return person_key(payer)
 
 
 _MCR = re.compile(r"\bMCR\b|\bMAPD\b")  # MAPD: a Medicare Advantage prescription drug plan

@@ -84,6 +84,11 @@ def _surely_under(members: list[tuple[ClaimLine, str]]) -> bool:
     return all(total <= limit for total in bound.values())
 
 
+def _same_day_order(member: tuple[ClaimLine, str]) -> tuple:
+    ln = member[0]
+    return (ln.dos, ln.code, ln.modifiers, ln.units or 0, ln.minutes or 0, ln.provider, ln.payer, ln.index)
+
+
 def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Finding]:
     """KX and review findings for every traditional-Medicare therapy line of a log.
 
@@ -92,6 +97,7 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
     """
     by_patient_year: dict[tuple[str, int], list[tuple[ClaimLine, str]]] = {}
     traditional: dict[str, bool] = {}  # payer -> traditional Medicare
+    names: dict[str, str] = {}  # patient key -> how the totals name the patient
     for ln in lines:
         t = traditional.get(ln.payer)
         if t is None:
@@ -100,7 +106,16 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
             continue
         d = _discipline(ln)
         if d is not None:
-            by_patient_year.setdefault((ln.patient, ln.dos.year), []).append((ln, d))
+            key = ln.patient_key  # "P01" and "p01 " are one patient
+            by_patient_year.setdefault((key, ln.dos.year), []).append((ln, d))
+            shown = names.get(key)
+            if shown is None or ln.patient < shown:  # the same spelling whatever the row order
+                names[key] = ln.patient
+    # The year's total adds up in date order; lines of one date are taken in an order of what
+    # they hold (code, modifiers, units...), not of the rows, so which line takes the bucket past
+    # the threshold, and the total each line's finding names, never depend on the row order.
+    for members in by_patient_year.values():
+        members.sort(key=_same_day_order)
     out: list[Finding] = []
     if totals is None:
         # Nothing to report for a patient who cannot reach the lower (KX) threshold
@@ -139,7 +154,7 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
             continue
         for (ln, _), mark in zip(members, marks):
             if totals is not None:
-                key = (patient, year, mark.bucket)
+                key = (names[patient], year, mark.bucket)
                 totals[key] = max(totals.get(key, Decimal(0)), mark.year_total)
             if mark.needs_kx and "KX" not in ln.modifiers:
                 out.append(Finding(ln.index, ERROR, "KX-MISSING",

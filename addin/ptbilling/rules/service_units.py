@@ -42,7 +42,8 @@ AMA = "AMA"
 METHODS = (CMS, AMA)
 CITATION = {CMS: "CMS Pub. 100-04 ch.5 §20.2", AMA: "CPT midpoint rule, per code"}
 
-MAX_MINUTES = 24 * 60  # one line cannot hold more than a day
+MAX_MINUTES = 24 * 60  # one line, and the timed minutes of one visit, cannot hold more than a day
+MAX_UNITS = MAX_MINUTES // 15  # billed units on one line: what 24 hours of 15-minute units can give (96)
 
 
 def chart_units(total_minutes: int) -> int:
@@ -107,6 +108,13 @@ def coerce_minutes(value: object) -> int | None:
     if m > MAX_MINUTES:
         raise LineProblem(f"{m} minutes is over 24 hours")
     return m
+
+
+def over_a_day(timed_total: int) -> None:
+    """Refuse a visit whose timed minutes add up to more than 24 hours, as one line's are refused."""
+    if timed_total > MAX_MINUTES:
+        raise LineProblem(f"the visit's timed minutes add up to {timed_total:,}, over 24 hours "
+                          f"({MAX_MINUTES:,}) — check the minutes")
 
 
 @dataclass
@@ -290,6 +298,7 @@ def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog |
             order.append(s)
         s.minutes += minutes
         s.lines.append(i)
+    over_a_day(sum(s.minutes for s in order if s.timed))  # the visit's, not one line's, before the lines
     split = any(r[2] is not None or r[3] is not None for r in rows)
     per_line, splits = _log_units([r[1] for r in rows], [r[0] for r in rows], method, None, catalog,
                                   [r[2] for r in rows] if split else None,
@@ -462,6 +471,13 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
             else:
                 untimed.add(c)
                 out[i] = 1
+        if len(idxs) > 1 and sum(totals.values()) > MAX_MINUTES:
+            try:
+                over_a_day(sum(totals.values()))
+            except LineProblem as e:
+                for i in idxs:
+                    out[i] = e
+            continue
         if totals:
             for c, u in code_units(totals, method).items():
                 out[first[c]] = u
@@ -554,7 +570,7 @@ def _visit_key(value: object) -> object:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        value = value.strip()
+        value = value.strip().casefold()  # keys compare as patients do: "P01|45931" is "p01|45931"
         return value or None
     return value
 
@@ -719,6 +735,12 @@ def _timed_findings(usable: list, method: str, medicare: bool, services: dict) -
                 strict = medicare and ln.dos >= SINGLE_LINE_FROM
                 out.append(Finding(ln.index, ERROR if strict else WARN, "UNITS-DUPLICATE",
                                    f"{code} is on another line of this visit — put all {code} minutes on one line"))
+    timed_total = sum(totals.values())
+    if timed_total > MAX_MINUTES:  # as a line over 24 hours: no units can be judged, the rows say why
+        try:
+            over_a_day(timed_total)
+        except LineProblem as e:
+            return out + [Finding(ln.index, ERROR, "INPUT", f"Minutes cells: {e}") for ln in usable]
     units_of = code_units(totals, method)
     if (method == CMS and billed_of != units_of and all(complete_of.values())
             and tie_alternative(totals, units_of, billed_of)):

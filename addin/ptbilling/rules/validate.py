@@ -12,8 +12,11 @@ findings. Each family lives in its own module with its sources:
 - ncci_ptp, mue        NCCI code-pair edits and medically unlikely edits
 - kx_modifier          KX threshold and targeted medical review
 
-A visit is one patient on one date. Rules never read today's date; every dated
-figure comes from the release in force on the line's date of service.
+A visit is one patient on one date with one payer (``ClaimLine.visit``): the
+lines of one claim, whatever the order of the rows. Rules never read today's
+date; every dated figure comes from the release in force on the line's date of
+service. A date no release covers (2100, 1899) is an INPUT finding on its row
+and the rest of the log is still checked.
 """
 from __future__ import annotations
 
@@ -32,7 +35,8 @@ from .findings import ERROR, WARN, Finding
 from .service_units import UNIT_RULES, unit_findings
 
 INPUT_RULES = {
-    "INPUT": (ERROR, "A cell could not be read (date, code, minutes, units, a blank payer...); the message names the cell."),
+    "INPUT": (ERROR, "A cell could not be read (patient, date, code, minutes, units, a blank payer...), a date no "
+                     "release covers, or a visit over 24 hours; the message names the cell."),
     "MOD-DUPLICATE": (WARN, "A modifier given twice on one line (say in the code cell 97110-GP and in Modifier 1); it is read once."),
 }
 DATA_RULES = {"DATA-DAMAGED": (ERROR, "The stored release in force on the line's date is damaged; the line is "
@@ -54,6 +58,7 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 _SEVERITY_ORDER = {"ERROR": 0, "WARN": 1}
+_UNSEEN = object()
 
 
 def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
@@ -109,11 +114,33 @@ def _ptp_findings(vlines: list[ClaimLine], dos: dt.date) -> list[Finding]:
     return []
 
 
+#: the dated releases every line's visit rules read (the code catalog is looked up per line)
+VISIT_RELEASES = ("ptp", "mue")
+
+
+def _date_problem(dos: dt.date) -> str | None:
+    """Why no visit rule can judge a line of ``dos``: the first dated release that does not cover it."""
+    for kind in VISIT_RELEASES:
+        try:
+            datasets.in_force(kind, dos)
+        except UnsupportedDate as e:
+            return str(e)
+        except DamagedStore:  # not the date's fault: the visit rules say DATA-DAMAGED
+            return None
+    return None
+
+
+def _date_finding(i: int, dos: dt.date, why: object) -> Finding:
+    return Finding(i, ERROR, "INPUT", f"Date cell: {dos:%Y-%m-%d} is outside the installed data ({why}) "
+                                      "— check the date of service")
+
+
 def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
     out: list[list[Finding]] = [[] for _ in lines]
     for i, f in (problems or {}).items():
         out[i].append(f)
-    visits: dict[tuple[str, dt.date], list[ClaimLine]] = {}
+    visits: dict[tuple[str, dt.date, str], list[ClaimLine]] = {}
+    date_problem: dict[dt.date, str | None] = {}
     known: list[ClaimLine] = []
     medicare_of: dict[str, bool] = {}
     method_of: dict[str, str] = {}  # payer -> unit method: a log has a handful of payers, thousands of visits
@@ -128,13 +155,19 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
                 catalog = catalogs[ln.dos.year] = catalog_for(ln.dos)
             info = catalog[ln.code]
         except UnsupportedDate as e:
-            out[ln.index].append(Finding(ln.index, ERROR, "INPUT", f"Date: {e} — check the date of service"))
+            out[ln.index].append(_date_finding(ln.index, ln.dos, e))
             continue
         except UnknownCode as e:
             out[ln.index].append(Finding(ln.index, ERROR, "CODE-UNKNOWN", f"{e} — correct the code"))
             continue
         except DamagedStore as e:  # only the lines of the damaged release's dates
             out[ln.index].append(Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)))
+            continue
+        why = date_problem.get(ln.dos, _UNSEEN)
+        if why is _UNSEEN:
+            why = date_problem[ln.dos] = _date_problem(ln.dos)
+        if why is not None:
+            out[ln.index].append(_date_finding(ln.index, ln.dos, why))
             continue
         medicare = medicare_of.get(ln.payer)
         if medicare is None:
@@ -147,8 +180,8 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
             out[ln.index] += [Finding(ln.index, *f) for f in said]
         visits.setdefault(ln.visit, []).append(ln)
         known.append(ln)
-    for (_, dos), vlines in visits.items():
-        payer = vlines[0].payer
+    for (_, dos, _), vlines in visits.items():
+        payer = vlines[0].payer  # every line of the visit has this payer, up to case and spaces
         medicare = medicare_of[payer]
         catalog = catalogs[dos.year]
         m = method_of.get(payer)
@@ -156,16 +189,19 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
             m = method_of[payer] = unit_method(payer, method)
         found: list[Finding] = []
         services: dict = {}  # billed right in total: their CQ/CO split is checked next
-        found += unit_findings(vlines, m, catalog, medicare, services,
-                               assistant_modifiers.untimed_keeper if medicare else None)
-        if medicare and services:
-            found += assistant_modifiers.split_findings(services, dos)
-        found += evaluations.evaluation_findings(vlines)
-        for visit_rule in (_ptp_findings, mue.mue_findings):
-            try:
-                found += visit_rule(vlines, dos)
-            except DamagedStore as e:  # the visit's lines say so; other visits are checked
-                found += [Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)) for ln in vlines]
+        try:
+            found += unit_findings(vlines, m, catalog, medicare, services,
+                                   assistant_modifiers.untimed_keeper if medicare else None)
+            if medicare and services:
+                found += assistant_modifiers.split_findings(services, dos)
+            found += evaluations.evaluation_findings(vlines)
+            for visit_rule in (_ptp_findings, mue.mue_findings):
+                try:
+                    found += visit_rule(vlines, dos)
+                except DamagedStore as e:  # the visit's lines say so; other visits are checked
+                    found += [Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)) for ln in vlines]
+        except UnsupportedDate as e:  # a figure missing for this date: this visit's rows say so, the log goes on
+            found = [_date_finding(ln.index, dos, e) for ln in vlines]
         for f in found:
             out[f.line].append(f)
     for f in kx_modifier.kx_findings(known, kx_totals):

@@ -45,8 +45,10 @@ payer the per-code (AMA) method. With one fixed "CMS" the column would promise
 3 units for a commercial 97110 20 min + 97140 18 min visit while Check flags 3
 as UNITS-OVER (per code allows 2). PT_UNITS takes one method per call, so the
 column is ``IF(<payer mentions MEDICARE>, PT_UNITS(..,"CMS",..),
-PT_UNITS(..,"AMA",..))``; the visit key is ``Patient & "|" & Date`` (the date's
-serial number, so it does not depend on Excel's language), and the Modifiers,
+PT_UNITS(..,"AMA",..))``; the visit key is ``Patient & "|" & Date & "|" & Payer``
+(the date's serial number, so it does not depend on Excel's language; blank
+when Patient is, so PT_UNITS says "no visit key" as Check says INPUT), as
+PT_VALIDATE forms visits (one patient, date and payer), and the Modifiers,
 Assistant Minutes and Date columns let PT_UNITS divide a service's units
 between its CQ/CO line and its therapist line by the rule in force on the date
 (``rules/assistant_split``), as the claim bills them.
@@ -100,7 +102,7 @@ from ..rules import datasets, gpci_file
 from ..rules.code_catalog import TIMED, UNTIMED, catalog_for
 from ..rules.validate import RULES
 from .sample import sample_rows
-from ..logs.cells import EXCEL_EPOCH
+from ..logs.cells import to_serial
 from .styles import CHECK_COLOURS
 
 TABLE = "SessionLog"
@@ -132,7 +134,7 @@ CATALOG_DATE = _newest_shipped_year()
 FIXED_TIME = dt.datetime(2025, 1, 1)  # the workbook's created/modified time: no clock in the bytes
 UDF_MODULE = "ptbilling.udfs"
 MIN_DATE, MAX_DATE = dt.date(2017, 1, 1), dt.date(2099, 12, 31)
-MAX_MINUTES, MAX_UNITS = 600, 100
+MAX_MINUTES, MAX_UNITS = 600, 96
 
 PROVIDERS = ("PT", "PTA", "OT", "OTA", "SLP", "MD", "DO", "NP", "PA", "DC", "LMT", "ATC")
 PAYERS = ("Medicare", "Medicare Advantage", "Commercial", "Medicaid", "Workers Comp", "Self-pay")
@@ -166,7 +168,7 @@ INPUTS = (
     Input("Modifiers", 11, "modifiers", "Modifiers separated by spaces or commas, e.g. GP CQ 59."),
     Input("Minutes", 8.5, "minutes", "Direct one-on-one minutes of this code (all of this code's minutes "
           "of the visit on one row; or the PTA/OTA's on a CQ/CO row and the therapist's on another), 0-600."),
-    Input("Units", 7, "units", "Units billed on this row, 0-100."),
+    Input("Units", 7, "units", "Units billed on this row, 0-96 (24 hours of 15-minute units)."),
     Input("Assistant Minutes", 10.5, "minutes", "Optional, on a therapist's row: the minutes of it the PTA/OTA "
           "furnished on their own (time together counts as the therapist's). They decide which units take "
           "CQ/CO. Not needed on a PTA/OTA's own row. 0-600."),
@@ -178,7 +180,9 @@ def _col(header: str) -> str:
     return f"{TABLE}[{header}]"
 
 
-_VISITS = f'{_col("Patient")}&"|"&{_col("Date")}'
+#: one visit = one patient, date and payer, as PT_VALIDATE groups them (rules/claim_lines.py); a row
+#: without a patient gets no key, so PT_UNITS says so instead of merging such rows into one visit
+_VISITS = f'IF({_col("Patient")}="","",{_col("Patient")}&"|"&{_col("Date")}&"|"&{_col("Payer")})'
 _MEDICARE = f'ISNUMBER(FIND("MEDICARE",UPPER({_col("Payer")})))'
 _UNITS_ARGS = (f'{_col("Minutes")},{_col("Code")},"{{method}}",{_VISITS},{_col("Modifiers")},'
                f'{_col("Assistant Minutes")},{_col("Date")}')
@@ -230,10 +234,8 @@ def _excel_text(value: object) -> str:
     """What Excel's & makes of a cell: dates are serial numbers, whole numbers lose '.0'."""
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        value = (value - EXCEL_EPOCH).days
-    elif isinstance(value, dt.date):
-        value = (dt.datetime.combine(value, dt.time()) - EXCEL_EPOCH).days
+    if isinstance(value, dt.date):
+        value = to_serial(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value)
@@ -246,7 +248,8 @@ def _columns(table: list[list]) -> dict[str, list[list]]:
 
 
 def _visit_keys(c: dict[str, list[list]]) -> list[list]:
-    return [[_excel_text(p[0]) + "|" + _excel_text(d[0])] for p, d in zip(c["Patient"], c["Date"])]
+    return [["" if _excel_text(p[0]) == "" else _excel_text(p[0]) + "|" + _excel_text(d[0]) + "|" + _excel_text(y[0])]
+            for p, d, y in zip(c["Patient"], c["Date"], c["Payer"])]
 
 
 def _is_medicare(payer: object) -> bool:
@@ -287,7 +290,7 @@ def est_allowed(table: list[list], done: dict | None = None) -> list:
 def _criteria_key(v: object):
     """What SUMIFS/COUNTIFS compare: text without regard to case, numbers (and dates) as numbers."""
     if isinstance(v, dt.datetime):
-        return (v - EXCEL_EPOCH).days
+        return to_serial(v)
     return v.casefold() if isinstance(v, str) else v
 
 
