@@ -5,7 +5,9 @@ Most untimed codes are one unit per visit however many lines record them
 (therapy-billing-rules.md section 3: "strapping: 29200-29280 and 29520-29584,
 per application"): strapping both ankles in one visit is two applications and
 two units, one a line. Which codes are per application is data, not code: the
-catalog's ``timing_source`` says "per application" (``CodeInfo.per_application``).
+catalog's ``timing_source`` says "per application" (``CodeInfo.per_application``):
+the strapping codes of the reference, and the splints 29505 and 29515, which
+the catalog marks "per application (unverified)".
 
 Two lines of the same per-application code in one visit are two applications
 when their modifiers tell the sites apart; otherwise they are one (and a second
@@ -35,23 +37,31 @@ simple and the same for ``PT_UNITS``, ``PT_EXPLAIN``, ``PT_VALIDATE`` and
 - Without modifiers (``PT_UNITS`` with no Modifiers range) sites cannot be
   told apart, so a per-application code is one unit per visit, as before.
 
-References:
-- therapy-billing-rules.md section 3: strapping 29200-29280 and 29520-29584
-  "per application" [the reference's own tag for the catalog].
-- CMS MLN SE0715 / the NCCI Policy Manual for Medicare Services, chapter I:
-  modifier 59's primary purpose for the NCCI is "to indicate that two or more
-  procedures are performed at different anatomic sites or during different
-  patient encounters", to be used only when no more descriptive modifier
-  (such as the anatomic modifiers) fits; the NCCI-associated anatomic
-  modifiers are E1-E4, FA, F1-F9, TA, T1-T9, LT, RT and the coronary ones
-  (read in CMS's SE0715 text and the NCCI modifier list as republished;
-  the current manual chapter itself was not opened: unverified).
-- Bilateral procedures reported on one line with modifier 50 and 1 unit of
-  service; BILAT SURG indicator 1 pays 150% (CMS Pub. 100-04 ch. 12 §40.7 as
-  summarised by Palmetto GBA, "Bilateral Procedures and Modifiers", 2021;
-  the manual section itself was not opened: unverified). The shipped CMS
-  files (``../shared/data/cms/PPRRVU*.csv``) give BILAT SURG 1 for the
-  strapping codes except 29200 (chest, 0).
+References (how each was read is said; nothing here was checked against the
+primary text unless it says so):
+- therapy-billing-rules.md section 3: strapping 29200-29280 and 29520-29584,
+  "per application" (the catalog rows cite it as "rules ref s3").
+- CMS MLN Matters SE0715, "Proper Use of Modifier 59" (read as republished by
+  Empire Medicare, empiremedicare.com/mir_combined/2007-7ab/SE0715.htm, and in
+  a MAC article on the CMS Medicare Coverage Database, article 53399): for the
+  NCCI the primary purpose of 59 "is to indicate that two or more procedures
+  are performed at different anatomic sites or during different patient
+  encounters", and it is used only when no more descriptive modifier fits.
+  XE/XS/XP/XU are its subsets (``ncci_ptp.NCCI_MODIFIERS``). [secondary copy
+  of an official text]
+- The NCCI-associated anatomic modifiers E1-E4, FA, F1-F9, TA, T1-T9, LT, RT
+  and the coronary ones, as listed in republications of the NCCI Policy
+  Manual, chapter I (findacode.com, "NCCI Edit associated modifiers"); the
+  manual itself was not opened. [unverified]
+- Bilateral procedures: Medicare bills them "with one unit on one line with
+  the 50 CPT modifier"; a procedure done twice on one day at different
+  sites may carry RT/LT (Palmetto GBA, "Bilateral Procedures and Modifiers",
+  2021). BILAT SURG indicator 1 pays 150% of one side whether billed with 50,
+  with RT and LT, or with 2 units (a summary of CMS Pub. 100-04 ch. 12
+  §40.7; the manual section itself was not opened). [unverified] The CMS
+  files in ``../shared/data/cms/PPRRVU*.csv`` give BILAT SURG 1 for the
+  strapping codes except 29200 (chest, 0) [official, read]. That payment
+  adjustment is pricing, not units, and is not applied here.
 """
 from __future__ import annotations
 

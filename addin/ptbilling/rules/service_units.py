@@ -18,6 +18,9 @@ References:
   assistant's CQ/CO line and the therapist's line (``assistant_split``: the
   same idea as the 8-minute rule; the reference derived its example, CMS's own
   answer was not recovered, so a wrong split is a WARN).
+- Per-application codes (strapping, reference section 3): one unit per
+  application, the applications of a visit told apart by site modifiers
+  (``per_application``, with its sources).
 
 Tie rule (the manual lets the therapist choose; software must be predictable):
 leftover units go to the codes with the most leftover minutes; on equal
