@@ -160,4 +160,4 @@ def applications(sites: Sequence[Site | None]) -> tuple[list[list[int]], list[Un
 
 def fix_hint(code: str) -> str:
     """What to do when two lines of a per-application code cannot be told apart."""
-    return f"if they are different sites add RT/LT (or 59/XS on the second line), {code} being billed per application; else bill 0 here"
+    return f"if these {code} lines are different sites, add RT/LT (or 59/XS on the second line); else bill 0 here"
