@@ -35,6 +35,7 @@ from .rvu_file import read_release_csv
 
 TIMED = "timed"
 UNTIMED = "untimed"
+PER_APPLICATION = "per application"  # in ``timing_source``: one unit per application (strapping)
 OTHER_TIME = "other-time"  # time-based, but not in 15-minute units: not counted by the 8-minute rule
 
 #: The catalog starts with the 2017 evaluation codes (97161-97172); earlier
@@ -59,6 +60,12 @@ class CodeInfo:
     @property
     def timed(self) -> bool:
         return self.timing == TIMED
+
+    @property
+    def per_application(self) -> bool:
+        """Billed one unit per application (strapping), not one per visit: the catalog's
+        ``timing_source`` says so (``per_application.applications`` tells applications apart)."""
+        return PER_APPLICATION in self.timing_source
 
 
 def normalize_code(value: object) -> str | None:
