@@ -36,9 +36,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TypeVar
 
 from . import datasets, gpci_file, rvu_file
 from .errors import DataImportError, UnsupportedDate
@@ -101,7 +102,7 @@ def _is_binary(data: bytes) -> bool:
 class _Rvu:
     member: str
     title: Title
-    rows: list
+    rows: list[rvu_file.RvuRow]
 
 
 @dataclass
@@ -122,17 +123,18 @@ class ZipImport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (member, why)
 
 
-def _factor(rows) -> float | None:
+def _factor(rows: Sequence[rvu_file.RvuRow]) -> float | None:
     cfs = {r.conversion_factor for r in rows if r.conversion_factor}
     return cfs.pop() if len(cfs) == 1 else None
 
 
-def _without_cf(rows) -> list:
+def _without_cf(rows: Sequence[rvu_file.RvuRow]) -> list[tuple[object, ...]]:
     return [(r.code, r.modifier, r.status, r.work_rvu, r.pe_rvu_nonfacility, r.pe_rvu_facility, r.mp_rvu,
              r.mult_proc) for r in rows]
 
 
-def classify(members: Sequence[tuple[str, bytes]]):
+def classify(members: Sequence[tuple[str, bytes]]
+             ) -> tuple[list[_Rvu], list[tuple[str, str]], list[tuple[str, str]]]:
     """(PPRRVU CSVs, GPCI CSVs as (member, text), skipped as (member, why)) by content alone."""
     rvus: list[_Rvu] = []
     gpcis: list[tuple[str, str]] = []
@@ -184,7 +186,10 @@ def _pick_rvu(rvus: list[_Rvu], archive: str) -> tuple[_Rvu, float | None, float
     return nonqp, factors[0], None, None
 
 
-def _same_release_file(write, existing: Path, read) -> bool:
+_Rows = TypeVar("_Rows")
+
+
+def _same_release_file(write: Callable[[Path], None], existing: Path, read: Callable[[Path], _Rows]) -> bool:
     """Would ``write`` produce what ``existing`` holds (as the rules read it)?"""
     if not existing.is_file():
         return False
@@ -201,7 +206,7 @@ def _installed(kind: str, year: int) -> datasets.Release | None:
         return None
 
 
-def store_year(kind: str, year: int, write, name: str, source: str, input_path: Path | None,
+def store_year(kind: str, year: int, write: Callable[[Path], None], name: str, source: str, input_path: Path | None,
                *, force: bool = False) -> datasets.Release:
     """Store an imported RVU or GPCI release for the whole calendar ``year`` (replacing that year's import).
 
@@ -251,7 +256,7 @@ def import_members(members: Sequence[tuple[str, bytes]], archive: str, year: int
     rid = release_id(title.year, title.letter)
     installed = _installed("rvu", title.year)
     have = release_of_name(installed.name) if installed is not None else None
-    if have is not None and have[0] == title.year % 100 and have[1] > title.letter:
+    if installed is not None and have is not None and have[0] == title.year % 100 and have[1] > title.letter:
         raise DataImportError(f"{archive} is {rid}, older than {release_id(title.year, have[1])} already in use for "
                               f"{title.year} ({installed.origin}); nothing stored — import the newest release")
     skipped += [(r.member, "the same relative values as " + chosen.member) for r in rvus
@@ -267,15 +272,20 @@ def import_members(members: Sequence[tuple[str, bytes]], archive: str, year: int
     rows = chosen.rows
     rvu_name = f"{rid}: {title.text}{released}, {len(rows)} rows{cf_note}{qp_note}"
     rvu_source = f"CMS PFS Relative Value Files, {rid} ({Path(archive).name}): {chosen.member}"
-    write_rvu = lambda p: rvu_file.write_release_csv(rows, p)  # noqa: E731
-    jobs = []
+
+    def write_rvu(p: Path) -> None:
+        rvu_file.write_release_csv(rows, p)
+
+    jobs: list[tuple[str, Callable[[Path], None], str, str]] = []
     if installed is not None and have == (title.year % 100, title.letter) and _same_release_file(
             write_rvu, installed.path, rvu_file.read_release_csv):
         result.unchanged.append("rvu")
     else:
         jobs.append(("rvu", write_rvu, rvu_name, rvu_source))
     if gpci_rows is not None:
-        write_gpci = lambda p: gpci_file.write_release_csv(gpci_rows, p)  # noqa: E731
+        def write_gpci(p: Path) -> None:
+            gpci_file.write_release_csv(gpci_rows, p)
+
         old = _installed("gpci", title.year)
         if old is not None and _same_release_file(write_gpci, old.path, gpci_file.read_release_csv):
             result.unchanged.append("gpci")
