@@ -177,8 +177,8 @@ def cmd_import(args) -> int:
     reasons: dict[str, list[str]] = {}
     for member, why in got.skipped:
         reasons.setdefault(why, []).append(member)
-    for why, members in reasons.items():
-        print(f"  skipped {', '.join(members)}: {why}")
+    for why, names in reasons.items():
+        print(f"  skipped {', '.join(names)}: {why}")
     try:
         kx_threshold(dt.date(got.year, 1, 1))
     except errors.UnsupportedDate as e:

@@ -126,7 +126,7 @@ class Catalog:
         self._infos = infos
         self.dos = dos
 
-    def __contains__(self, code: str) -> bool:
+    def __contains__(self, code: object) -> bool:
         return code in self._infos
 
     def __iter__(self) -> Iterator[CodeInfo]:
