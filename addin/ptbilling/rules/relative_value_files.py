@@ -163,15 +163,21 @@ def classify(members: Sequence[tuple[str, bytes]]
     return rvus, gpcis, skipped
 
 
-def _pick_rvu(rvus: list[_Rvu], archive: str) -> tuple[_Rvu, float | None, float | None, str | None]:
-    """(the non-QP file, its factor, the QP factor, the QP file) from the zip's PPRRVU CSVs."""
+def _pick_rvu(rvus: list[_Rvu], archive: str) -> tuple[_Rvu, float | None, tuple[float, str] | None]:
+    """(the non-QP file, its factor, (the QP factor, the QP file) or None) from the zip's PPRRVU CSVs.
+
+    Only a file that states one conversion factor can be told apart as QP or non-QP: a copy
+    whose CONV FACTOR is blank (or mixed) is neither, and is skipped as a copy of the release.
+    """
     releases = {(r.title.year, r.title.letter) for r in rvus}
     if len(releases) > 1:
         shown = ", ".join(f"{r.member}: {r.title.text}" for r in rvus)
         raise DataImportError(f"{archive} holds PPRRVU files of different releases ({shown}); nothing stored")
-    by_cf: dict[float | None, _Rvu] = {}
+    by_cf: dict[float, _Rvu] = {}
     for r in rvus:
-        by_cf.setdefault(_factor(r.rows), r)
+        factor = _factor(r.rows)
+        if factor is not None:
+            by_cf.setdefault(factor, r)
     first = rvus[0]
     for r in rvus[1:]:
         if _without_cf(r.rows) != _without_cf(first.rows):
@@ -179,11 +185,13 @@ def _pick_rvu(rvus: list[_Rvu], archive: str) -> tuple[_Rvu, float | None, float
                                   "relative values; nothing stored — download the zip again from CMS")
     if len(by_cf) > 2:
         raise DataImportError(f"{archive}: its PPRRVU files state {len(by_cf)} conversion factors; nothing stored")
-    factors = sorted(by_cf, key=lambda cf: (cf is None, cf))
+    if not by_cf:
+        return first, None, None
+    factors = sorted(by_cf)
     nonqp = by_cf[factors[0]]
     if len(factors) == 2:
-        return nonqp, factors[0], factors[1], by_cf[factors[1]].member
-    return nonqp, factors[0], None, None
+        return nonqp, factors[0], (factors[1], by_cf[factors[1]].member)
+    return nonqp, factors[0], None
 
 
 _Rows = TypeVar("_Rows")
@@ -230,7 +238,8 @@ def import_members(members: Sequence[tuple[str, bytes]], archive: str, year: int
     if not rvus:
         raise DataImportError(f"{archive} has no PPRRVU relative value file (CSV) — not CMS's RVUyyA-D.zip from "
                               "the PFS Relative Value Files page; nothing stored")
-    chosen, cf, qp_cf, qp_member = _pick_rvu(rvus, archive)
+    chosen, cf, qp = _pick_rvu(rvus, archive)
+    qp_cf, qp_member = qp if qp is not None else (None, None)
     title = chosen.title
     if year is not None and int(year) != title.year:
         raise DataImportError(f"{archive}: --year {year} contradicts its PPRRVU title ({title.text}); nothing stored")
@@ -261,13 +270,14 @@ def import_members(members: Sequence[tuple[str, bytes]], archive: str, year: int
                               f"{title.year} ({installed.origin}); nothing stored — import the newest release")
     skipped += [(r.member, "the same relative values as " + chosen.member) for r in rvus
                 if r is not chosen and r.member != qp_member]
-    if qp_member:
-        skipped.append((qp_member, f"the QPP file: conversion factor {qp_cf:g} for qualifying APM participants only"))
+    if qp is not None:
+        skipped.append((qp[1], f"the QPP file: conversion factor {qp[0]:g} for qualifying APM participants only"))
     result = ZipImport(archive, rid, title.year, title, chosen.member, cf, qp_cf, gpci_member=gpci_member,
                        skipped=skipped)
 
     released = f", released {title.released}" if title.released else ""
-    qp_note = f"; QP conversion factor {qp_cf:g} ({qp_member})" if qp_cf is not None else ""
+    qp_note = f"; QP conversion factor {qp[0]:g} ({qp[1]})" if qp is not None else ""
+
     cf_note = f"; conversion factor {cf:g}" if cf is not None else ""
     rows = chosen.rows
     rvu_name = f"{rid}: {title.text}{released}, {len(rows)} rows{cf_note}{qp_note}"
