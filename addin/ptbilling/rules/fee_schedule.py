@@ -72,6 +72,8 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 NATIONAL = (_ONE, _ONE, _ONE)
 ASSISTANT_MODIFIERS = ("CQ", "CO")
+# modifiers given as one text ("GP CQ", "gp,co") split as a Modifiers cell does (logs/cells.py)
+_MODIFIER_TEXT_SPLIT = re.compile(r"[^0-9A-Za-z]+")
 OFFICIAL = "official"
 UNVERIFIED = "unverified"
 
@@ -311,7 +313,7 @@ class FeeLine(NamedTuple):  # a NamedTuple: the KX rule builds one per Medicare 
     code: str
     units: int
     dos: dt.date
-    modifiers: Collection[str] = frozenset()  # any collection of modifier texts
+    modifiers: Collection[str] = frozenset()  # any collection of modifier texts, or one text "GP CQ"
     visit: Hashable = None  # lines with the same visit and dos are one visit for MPPR
 
 
@@ -475,7 +477,11 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
         except TypeError:  # modifiers given as a list: read them every time
             assistant, known = None, False
         if assistant is None:
-            mods = {str(m).strip().upper() for m in line.modifiers}
+            # a str is a Collection[str] too: read "GP CQ" as modifiers, not as the letters G, P, C, Q
+            given = line.modifiers
+            texts = _MODIFIER_TEXT_SPLIT.split(given) if isinstance(given, str) else given
+            mods = {str(m).strip().upper() for m in texts}
+
             assistant = next((m for m in ASSISTANT_MODIFIERS if m in mods), "")
             if known:
                 assistant_of[line.modifiers] = assistant
