@@ -237,6 +237,13 @@ def test_bad_units_are_refused(units):
         price_lines([line("97110", units)])
 
 
+@pytest.mark.parametrize("units", [float("inf"), float("-inf"), float("nan"), Decimal("Infinity"), Decimal("NaN")])
+def test_infinite_or_nan_units_are_refused_as_bad_values(units):
+    """inf or NaN units raise BadValue naming them, not OverflowError or a bare ValueError from int()."""
+    with pytest.raises(BadValue, match="units must be a whole number"):
+        price_lines([line("97110", units)])
+
+
 def test_a_code_missing_from_the_release_is_unknown():
     """99213 is not in the therapy release: UnknownCode (a ValueError) naming it and the release."""
     with pytest.raises(UnknownCode, match="99213.*RVU25D"):

@@ -393,7 +393,9 @@ class _DayFigures:
 def _units(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise BadValue(f"units must be a whole number, got {value!r}")
-    if value != int(value) or value < 0:
+    # int() of inf or NaN raises OverflowError/ValueError of its own: refuse them first
+    if not (value == value and abs(value) != float("inf")) or value != int(value) or value < 0:
+
         raise BadValue(f"units must be a whole number of 0 or more, got {value!r}")
     return int(value)
 
