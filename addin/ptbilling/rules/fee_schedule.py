@@ -614,6 +614,7 @@ def _money(value: object, what: str) -> Decimal:
     if isinstance(value, bool):
         raise BadValue(f"{what} must be an amount, got {value!r}")
     try:
+        # value is whatever the caller has (a cell, a str): Decimal() refuses what it cannot read, caught below
         amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
     except (InvalidOperation, TypeError, ValueError):
         raise BadValue(f"{what} must be an amount, got {value!r}") from None
