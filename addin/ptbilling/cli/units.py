@@ -63,7 +63,7 @@ def _looks_like_code(text: str) -> bool:
     return int(t) > MAX_MINUTES or normalize_code(t) in catalog_for(None)
 
 
-def cmd_units(args) -> int:
+def cmd_units(args: argparse.Namespace) -> int:
     lines = [_parse_line(t) for t in args.lines]
     dos = coerce_date(args.date) if args.date else None
     got = modifier_args([mods or None for _, _, mods, _ in lines])
