@@ -22,7 +22,7 @@ _TYPES: dict[str, Callable[[str], object]] = {"Date": dt.date.fromisoformat, "Mi
 
 def sample_rows() -> list[list[object]]:
     """The sample's data rows, in table column order (dates as datetime.date, numbers as int)."""
-    text = resources.files(__package__).joinpath("data", SAMPLE_FILE).read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath("data").joinpath(SAMPLE_FILE).read_text(encoding="utf-8")
     reader = csv.reader(io.StringIO(text))
     header = next(reader)
     convert = [_TYPES.get(h, str) for h in header]
