@@ -95,6 +95,20 @@ def test_files_are_recognised_by_content_not_by_name(capsys, tmp_path):
     assert gpci("02102-01", D2027)[0] == Decimal("1.5")
 
 
+def test_a_pprrvu_copy_without_a_conversion_factor_is_not_taken_for_the_qp_file(capsys, tmp_path):
+    """A second PPRRVU CSV of the release with blank CONV FACTOR cells: skipped as a copy, no QP factor, no crash."""
+    path = zip_2027(tmp_path / "RVU27A.zip", qp=pprrvu_text(2026, year=2027, release="A", cf=""))
+    code, out, err = run(capsys, "data", "import", path)
+    assert code == 0, err
+    assert "Traceback" not in err and "QP factor" not in out and "the QPP file:" not in out, out
+    assert "conversion factor 32.8409 (non-QP, the default)" in out
+    assert "skipped PPRRVU2027_Jan_QPP.csv: the same relative values as PPRRVU2027_Jan_nonQPP.csv" in out
+    assert conversion_factor(D2027).value == Decimal("32.8409")
+    code, out, _ = run(capsys, "data", "list")
+    line_2027 = next(line for line in out.splitlines() if line.startswith("  2027  "))
+    assert "RVU27A" in line_2027 and "QP conversion factor" not in line_2027
+
+
 def test_reimporting_the_same_release_is_harmless_and_says_so(capsys, tmp_path):
     """The same zip twice: the second run stores nothing (the index is untouched) and says it is installed."""
     path = zip_2027(tmp_path / "RVU27A.zip")

@@ -168,6 +168,15 @@ def test_co_is_paid_like_cq():
     assert fee.amount == Decimal("29.42") and "CO: 85% from 2022" in fee.why
 
 
+def test_modifiers_given_as_one_text_are_read_as_modifiers_not_letters():
+    """FeeLine modifiers 'GP CQ' or 'gp,co' (one text, as a Modifiers cell holds): CQ/CO paid at 85%, as for a set."""
+    text_lines = [FeeLine("97110", 1, D2025, "GP CQ", "v1"), FeeLine("97530", 1, D2025, "gp,co", "v2")]
+    set_lines = [line("97110", mods={"GP", "CQ"}), line("97530", mods={"GP", "CO"}, visit="v2")]
+    assert [f.amount for f in price_lines(text_lines)] == [Decimal("24.47"), Decimal("29.42")]
+    assert price_lines(text_lines) == price_lines(set_lines)
+    assert fee_schedule.allowed_amounts(text_lines) == [Decimal("24.47"), Decimal("29.42")]
+
+
 def test_cq_applies_after_the_mppr():
     """97530 + 97110-CQ: the CQ line is reduced by MPPR, then paid at 85% (0.85 x 21.8338875 = 18.56)."""
     assert amounts(line("97530"), line("97110", mods={"CQ"})) == [Decimal("34.61"), Decimal("18.56")]
@@ -225,6 +234,13 @@ def test_zero_units_pay_nothing_and_whole_float_units_are_accepted():
 def test_bad_units_are_refused(units):
     """Negative, fractional or non-numeric units raise BadValue."""
     with pytest.raises(BadValue, match="units"):
+        price_lines([line("97110", units)])
+
+
+@pytest.mark.parametrize("units", [float("inf"), float("-inf"), float("nan"), Decimal("Infinity"), Decimal("NaN")])
+def test_infinite_or_nan_units_are_refused_as_bad_values(units):
+    """inf or NaN units raise BadValue naming them, not OverflowError or a bare ValueError from int()."""
+    with pytest.raises(BadValue, match="units must be a whole number"):
         price_lines([line("97110", units)])
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 
 from .data_folder import on_pyodide, use_default
-from .logs.cells import assistant_flags, check_table, coerce_date, date_cells
+from .logs.cells import check_table, coerce_date, date_cells, modifier_args
 from .logs.fees import cell_value, price_column
 from .rules import errors as _errors
 from .rules.service_units import explain_visit, log_units
@@ -147,9 +147,8 @@ def PT_UNITS(minutes, codes=None, method="CMS", visits=None, modifiers=None, ass
     mods = _matching(modifiers, "modifiers", n)
     days = _matching(dates, "dates", n)
     result = log_units(flat, _matching(codes, "codes", n), _cell(method), _matching(visits, "visits", n),
-                       assisted=assistant_flags(mods) if mods is not None else None,
                        assistant_minutes=_matching(assistant_minutes, "assistant_minutes", n),
-                       dates=date_cells(days) if days is not None else None)
+                       dates=date_cells(days) if days is not None else None, **modifier_args(mods))
     return _shaped(result, shape)
 
 
@@ -161,8 +160,8 @@ def PT_EXPLAIN(minutes, codes=None, method="CMS", modifiers=None, assistant_minu
     day = _cell(date)
     dos = coerce_date(day) if day is not None and not (isinstance(day, str) and not day.strip()) else None
     return explain_visit(flat, _matching(codes, "codes", n), _cell(method),
-                         assisted=assistant_flags(mods) if mods is not None else None,
-                         assistant_minutes=_matching(assistant_minutes, "assistant_minutes", n), dos=dos)
+                         assistant_minutes=_matching(assistant_minutes, "assistant_minutes", n), dos=dos,
+                         **modifier_args(mods))
 
 
 @_never_raises

@@ -12,6 +12,7 @@ to ``rules.relative_value_files``, which recognises them by content.
 """
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import zipfile
 import zlib
@@ -61,7 +62,7 @@ def _repair_first() -> None:
             print(f"repaired: {note}")
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     folder = datasets.user_data_dir()
     for why in store_repair.store_damage():
         print(f"DAMAGED: {why}")
@@ -107,7 +108,7 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_repair(args) -> int:
+def cmd_repair(args: argparse.Namespace) -> int:
     notes = store_repair.repair_store()
     for note in notes:
         print(f"repaired: {note}")
@@ -147,7 +148,7 @@ def zip_members(path: Path) -> list[tuple[str, bytes]]:
     return out
 
 
-def cmd_import(args) -> int:
+def cmd_import(args: argparse.Namespace) -> int:
     path = _existing(args.file)
     members = zip_members(path)
     _repair_first()
@@ -177,8 +178,8 @@ def cmd_import(args) -> int:
     reasons: dict[str, list[str]] = {}
     for member, why in got.skipped:
         reasons.setdefault(why, []).append(member)
-    for why, members in reasons.items():
-        print(f"  skipped {', '.join(members)}: {why}")
+    for why, names in reasons.items():
+        print(f"  skipped {', '.join(names)}: {why}")
     try:
         kx_threshold(dt.date(got.year, 1, 1))
     except errors.UnsupportedDate as e:
@@ -186,25 +187,25 @@ def cmd_import(args) -> int:
     return 0
 
 
-def cmd_import_rvu(args) -> int:
+def cmd_import_rvu(args: argparse.Namespace) -> int:
     path = _existing(args.file)
     _repair_first()
     return _report(import_rvu(path, args.year, force=args.force))
 
 
-def cmd_import_gpci(args) -> int:
+def cmd_import_gpci(args: argparse.Namespace) -> int:
     path = _existing(args.file)
     _repair_first()
     return _report(import_gpci(path, args.year, force=args.force))
 
 
-def cmd_import_ptp(args) -> int:
+def cmd_import_ptp(args: argparse.Namespace) -> int:
     path = _existing(args.file)
     _repair_first()
     return _report(import_ptp(path, args.effective_from, force=args.force))
 
 
-def cmd_import_mue(args) -> int:
+def cmd_import_mue(args: argparse.Namespace) -> int:
     path = _existing(args.file)
     _repair_first()
     return _report(import_mue(path, args.effective_from, force=args.force))

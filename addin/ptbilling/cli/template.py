@@ -26,7 +26,7 @@ def default_path(sample: bool) -> Path:
     return CHECKOUT_FOLDER / name if CHECKOUT_FOLDER.is_dir() else Path(name)
 
 
-def cmd_template(args) -> int:
+def cmd_template(args: argparse.Namespace) -> int:
     path = Path(args.path) if args.path else default_path(args.sample)
     what = "sample" if args.sample else "template"
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from ..logs.cells import assistant_flags, coerce_date, parse_modifiers
+from ..logs.cells import coerce_date, modifier_args, parse_modifiers
 from ..rules import errors
 from ..rules.code_catalog import catalog_for, normalize_code
 from ..rules.service_units import MAX_MINUTES, METHODS, coerce_minutes, visit_units
@@ -63,11 +63,11 @@ def _looks_like_code(text: str) -> bool:
     return int(t) > MAX_MINUTES or normalize_code(t) in catalog_for(None)
 
 
-def cmd_units(args) -> int:
+def cmd_units(args: argparse.Namespace) -> int:
     lines = [_parse_line(t) for t in args.lines]
     dos = coerce_date(args.date) if args.date else None
-    flags = assistant_flags([mods or None for _, _, mods, _ in lines])
-    rows = [(code, m, flag, a) for (code, m, _, a), flag in zip(lines, flags)]
+    got = modifier_args([mods or None for _, _, mods, _ in lines])
+    rows = [(code, m, flag, a, site) for (code, m, _, a), flag, site in zip(lines, got["assisted"], got["sites"])]
     units, working = visit_units(rows, args.method, dos=dos)
     width = max(len(c or "timed") for c, *_ in lines)
     # the mods and assistant columns only when some line has them: a plain visit prints as before

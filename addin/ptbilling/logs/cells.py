@@ -22,6 +22,7 @@ from ..rules.claim_lines import ClaimLine, provider_credential
 from ..rules.code_catalog import normalize_code
 from ..rules.errors import BadValue
 from ..rules.findings import ERROR, WARN, Finding
+from ..rules.per_application import site_of
 from ..rules.service_units import MAX_MINUTES, MAX_UNITS, LineProblem, coerce_minutes
 from .columns import ColumnMap, Layout, layout
 
@@ -118,6 +119,28 @@ def assistant_flags(cells) -> list[str | None]:
     """Each Modifiers cell's flag for ``log_units``: "CQ" or "CO" for an assistant's line (those units
     take the modifier), "GO" for an OT line without (the split then speaks of OTA/CO), else None."""
     return list(map(_AssistantFlags().__getitem__, cells))
+
+
+class _Sites(dict):
+    """Modifiers cell -> its ``per_application.Site`` (RT/LT, 50, 59/X...), worked out once per distinct cell."""
+
+    def __missing__(self, value):
+        site = self[value] = site_of(parse_modifiers(value))
+        return site
+
+
+def site_marks(cells) -> list:
+    """Each Modifiers cell's site for ``log_units``: how a per-application code's lines (strapping) are
+    told apart as applications."""
+    return list(map(_Sites().__getitem__, cells))
+
+
+def modifier_args(cells) -> dict:
+    """What ``log_units`` / ``explain_visit`` read from a Modifiers column: the CQ/CO flags and the sites.
+    Every front door passes both, so PT_UNITS, PT_EXPLAIN, ``ptbilling units`` and ``check`` agree."""
+    if cells is None:
+        return {"assisted": None, "sites": None}
+    return {"assisted": assistant_flags(cells), "sites": site_marks(cells)}
 
 
 def date_cells(cells) -> list:

@@ -30,7 +30,7 @@ from ..rules.errors import DamagedStore, UnsupportedDate
 from ..rules.findings import ERROR, WARN, Finding
 from ..rules.service_units import LineProblem, log_units
 from ..rules.validate import RULES
-from .cells import EXCEL_ERRORS, _text, assistant_flags, coerce_date, log_findings, prepare
+from .cells import EXCEL_ERRORS, _text, coerce_date, log_findings, modifier_args, prepare
 from .columns import DISPLAY, ColumnMap, Layout, header_key
 
 Progress = Callable[[str, int], None]  # (stage, rows done) -> None
@@ -259,8 +259,8 @@ def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: 
         bucket[6].append(key[1])
     out: list[int | None] = [None] * n
     for m, (idxs, mins, codes, keys, mods, asst, days) in per_method.items():
-        got = log_units(mins, codes, m, keys, assisted=assistant_flags(mods),
-                        assistant_minutes=asst if c_asst is not None else None, dates=days)
+        got = log_units(mins, codes, m, keys, assistant_minutes=asst if c_asst is not None else None, dates=days,
+                        **modifier_args(mods))
         for i, u in zip(idxs, got):
             if type(u) is int:
                 out[i] = u

@@ -12,9 +12,7 @@ Each module's docstring lists its references.
 """
 from .code_catalog import CodeInfo, catalog_for, lookup, normalize_code
 from .errors import BadValue, PtBillingError, UnknownCode, UnknownMethod, UnsupportedDate
-from .service_units import (
-    AMA, CMS, METHODS, LineProblem, chart_units, explain_visit, log_units, visit_units,
-)
+from .service_units import AMA, CMS, METHODS, LineProblem, chart_units, explain_visit, log_units, visit_units
 
 __all__ = [
     "AMA", "CMS", "METHODS", "BadValue", "CodeInfo", "LineProblem", "PtBillingError",

@@ -116,11 +116,13 @@ def service_split(code: str, lines: list, units: int, timed: bool) -> tuple[Spli
 
 
 def split_findings(services: dict[str, tuple[list, int, bool]], dos) -> list[Finding]:
-    """For each service billed right in total (code -> (lines, units, timed)): its CQ/CO units are the split's."""
+    """For each service billed right in total (code, or (code, k) for the k-th application of a
+    per-application code, -> (lines, units, timed)): its CQ/CO units are the split's."""
     if era_for(dos) is None:
         return []
     out = []
-    for code, (lines, units, timed) in services.items():
+    for lines, units, timed in services.values():  # keyed by code, or (code, k) for a further application
+        code = lines[0].code
         got = service_split(code, lines, units, timed)
         if got is None:
             continue

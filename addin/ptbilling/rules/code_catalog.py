@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -35,6 +36,7 @@ from .rvu_file import read_release_csv
 
 TIMED = "timed"
 UNTIMED = "untimed"
+PER_APPLICATION = "per application"  # in ``timing_source``: one unit per application (strapping)
 OTHER_TIME = "other-time"  # time-based, but not in 15-minute units: not counted by the 8-minute rule
 
 #: The catalog starts with the 2017 evaluation codes (97161-97172); earlier
@@ -59,6 +61,12 @@ class CodeInfo:
     @property
     def timed(self) -> bool:
         return self.timing == TIMED
+
+    @property
+    def per_application(self) -> bool:
+        """Billed one unit per application (strapping), not one per visit: the catalog's
+        ``timing_source`` says so (``per_application.applications`` tells applications apart)."""
+        return PER_APPLICATION in self.timing_source
 
 
 def normalize_code(value: object) -> str | None:
@@ -86,7 +94,7 @@ def normalize_code(value: object) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _base_rows() -> tuple[dict, ...]:
+def _base_rows() -> tuple[dict[str, str], ...]:
     with open(datasets.SHIPPED_DIR / "code_catalog.csv", newline="", encoding="utf-8") as f:
         return tuple(csv.DictReader(f))
 
@@ -109,7 +117,7 @@ def deleted_codes() -> dict[str, DeletedCode]:
                                        r["source"], r["status"]) for r in csv.DictReader(f)}
 
 
-def unknown_hint(code: str, known, dos: dt.date | None) -> str:
+def unknown_hint(code: str, known: Collection[str], dos: dt.date | None) -> str:
     """Why a code is not in the catalog: deleted (and its replacement), else close matches."""
     gone = deleted_codes().get(code)
     if gone is not None and (dos is None or dos >= gone.deleted):
@@ -125,17 +133,17 @@ class Catalog:
         self._infos = infos
         self.dos = dos
 
-    def __contains__(self, code: str) -> bool:
+    def __contains__(self, code: object) -> bool:
         return code in self._infos
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[CodeInfo]:
         return iter(self._infos.values())
 
     def __len__(self) -> int:
         return len(self._infos)
 
     def get(self, code: str | None) -> CodeInfo | None:
-        return self._infos.get(code)  # type: ignore[arg-type]
+        return self._infos.get(code) if code is not None else None
 
     def __getitem__(self, code: str) -> CodeInfo:
         info = self._infos.get(code)
@@ -144,7 +152,7 @@ class Catalog:
         return info
 
 
-def _status_release(dos: dt.date | None):
+def _status_release(dos: dt.date | None) -> tuple[datasets.Release | None, bool]:
     """The fee schedule release whose STATUS/MULT PROC apply on ``dos``.
 
     A year with no release yet (say, January before CMS's file is imported)
@@ -172,12 +180,14 @@ def _status_release(dos: dt.date | None):
 
 
 @lru_cache(maxsize=32)
-def _build(release, carried: bool, dos: dt.date | None) -> Catalog:
+def _build(release: datasets.Release | None, carried: bool, dos: dt.date | None) -> Catalog:
     status = read_release_csv(release.path) if release is not None else {}
     where = ""
     if release is not None:
-        where = release.name + (f" (carried forward to {dos.year})" if carried else "")
+        # only a dated catalog is carried forward (_status_release), so dos is a date there
+        where = release.name + (f" (carried forward to {dos.year})" if carried and dos is not None else "")
     infos = {}
+
     for row in _base_rows():
         since = dt.date.fromisoformat(row["since"])
         if dos is not None and dos < since:

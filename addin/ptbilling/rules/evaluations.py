@@ -12,6 +12,9 @@ belong to two plans of care and are both billable.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from .claim_lines import ClaimLine
 from .findings import ERROR, Finding
 
 RULES = {
@@ -23,10 +26,10 @@ EVALUATIONS = {"97161": "PT", "97162": "PT", "97163": "PT", "97165": "OT", "9716
 REEVALUATIONS = {"97164": "PT", "97168": "OT"}
 
 
-def evaluation_findings(visit_lines) -> list[Finding]:
+def evaluation_findings(visit_lines: Iterable[ClaimLine]) -> list[Finding]:
     """One evaluation per discipline per visit, and never with that discipline's re-evaluation."""
     out = []
-    first: dict[tuple[str, bool], object] = {}  # (discipline, is re-evaluation) -> first such line
+    first: dict[tuple[str, bool], ClaimLine] = {}  # (discipline, is re-evaluation) -> first such line
     for ln in visit_lines:
         reeval = ln.code in REEVALUATIONS
         d = REEVALUATIONS.get(ln.code) or EVALUATIONS.get(ln.code)

@@ -55,22 +55,25 @@ import datetime as dt
 import difflib
 import json
 import re
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+from os import PathLike
 from pathlib import Path
-from typing import Collection, Hashable, Mapping, NamedTuple, Sequence
+from typing import Literal, NamedTuple, overload
 
 from . import datasets, gpci_file, relative_value_files, rvu_file
 from .code_catalog import normalize_code
 from .errors import BadValue, DataImportError, UnknownCode, UnknownLocality, UnsupportedDate
 
 CENT = Decimal("0.01")
-_UNSEEN = object()
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
 NATIONAL = (_ONE, _ONE, _ONE)
 ASSISTANT_MODIFIERS = ("CQ", "CO")
+# modifiers given as one text ("GP CQ", "gp,co") split as a Modifiers cell does (logs/cells.py)
+_MODIFIER_TEXT_SPLIT = re.compile(r"[^0-9A-Za-z]+")
 OFFICIAL = "official"
 UNVERIFIED = "unverified"
 
@@ -89,7 +92,7 @@ class Figure:
 @lru_cache(maxsize=1)
 def _figures() -> dict[str, tuple[tuple[dt.date, dt.date, Figure], ...]]:
     raw = json.loads((datasets.SHIPPED_DIR / "figures.json").read_text(encoding="utf-8"))
-    out = {}
+    out: dict[str, tuple[tuple[dt.date, dt.date, Figure], ...]] = {}
     for kind, entries in raw.items():
         if not isinstance(entries, list):
             continue  # "about" and other notes for humans
@@ -167,7 +170,7 @@ class _Rvu:
 @dataclass(frozen=True)
 class _RvuTable:
     release: datasets.Release
-    rows: dict
+    rows: dict[str, _Rvu]  # code -> its relative values
     conversion_factor: Decimal | None  # the file's CONV FACTOR, when it has one value
 
 
@@ -176,7 +179,7 @@ def _dec(x: float) -> Decimal:
     return Decimal(repr(x))
 
 
-def _file_key(path: Path) -> tuple:
+def _file_key(path: Path) -> tuple[object, ...]:
     return datasets.file_stamp(path)
 
 
@@ -187,7 +190,7 @@ def _missing_file(release: datasets.Release) -> DataImportError:
 
 
 @lru_cache(maxsize=16)
-def _rvu_table_cached(release: datasets.Release, key: tuple) -> _RvuTable:
+def _rvu_table_cached(release: datasets.Release, key: tuple[object, ...]) -> _RvuTable:
     if key == (-1,):
         raise _missing_file(release)
     rows = rvu_file.read_release_csv(release.path)
@@ -208,12 +211,12 @@ def _rvu_table(dos: dt.date) -> _RvuTable:
 @dataclass(frozen=True)
 class _GpciTable:
     release: datasets.Release
-    values: dict  # locality -> (work, pe, mp) as Decimal
-    names: dict  # locality -> locality name
+    values: dict[str, tuple[Decimal, Decimal, Decimal]]  # locality -> (work, pe, mp)
+    names: dict[str, str]  # locality -> locality name
 
 
 @lru_cache(maxsize=16)
-def _gpci_table_cached(release: datasets.Release, key: tuple) -> _GpciTable:
+def _gpci_table_cached(release: datasets.Release, key: tuple[object, ...]) -> _GpciTable:
     if key == (-1,):
         raise _missing_file(release)
     rows = gpci_file.read_release_csv(release.path)
@@ -273,16 +276,16 @@ def _checked_cf(dos: dt.date, table: _RvuTable | None, qualifying_apm: bool) -> 
             raise UnsupportedDate("conversion factor for qualifying APM participants", dos.year,
                                   _available("conversion_factor_qualifying_apm"))
         fig = _figure("conversion_factor", dos)
-    file_cf = table.conversion_factor if table is not None else None
     if fig is None:
-        if file_cf is None:
+        if table is None or table.conversion_factor is None:
             raise UnsupportedDate(
                 "Medicare conversion factor", dos.year,
                 _available("conversion_factor") + " in figures.json, or a year whose PPRRVU file is installed — "
                 + datasets.update_hint("rvu", dos.year),
             )
-        return Figure(file_cf, f"CONV FACTOR column of {table.release.name}", table.release.status)
-    if fig.status != OFFICIAL and file_cf == fig.value and table.release.status == OFFICIAL:
+        return Figure(table.conversion_factor, f"CONV FACTOR column of {table.release.name}", table.release.status)
+    if (table is not None and fig.status != OFFICIAL and table.conversion_factor == fig.value
+            and table.release.status == OFFICIAL):
         return Figure(fig.value, f"{fig.source}; the same factor is in {table.release.name}", OFFICIAL)
     return fig
 
@@ -310,7 +313,7 @@ class FeeLine(NamedTuple):  # a NamedTuple: the KX rule builds one per Medicare 
     code: str
     units: int
     dos: dt.date
-    modifiers: Collection[str] = frozenset()  # any collection of modifier texts
+    modifiers: Collection[str] = frozenset()  # any collection of modifier texts, or one text "GP CQ"
     visit: Hashable = None  # lines with the same visit and dos are one visit for MPPR
 
 
@@ -368,7 +371,7 @@ class _Work:  # one line on its way through the visit (mutable scratch, private)
     code: str
     units: int
     assistant: str  # "CQ", "CO" or ""
-    rvu: _Rvu | None
+    rvu: _Rvu
     dos: dt.date
     full: Decimal = Decimal(0)  # one unit, full PE, before CQ/CO
     pe_pay: Decimal = Decimal(0)  # the PE part of one unit
@@ -380,7 +383,7 @@ class _Work:  # one line on its way through the visit (mutable scratch, private)
 class _DayFigures:
     table: _RvuTable
     cf: Figure
-    gpci: tuple
+    gpci: tuple[Decimal, Decimal, Decimal]
     place: str
     assistant: Figure | None
     mppr: Figure | None
@@ -390,7 +393,9 @@ class _DayFigures:
 def _units(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise BadValue(f"units must be a whole number, got {value!r}")
-    if value != int(value) or value < 0:
+    # int() of inf or NaN raises OverflowError/ValueError of its own: refuse them first
+    if not (value == value and abs(value) != float("inf")) or value != int(value) or value < 0:
+
         raise BadValue(f"units must be a whole number of 0 or more, got {value!r}")
     return int(value)
 
@@ -405,7 +410,7 @@ def allowed_amounts(lines: Sequence[FeeLine], locality: str | None = None, *,
     """Just the amounts ``price_lines`` gives, without the explanations: the KX rule
     prices every Medicare line of a log, and building each line's "why" text would
     be most of that work. Same rules, same code path, same errors."""
-    return _price(lines, locality, qualifying_apm, explain=False)  # type: ignore[return-value]
+    return _price(lines, locality, qualifying_apm, explain=False)
 
 
 def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
@@ -421,9 +426,15 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
     ``ptbilling data import-rvu``; or without a conversion factor),
     UnknownCode (a code not in the release), UnknownLocality, BadValue.
     """
-    return _price(lines, locality, qualifying_apm, explain=True)  # type: ignore[return-value]
+    return _price(lines, locality, qualifying_apm, explain=True)
 
 
+@overload
+def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
+           explain: Literal[True]) -> list[LineFee]: ...
+@overload
+def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
+           explain: Literal[False]) -> list[Decimal | None]: ...
 def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
            explain: bool) -> list[LineFee] | list[Decimal | None]:
     key = normalize_locality(locality)
@@ -448,15 +459,16 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
         return got
 
     work: list[_Work] = []
-    visits: dict[tuple, list[_Work]] = {}
+    visits: dict[tuple[Hashable, dt.date], list[_Work]] = {}
     unit_cache: dict[tuple[str, dt.date], tuple[Decimal, Decimal]] = {}
     # a log repeats a few codes, modifier sets and dates: read each distinct one once
     code_of: dict[object, str | None] = {}
     assistant_of: dict[object, str] = {}
     for i, line in enumerate(lines):
         dos = line.dos if type(line.dos) is dt.date else _as_date(line.dos)
-        code = code_of.get(line.code, _UNSEEN)
-        if code is _UNSEEN:
+        try:
+            code = code_of[line.code]
+        except KeyError:
             code = code_of[line.code] = normalize_code(line.code)
         if code is None:
             raise UnknownCode("(blank)", "a code is required")
@@ -467,7 +479,11 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
         except TypeError:  # modifiers given as a list: read them every time
             assistant, known = None, False
         if assistant is None:
-            mods = {str(m).strip().upper() for m in line.modifiers}
+            # a str is a Collection[str] too: read "GP CQ" as modifiers, not as the letters G, P, C, Q
+            given = line.modifiers
+            texts = _MODIFIER_TEXT_SPLIT.split(given) if isinstance(given, str) else given
+            mods = {str(m).strip().upper() for m in texts}
+
             assistant = next((m for m in ASSISTANT_MODIFIERS if m in mods), "")
             if known:
                 assistant_of[line.modifiers] = assistant
@@ -488,7 +504,7 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
         if rvu.status in _PAID and w.full > 0 and rvu.mppr and units:
             visits.setdefault((line.visit, dos), []).append(w)
 
-    tops: dict[tuple, _Work] = {}
+    tops: dict[tuple[Hashable, dt.date], _Work] = {}
     for (visit, dos), members in visits.items():
         if sum(w.units for w in members) < 2:
             continue
@@ -501,7 +517,8 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
             w.full_units = 1 if w is top else 0
             w.reduced_units = w.units - w.full_units
 
-    out = []
+    fees: list[LineFee] = []  # explain=True
+    amounts_out: list[Decimal | None] = []  # explain=False
     reduced_cache: dict[tuple[str, dt.date], Decimal] = {}
     for w in work:
         dos = w.dos
@@ -513,8 +530,10 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
             else:
                 why = unpaid_reason(w.code, status) or f"status {status}: not paid"
                 amount = Decimal("0.00")
-            out.append(LineFee(w.code, w.units, amount, why, status, 0, 0, False, figs.table.release.status)
-                       if explain else amount)
+            if explain:
+                fees.append(LineFee(w.code, w.units, amount, why, status, 0, 0, False, figs.table.release.status))
+            else:
+                amounts_out.append(amount)
             continue
         raw = w.full * w.full_units
         if w.reduced_units:
@@ -522,18 +541,19 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
             if reduced is None:
                 reduced = reduced_cache[(w.code, dos)] = _reduced_unit(w, figs)
             raw += reduced * w.reduced_units
-        applied = bool(w.assistant) and figs.assistant is not None
-        if applied:
-            raw *= figs.assistant.value
+        rate = figs.assistant if w.assistant else None  # None before CQ/CO were paid less (2022)
+        applied = rate is not None
+        if rate is not None:
+            raw *= rate.value
         amount = raw.quantize(CENT, rounding=ROUND_HALF_UP)
         if not explain:
-            out.append(amount)
+            amounts_out.append(amount)
             continue
         parts = [_PAID[status]] if _PAID[status] else []
         if not w.units:
             parts.append("0 units")
         if w.reduced_units:
-            cut = f"{w.reduced_units} at {_percent(figs.mppr.value)} PE"
+            cut = f"{w.reduced_units} at {_percent(_mppr_rate(figs))} PE"
             if w.full_units:
                 parts.append(f"MPPR: 1 unit full, {cut}")
             else:
@@ -542,19 +562,26 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
             parts.append("MPPR: highest PE, paid in full")
         if w.assistant:
             since = _figures()["assistant_rate"][0][0].year
-            parts.append(f"{w.assistant}: {_percent(figs.assistant.value)} from {since}" if applied
+            parts.append(f"{w.assistant}: {_percent(rate.value)} from {since}" if rate is not None
                          else f"{w.assistant}: paid in full before {since}")
         cf = figs.cf
         parts.append(f"{figs.place}, CF ${cf.value} ({dos.year}{'' if cf.status == OFFICIAL else ', unverified'})")
-        out.append(LineFee(w.code, w.units, amount, "; ".join(parts), status, w.full_units, w.reduced_units,
-                           applied, figs.data_status))
-    return out
+        fees.append(LineFee(w.code, w.units, amount, "; ".join(parts), status, w.full_units, w.reduced_units,
+                            applied, figs.data_status))
+    return fees if explain else amounts_out
+
+
+def _mppr_rate(figs: _DayFigures) -> Decimal:
+    # only lines of a visit with two or more MPPR units have reduced units, and
+    # _price raises UnsupportedDate for such a visit on a day without a rate
+    assert figs.mppr is not None, "reduced units on a day without an MPPR rate"
+    return figs.mppr.value
 
 
 def _reduced_unit(w: _Work, figs: _DayFigures) -> Decimal:
     """One unit with the MPPR share of its PE (the other units of the visit)."""
     gw, gpe, gmp = figs.gpci
-    return (w.rvu.work * gw + w.rvu.pe * gpe * figs.mppr.value + w.rvu.mp * gmp) * figs.cf.value
+    return (w.rvu.work * gw + w.rvu.pe * gpe * _mppr_rate(figs) + w.rvu.mp * gmp) * figs.cf.value
 
 
 # --- KX threshold and targeted review ----------------------------------------
@@ -587,6 +614,7 @@ def _money(value: object, what: str) -> Decimal:
     if isinstance(value, bool):
         raise BadValue(f"{what} must be an amount, got {value!r}")
     try:
+        # value is whatever the caller has (a cell, a str): Decimal() refuses what it cannot read, caught below
         amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
     except (InvalidOperation, TypeError, ValueError):
         raise BadValue(f"{what} must be an amount, got {value!r}") from None
@@ -623,8 +651,8 @@ def kx_marks(lines: Sequence[KxLine],
     unknown discipline.
     """
     totals: dict[tuple[int, str], Decimal] = {}
-    for (year, bucket), amount in (prior or {}).items():
-        totals[(int(year), _bucket(bucket))] = _money(amount, f"prior amount for {year} {bucket}")
+    for (year, given), amount in (prior or {}).items():
+        totals[(int(year), _bucket(given))] = _money(amount, f"prior amount for {year} {given}")
     marks: list[KxMark | None] = [None] * len(lines)
     year_limits: dict[int, tuple[Figure, Figure]] = {}
     dates = [line.dos if type(line.dos) is dt.date else _as_date(line.dos) for line in lines]
@@ -647,6 +675,7 @@ def kx_marks(lines: Sequence[KxLine],
         total = totals.get(k, _ZERO) + allowed
         totals[k] = total
         marks[i] = KxMark(bucket, total, total > kx.value, total > review.value, kx, review)
+    # every position is filled: ``order`` is a permutation of range(len(lines))
     return marks  # type: ignore[return-value]
 
 
@@ -687,7 +716,7 @@ store_year = relative_value_files.store_year
 
 
 
-def import_rvu(path, year: int | None = None, *, force: bool = False) -> datasets.Release:
+def import_rvu(path: str | PathLike[str], year: int | None = None, *, force: bool = False) -> datasets.Release:
     """Import a CMS PPRRVU CSV as the RVU release of ``year`` (1 January - 31 December).
 
     The year comes from the title line ("2025 National Physician Fee
@@ -715,14 +744,15 @@ def import_rvu(path, year: int | None = None, *, force: bool = False) -> dataset
     year = _year(year)
     if found is not None and found != year:
         raise DataImportError(f"{path.name} is the {found} file, not {year}")
-    named = relative_value_files.pprrvu_title(text)
-    rid = f"{relative_value_files.release_id(year, named.letter)}: " if named is not None and named.letter else ""
+    stated = relative_value_files.pprrvu_title(text)
+    rid = f"{relative_value_files.release_id(year, stated.letter)}: " if stated is not None and stated.letter else ""
     name = f"{rid}{title or 'PPRRVU'} for {year} (imported from {path.name}, {len(rows)} rows)"
     source = f"CMS National Physician Fee Schedule Relative Value File {path.name}"
     return store_year("rvu", year, lambda p: rvu_file.write_release_csv(rows, p), name, source, path, force=force)
 
 
-def import_gpci(path, year: int, *, force: bool = False) -> datasets.Release:
+def import_gpci(path: str | PathLike[str], year: int, *, force: bool = False) -> datasets.Release:
+
     """Import a CMS GPCI CSV (Addendum E layout) as the GPCI release of ``year``.
 
     A year in the file's GPCI headers, title or name that contradicts ``year``

@@ -24,11 +24,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from os import PathLike
 
 from . import datasets
 from .errors import DataImportError
-from .rvu_file import find_columns
+from .rvu_file import cell_of, find_columns
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def file_years(text: str, file_name: str = "") -> dict[str, int]:
     """
     rows = list(csv.reader(io.StringIO(text)))
     headers, _, titles = _header_block(rows)
-    out = {}
+    out: dict[str, int] = {}
     for what, place in (("GPCI headers", [h for h in headers if _is_gpci(h)]), ("title", titles)):
         years = {int(y) for t in place for y in re.findall(r"\b(20\d\d)\b", t)}
         if len(years) == 1:
@@ -141,11 +144,7 @@ def parse_gpci_file(text: str) -> list[GpciRow]:
     seen: dict[str, int] = {}  # locality -> its line
     for i in range(first, len(rows)):
         r = rows[i]
-
-        def cell(name: str) -> str:
-            j = cols.get(name)
-            return r[j].strip() if j is not None and j < len(r) else ""
-
+        cell = partial(cell_of, r, cols)  # bound to this row now: no closure over the loop variable
         mac = cell("mac")
         if not mac.isdigit():
             continue  # blank lines and footnotes ("MAC Assignments as of ...", "*Work GPCI ...")
@@ -176,12 +175,12 @@ def parse_gpci_file(text: str) -> list[GpciRow]:
 RELEASE_COLUMNS = ("locality", "state", "name", "work_gpci", "pe_gpci", "mp_gpci")
 
 
-def write_release_csv(rows: list[GpciRow], path) -> None:
+def write_release_csv(rows: Sequence[GpciRow], path: str | PathLike[str]) -> None:
     datasets.write_release_csv(path, RELEASE_COLUMNS, (
         [r.locality, r.state, r.name, f"{r.work:g}", f"{r.pe:g}", f"{r.mp:g}"] for r in rows))
 
 
-def read_release_csv(path) -> dict[str, GpciRow]:
+def read_release_csv(path: str | PathLike[str]) -> dict[str, GpciRow]:
     """Rows of a normalised release keyed by locality ("02102-01"); DamagedStore naming the line
     when the stored file is not what an import writes."""
     out: dict[str, GpciRow] = {}

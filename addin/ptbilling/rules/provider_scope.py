@@ -13,7 +13,8 @@ References:
 """
 from __future__ import annotations
 
-from .claim_lines import PROVIDERS, provider_credentials, provider_discipline
+from .claim_lines import PROVIDERS, ClaimLine, provider_credentials, provider_discipline
+from .code_catalog import CodeInfo
 from .findings import ERROR, WARN, Finding
 
 RULES = {
@@ -26,7 +27,7 @@ RULES = {
 CHIRO_COVERED = {"98940", "98941", "98942"}
 
 
-def provider_findings(line, info, medicare: bool) -> list[Finding]:
+def provider_findings(line: ClaimLine, info: CodeInfo, medicare: bool) -> list[Finding]:
     """The provider may furnish this code for this payer."""
     discipline, _ = provider_discipline(line.provider)
     if discipline is None:

@@ -36,9 +36,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TypeVar
 
 from . import datasets, gpci_file, rvu_file
 from .errors import DataImportError, UnsupportedDate
@@ -101,7 +102,7 @@ def _is_binary(data: bytes) -> bool:
 class _Rvu:
     member: str
     title: Title
-    rows: list
+    rows: list[rvu_file.RvuRow]
 
 
 @dataclass
@@ -122,17 +123,18 @@ class ZipImport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (member, why)
 
 
-def _factor(rows) -> float | None:
+def _factor(rows: Sequence[rvu_file.RvuRow]) -> float | None:
     cfs = {r.conversion_factor for r in rows if r.conversion_factor}
     return cfs.pop() if len(cfs) == 1 else None
 
 
-def _without_cf(rows) -> list:
+def _without_cf(rows: Sequence[rvu_file.RvuRow]) -> list[tuple[object, ...]]:
     return [(r.code, r.modifier, r.status, r.work_rvu, r.pe_rvu_nonfacility, r.pe_rvu_facility, r.mp_rvu,
              r.mult_proc) for r in rows]
 
 
-def classify(members: Sequence[tuple[str, bytes]]):
+def classify(members: Sequence[tuple[str, bytes]]
+             ) -> tuple[list[_Rvu], list[tuple[str, str]], list[tuple[str, str]]]:
     """(PPRRVU CSVs, GPCI CSVs as (member, text), skipped as (member, why)) by content alone."""
     rvus: list[_Rvu] = []
     gpcis: list[tuple[str, str]] = []
@@ -161,15 +163,21 @@ def classify(members: Sequence[tuple[str, bytes]]):
     return rvus, gpcis, skipped
 
 
-def _pick_rvu(rvus: list[_Rvu], archive: str) -> tuple[_Rvu, float | None, float | None, str | None]:
-    """(the non-QP file, its factor, the QP factor, the QP file) from the zip's PPRRVU CSVs."""
+def _pick_rvu(rvus: list[_Rvu], archive: str) -> tuple[_Rvu, float | None, tuple[float, str] | None]:
+    """(the non-QP file, its factor, (the QP factor, the QP file) or None) from the zip's PPRRVU CSVs.
+
+    Only a file that states one conversion factor can be told apart as QP or non-QP: a copy
+    whose CONV FACTOR is blank (or mixed) is neither, and is skipped as a copy of the release.
+    """
     releases = {(r.title.year, r.title.letter) for r in rvus}
     if len(releases) > 1:
         shown = ", ".join(f"{r.member}: {r.title.text}" for r in rvus)
         raise DataImportError(f"{archive} holds PPRRVU files of different releases ({shown}); nothing stored")
-    by_cf: dict[float | None, _Rvu] = {}
+    by_cf: dict[float, _Rvu] = {}
     for r in rvus:
-        by_cf.setdefault(_factor(r.rows), r)
+        factor = _factor(r.rows)
+        if factor is not None:
+            by_cf.setdefault(factor, r)
     first = rvus[0]
     for r in rvus[1:]:
         if _without_cf(r.rows) != _without_cf(first.rows):
@@ -177,14 +185,19 @@ def _pick_rvu(rvus: list[_Rvu], archive: str) -> tuple[_Rvu, float | None, float
                                   "relative values; nothing stored — download the zip again from CMS")
     if len(by_cf) > 2:
         raise DataImportError(f"{archive}: its PPRRVU files state {len(by_cf)} conversion factors; nothing stored")
-    factors = sorted(by_cf, key=lambda cf: (cf is None, cf))
+    if not by_cf:
+        return first, None, None
+    factors = sorted(by_cf)
     nonqp = by_cf[factors[0]]
     if len(factors) == 2:
-        return nonqp, factors[0], factors[1], by_cf[factors[1]].member
-    return nonqp, factors[0], None, None
+        return nonqp, factors[0], (factors[1], by_cf[factors[1]].member)
+    return nonqp, factors[0], None
 
 
-def _same_release_file(write, existing: Path, read) -> bool:
+_Rows = TypeVar("_Rows")
+
+
+def _same_release_file(write: Callable[[Path], None], existing: Path, read: Callable[[Path], _Rows]) -> bool:
     """Would ``write`` produce what ``existing`` holds (as the rules read it)?"""
     if not existing.is_file():
         return False
@@ -201,7 +214,7 @@ def _installed(kind: str, year: int) -> datasets.Release | None:
         return None
 
 
-def store_year(kind: str, year: int, write, name: str, source: str, input_path: Path | None,
+def store_year(kind: str, year: int, write: Callable[[Path], None], name: str, source: str, input_path: Path | None,
                *, force: bool = False) -> datasets.Release:
     """Store an imported RVU or GPCI release for the whole calendar ``year`` (replacing that year's import).
 
@@ -225,7 +238,8 @@ def import_members(members: Sequence[tuple[str, bytes]], archive: str, year: int
     if not rvus:
         raise DataImportError(f"{archive} has no PPRRVU relative value file (CSV) — not CMS's RVUyyA-D.zip from "
                               "the PFS Relative Value Files page; nothing stored")
-    chosen, cf, qp_cf, qp_member = _pick_rvu(rvus, archive)
+    chosen, cf, qp = _pick_rvu(rvus, archive)
+    qp_cf, qp_member = qp if qp is not None else (None, None)
     title = chosen.title
     if year is not None and int(year) != title.year:
         raise DataImportError(f"{archive}: --year {year} contradicts its PPRRVU title ({title.text}); nothing stored")
@@ -251,31 +265,37 @@ def import_members(members: Sequence[tuple[str, bytes]], archive: str, year: int
     rid = release_id(title.year, title.letter)
     installed = _installed("rvu", title.year)
     have = release_of_name(installed.name) if installed is not None else None
-    if have is not None and have[0] == title.year % 100 and have[1] > title.letter:
+    if installed is not None and have is not None and have[0] == title.year % 100 and have[1] > title.letter:
         raise DataImportError(f"{archive} is {rid}, older than {release_id(title.year, have[1])} already in use for "
                               f"{title.year} ({installed.origin}); nothing stored — import the newest release")
     skipped += [(r.member, "the same relative values as " + chosen.member) for r in rvus
                 if r is not chosen and r.member != qp_member]
-    if qp_member:
-        skipped.append((qp_member, f"the QPP file: conversion factor {qp_cf:g} for qualifying APM participants only"))
+    if qp is not None:
+        skipped.append((qp[1], f"the QPP file: conversion factor {qp[0]:g} for qualifying APM participants only"))
     result = ZipImport(archive, rid, title.year, title, chosen.member, cf, qp_cf, gpci_member=gpci_member,
                        skipped=skipped)
 
     released = f", released {title.released}" if title.released else ""
-    qp_note = f"; QP conversion factor {qp_cf:g} ({qp_member})" if qp_cf is not None else ""
+    qp_note = f"; QP conversion factor {qp[0]:g} ({qp[1]})" if qp is not None else ""
+
     cf_note = f"; conversion factor {cf:g}" if cf is not None else ""
     rows = chosen.rows
     rvu_name = f"{rid}: {title.text}{released}, {len(rows)} rows{cf_note}{qp_note}"
     rvu_source = f"CMS PFS Relative Value Files, {rid} ({Path(archive).name}): {chosen.member}"
-    write_rvu = lambda p: rvu_file.write_release_csv(rows, p)  # noqa: E731
-    jobs = []
+
+    def write_rvu(p: Path) -> None:
+        rvu_file.write_release_csv(rows, p)
+
+    jobs: list[tuple[str, Callable[[Path], None], str, str]] = []
     if installed is not None and have == (title.year % 100, title.letter) and _same_release_file(
             write_rvu, installed.path, rvu_file.read_release_csv):
         result.unchanged.append("rvu")
     else:
         jobs.append(("rvu", write_rvu, rvu_name, rvu_source))
     if gpci_rows is not None:
-        write_gpci = lambda p: gpci_file.write_release_csv(gpci_rows, p)  # noqa: E731
+        def write_gpci(p: Path) -> None:
+            gpci_file.write_release_csv(gpci_rows, p)
+
         old = _installed("gpci", title.year)
         if old is not None and _same_release_file(write_gpci, old.path, gpci_file.read_release_csv):
             result.unchanged.append("gpci")

@@ -15,7 +15,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from os import PathLike
 
 from . import datasets
 from .errors import DataImportError
@@ -67,7 +70,12 @@ def _stacked_headers(rows: list[list[str]], header_row: int) -> list[str]:
     return out
 
 
-def find_columns(headers: list[str], tests: dict, required, what: str, prefer: dict | None = None) -> dict[str, int]:
+#: a test on one column's stacked, upper-cased header words
+HeaderTest = Callable[[str], bool]
+
+
+def find_columns(headers: list[str], tests: Mapping[str, HeaderTest], required: Sequence[str], what: str,
+                 prefer: Mapping[str, HeaderTest] | None = None) -> dict[str, int]:
     """Column name -> position, by testing each column's (stacked, upper-cased) header words.
 
     ``prefer[name]`` may narrow several hits to the right one (e.g. the GPCI
@@ -101,7 +109,13 @@ def _number(text: str, where: str, what: str = "value", high: float = MAX_RVU) -
     return datasets.finite(text, where, 0.0, high, what)
 
 
-def _values(r: RvuRow) -> tuple:
+def cell_of(row: Sequence[str], cols: Mapping[str, int], name: str) -> str:
+    """The stripped text of column ``name`` in ``row``; "" when the file lacks the column or the row is short."""
+    j = cols.get(name)
+    return row[j].strip() if j is not None and j < len(row) else ""
+
+
+def _values(r: RvuRow) -> tuple[object, ...]:
     return (r.status, r.work_rvu, r.pe_rvu_nonfacility, r.pe_rvu_facility, r.mp_rvu, r.mult_proc,
             r.conversion_factor)
 
@@ -123,11 +137,7 @@ def parse_rvu_file(text: str) -> list[RvuRow]:
         if not r or not r[cols["code"]].strip():
             continue
         where = f"line {i + 1} ({r[cols['code']].strip().upper()})"
-
-        def cell(name: str) -> str:
-            j = cols.get(name)
-            return r[j].strip() if j is not None and j < len(r) else ""
-
+        cell = partial(cell_of, r, cols)  # bound to this row now: no closure over the loop variable
         cf = cell("conversion_factor")
         row = RvuRow(
             code=cell("code").upper(),
@@ -164,14 +174,15 @@ RELEASE_COLUMNS = (
 )
 
 
-def write_release_csv(rows: list[RvuRow], path) -> None:
+def write_release_csv(rows: Sequence[RvuRow], path: str | PathLike[str]) -> None:
     datasets.write_release_csv(path, RELEASE_COLUMNS, (
         [r.code, r.modifier, r.status, f"{r.work_rvu:g}", f"{r.pe_rvu_nonfacility:g}", f"{r.pe_rvu_facility:g}",
          f"{r.mp_rvu:g}", r.mult_proc, "" if r.conversion_factor is None else f"{r.conversion_factor:g}"]
         for r in rows))
 
 
-def read_release_csv(path) -> dict[str, RvuRow]:
+def read_release_csv(path: str | PathLike[str]) -> dict[str, RvuRow]:
+
     """Rows of a normalised release keyed by code (global rows, no modifier, win).
 
     Raises DamagedStore naming the file and line when the stored file is not

@@ -18,6 +18,9 @@ References:
   assistant's CQ/CO line and the therapist's line (``assistant_split``: the
   same idea as the 8-minute rule; the reference derived its example, CMS's own
   answer was not recovered, so a wrong split is a WARN).
+- Per-application codes (strapping, reference section 3): one unit per
+  application, the applications of a visit told apart by site modifiers
+  (``per_application``, with its sources).
 
 Tie rule (the manual lets the therapist choose; software must be predictable):
 leftover units go to the codes with the most leftover minutes; on equal
@@ -36,6 +39,7 @@ from .assistant_split import Split, split_timed, split_untimed
 from .code_catalog import TIMED, UNTIMED, Catalog, catalog_for, normalize_code
 from .errors import BadValue, UnknownCode, UnknownMethod
 from .fee_schedule import unpaid_reason
+from .per_application import NO_SITE, Site, applications, fix_hint, site_of
 
 CMS = "CMS"
 AMA = "AMA"
@@ -129,6 +133,8 @@ class CodeShare:
     leftover: int = 0
     extra: int = 0
     units: int = 0
+    site: str = ""  # a per-application code's site modifiers (PT_EXPLAIN), when sites are known
+    repeats: str = ""  # why a per-application line is no application of its own (0 units)
 
 
 @dataclass
@@ -173,7 +179,15 @@ class VisitUnits:
             bits = [f"{s.code or 'timed'} {s.minutes} min → {s.units}" for s in timed]
             parts.append("Per code: " + ("; ".join(bits) if bits else "no timed codes") + ".")
         for s in self.shares:
-            if not s.timed:
+            if s.timed:
+                continue
+            if s.repeats:
+                parts.append(f"{s.code} {s.site} per application: 0 units ({s.repeats}; add RT/LT, or 59/XS, "
+                             "if it is a different site).")
+            elif s.site:
+                rep = f" (on {len(s.lines)} lines: one application)" if len(s.lines) > 1 else ""
+                parts.append(f"{s.code} {s.site} per application: 1 unit{rep}.")
+            else:
                 rep = f" (on {len(s.lines)} lines: one service)" if len(s.lines) > 1 else ""
                 parts.append(f"{s.code} untimed: 1 unit{rep}.")
         for sp in self.splits:
@@ -268,7 +282,9 @@ def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog |
     """Units for each line of one visit (one patient, one date), with the working.
 
     ``lines`` are (code, minutes), or (code, minutes, flag, assistant_minutes)
-    for the CQ/CO split (``flag`` as in ``log_units``), with codes normalised
+    for the CQ/CO split (``flag`` as in ``log_units``), or (code, minutes,
+    flag, assistant_minutes, site) with each line's ``per_application.Site``
+    (the lines' sites all given, or none), with codes normalised
     (None = an unnamed timed service) and minutes already whole and in range.
     ``dos`` picks the dated CQ/CO rule (None: the newest). Returns the units
     per line (as ``log_units`` gives them) and the working, for PT_EXPLAIN.
@@ -277,11 +293,30 @@ def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog |
     """
     method = normalize_method(method)
     catalog = catalog if catalog is not None else catalog_for(None)
-    rows = [tuple(ln) + (None,) * (4 - len(ln)) for ln in lines]
+    rows = [tuple(ln) + (None,) * (5 - len(ln)) for ln in lines]
+    sites = [r[4] for r in rows] if any(r[4] is not None for r in rows) else None
+    # a per-application code's lines: each application its own share, a line that repeats one a share of 0
+    placed: dict[int, tuple[object, str, str]] = {}  # line -> (share key, site label, why it repeats)
+    if sites is not None:
+        by_code: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):
+            info = catalog.get(r[0]) if r[0] is not None else None
+            if info is not None and info.per_application:
+                by_code.setdefault(r[0], []).append(i)
+        for code, lns in by_code.items():
+            apps, repeats = applications([sites[i] for i in lns])
+            plain = len(apps) == 1 and not repeats and _site_label(sites[lns[0]]) == _NO_SITE_LABEL
+            for k, g in enumerate(apps):
+                label = "" if plain else _site_label(sites[lns[g[0]]])  # one unsited application reads as before
+                for j in g:
+                    placed[lns[j]] = ((code, k), label, "")
+            for u in repeats:
+                placed[lns[u.line]] = ((code, "repeat", lns[u.line]), _site_label(sites[lns[u.line]]), u.why)
     shares: dict[object, CodeShare] = {}
     keys: dict[int, object] = {}
     order: list[CodeShare] = []
-    for i, (code, minutes, _, _) in enumerate(rows):
+    for i, (code, minutes, _, _, _) in enumerate(rows):
+        site = why = ""
         if code is None:
             key: object = i  # each unnamed line is its own service
             timed = True
@@ -291,9 +326,11 @@ def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog |
             key = code  # timed: minutes added; untimed: one service per visit
             if info.timing not in (TIMED, UNTIMED):
                 raise LineProblem(f"{code} is not billed in 15-minute units; enter its units by hand")
+            if i in placed:
+                key, site, why = placed[i]
         s = shares.get(key)
         if s is None:
-            s = shares[key] = CodeShare(code or "", 0, timed)
+            s = shares[key] = CodeShare(code or "", 0, timed, site=site, repeats=why)
             keys[id(s)] = key
             order.append(s)
         s.minutes += minutes
@@ -302,7 +339,7 @@ def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog |
     split = any(r[2] is not None or r[3] is not None for r in rows)
     per_line, splits = _log_units([r[1] for r in rows], [r[0] for r in rows], method, None, catalog,
                                   [r[2] for r in rows] if split else None,
-                                  [r[3] for r in rows] if split else None, None, dos, explain=True)
+                                  [r[3] for r in rows] if split else None, None, dos, explain=True, sites=sites)
     for i, u in enumerate(per_line):
         if u.__class__ is not int:
             raise LineProblem(f"line {i + 1}: {u}")
@@ -317,7 +354,7 @@ def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog |
     total = sum(totals.values())
     for s in order:
         if not s.timed:
-            s.units = 1
+            s.units = 0 if s.repeats else 1
     notes = []
     for s in order:
         known = catalog.get(s.code) if s.code else None
@@ -333,7 +370,8 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
               catalog: Catalog | None = None,
               assisted: Sequence[object] | None = None,
               assistant_minutes: Sequence[object] | None = None,
-              dates: Sequence[object] | None = None) -> list[int | None | LineProblem]:
+              dates: Sequence[object] | None = None,
+              sites: Sequence[Site | None] | None = None) -> list[int | None | LineProblem]:
     """Units for every line of a log, grouped into visits by ``visits`` (or one visit).
 
     Per line: an int, None for a blank line, or a LineProblem saying what is
@@ -342,7 +380,12 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
     that spoil every line (a method name, mismatched lengths).
 
     A timed code's units go on its first line of the visit (repeats get 0); an
-    untimed code is one unit per visit, on its first line.
+    untimed code is one unit per visit, on its first line. A per-application
+    code (strapping) is one unit per application when ``sites`` (per line, the
+    ``per_application.Site`` of its modifiers) are given: lines told apart by
+    their site modifiers (RT/LT, 59/XS...) each bill 1; a line that cannot be
+    told from another gets 0 (``per_application.applications``). Without
+    ``sites``, one unit per visit like any untimed code.
 
     The CQ/CO split (``assistant_split``): ``assisted`` holds a flag per line:
     "CQ" or "CO" (or True) for an assistant's line, anything else for a
@@ -358,16 +401,16 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
     kept flat: the common cell types are handled inline and codes are looked up
     once per distinct value; anything unusual goes through the full coercion.
     """
-    return _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minutes, dates)[0]
+    return _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minutes, dates, sites=sites)[0]
 
 
 def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minutes, dates, default_dos=None,
-               explain=False):
+               explain=False, sites=None):
     """``log_units`` and the splits it made, per visit key (``explain``: every assisted service's)."""
     method = normalize_method(method)
     n = len(minutes)
     for what, seq in (("codes", codes), ("visits", visits), ("modifiers", assisted),
-                      ("assistant minutes", assistant_minutes), ("dates", dates)):
+                      ("assistant minutes", assistant_minutes), ("dates", dates), ("sites", sites)):
         if seq is not None and len(seq) != n:
             raise BadValue(f"{what} has {len(seq)} lines but minutes has {n}")
     catalog = catalog if catalog is not None else catalog_for(None)
@@ -375,13 +418,14 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
     line_code: list[object] = [None] * n  # code, or the line's index for an unnamed service
     line_min = [0] * n
     line_timed = [True] * n
+    line_pa = [False] * n  # a per-application code's line (counted by application when sites are given)
     split = assisted is not None or assistant_minutes is not None
     flags = assisted if assisted is not None else [None] * n
     helped_of = list(map(is_assistant_flag, flags)) if split else []
     asst_of: list[int | None] = [None] * n
     a_line = [0] * n  # the assistant's minutes of each line (for the split)
     # raw cell value -> (code, timing) or the LineProblem it causes; -> whole minutes
-    code_cache: dict[object, tuple[str | None, str] | LineProblem] = {None: (None, TIMED)}
+    code_cache: dict[object, tuple[str | None, str, bool] | LineProblem] = {None: (None, TIMED, False)}
     min_cache: dict[float, int] = {}
     raw_groups: dict[object, list[int]] = {}
     float_, bool_, problem = float, bool, LineProblem
@@ -408,7 +452,7 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
         if entry.__class__ is problem:
             out[i] = entry
             continue
-        code, timing = entry  # type: ignore[misc]
+        code, timing, pa = entry  # type: ignore[misc]
         if m is None:
             if code is None:
                 continue  # a blank line stays blank
@@ -432,6 +476,8 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
         line_code[i] = code if code is not None else i
         line_min[i] = m
         line_timed[i] = timing == TIMED
+        if pa:
+            line_pa[i] = True
         if split:
             a = asst_of[i]
             a_line[i] = a if a is not None else (m if helped_of[i] else 0)
@@ -457,6 +503,7 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
         totals: dict[object, int] = {}
         first: dict[object, int] = {}
         untimed: set = set()
+        per_app: dict | None = None
         for i in idxs:
             c = line_code[i]
             if line_timed[i]:
@@ -466,6 +513,10 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
                 else:
                     totals[c] = line_min[i]
                     first[c] = i
+            elif sites is not None and line_pa[i]:
+                if per_app is None:
+                    per_app = {}
+                per_app.setdefault(c, []).append(i)
             elif c in untimed:
                 out[i] = 0  # one service per visit, however many lines record it
             else:
@@ -481,6 +532,11 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
         if totals:
             for c, u in code_units(totals, method).items():
                 out[first[c]] = u
+        divide = idxs
+        if per_app is not None:
+            repeats = _place_applications(per_app, sites, line_code, out)
+            if repeats:
+                divide = [i for i in idxs if i not in repeats]  # a repeat is in no application's split
         if split:
             # Divide only where it can change a line: a code with an assistant's line and a
             # therapist's line, or assistant minutes within a line. An assistant's code alone is
@@ -502,10 +558,36 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
                 dos = default_dos
                 if dates is not None:  # the visit's date: its first line's
                     dos = next((d for d in (dates[i] for i in idxs) if isinstance(d, dt.date)), None)
-                made = _divide(idxs, line_code, line_min, line_timed, flags, helped_of, a_line, out, dos)
+                made = _divide(divide, line_code, line_min, line_timed, flags, helped_of, a_line, out, dos)
                 if made:
                     splits[key] = made
     return out, splits
+
+
+def _place_applications(per_app: dict, sites, line_code: list, out: list) -> set[int]:
+    """One visit's per-application lines (code -> line indices): 1 unit on the first line of each
+    application (``per_application.applications``), 0 on the others; each application after the first
+    becomes its own service for the CQ/CO split. Returns the lines that are no application."""
+    repeats: set[int] = set()
+    for c, lns in per_app.items():
+        apps, unplaced = applications([sites[i] for i in lns])
+        for k, g in enumerate(apps):
+            key = c if k == 0 else (c, k)
+            for j in g:
+                line_code[lns[j]] = key
+                out[lns[j]] = 0
+            out[lns[g[0]]] = 1
+        for u in unplaced:
+            out[lns[u.line]] = 0
+            repeats.add(lns[u.line])
+    return repeats
+
+
+_NO_SITE_LABEL = NO_SITE.label()
+
+
+def _site_label(site: Site | None) -> str:
+    return site.label() if site is not None else _NO_SITE_LABEL
 
 
 def _divide(idxs, line_code, line_min, line_timed, flags, helped_of, a_line, out, dos) -> list[Split]:
@@ -535,7 +617,8 @@ def _divide(idxs, line_code, line_min, line_timed, flags, helped_of, a_line, out
             units += out[i]
             co = co or flags[i] == "CO" or flags[i] == "GO"
         modifier = "CO" if co else "CQ"
-        code = c if isinstance(c, str) else ""
+        # a code, an application of a per-application code (code, k), or an unnamed line's index
+        code = c if isinstance(c, str) else c[0] if isinstance(c, tuple) else ""
         if line_timed[lns[0]]:
             s = split_timed(code, a_min, total - a_min, units, dos, modifier)
         else:
@@ -549,10 +632,10 @@ def _divide(idxs, line_code, line_min, line_timed, flags, helped_of, a_line, out
     return made
 
 
-def _code_entry(raw_code: object, catalog: Catalog) -> tuple[str | None, str] | LineProblem:
+def _code_entry(raw_code: object, catalog: Catalog) -> tuple[str | None, str, bool] | LineProblem:
     code = normalize_code(raw_code)
     if code is None:
-        return (None, TIMED)
+        return (None, TIMED, False)
     info = catalog.get(code)
     if info is None:
         try:
@@ -561,7 +644,7 @@ def _code_entry(raw_code: object, catalog: Catalog) -> tuple[str | None, str] | 
             return LineProblem(str(e))
     if info.timing not in (TIMED, UNTIMED):
         return LineProblem(f"{code} is not billed in 15-minute units; enter its units by hand")
-    return (code, info.timing)
+    return (code, info.timing, info.per_application)
 
 
 def _visit_key(value: object) -> object:
@@ -578,23 +661,24 @@ def _visit_key(value: object) -> object:
 def explain_visit(minutes: Iterable[object], codes: Iterable[object] | None = None,
                   method: object = CMS, catalog: Catalog | None = None,
                   assisted: Iterable[object] | None = None, assistant_minutes: Iterable[object] | None = None,
-                  dos: dt.date | None = None) -> str:
+                  dos: dt.date | None = None, sites: Iterable[Site | None] | None = None) -> str:
     """The PT_EXPLAIN text for one visit; raises LineProblem/UnknownCode naming the bad line.
 
-    ``assisted`` and ``assistant_minutes`` as in ``log_units``; ``dos`` picks
-    the dated CQ/CO rule (None: the newest).
+    ``assisted``, ``assistant_minutes`` and ``sites`` as in ``log_units``;
+    ``dos`` picks the dated CQ/CO rule (None: the newest).
     """
     minutes = list(minutes)
     n = len(minutes)
     codes = list(codes) if codes is not None else [None] * n
     flags = list(assisted) if assisted is not None else [None] * n
     asst = list(assistant_minutes) if assistant_minutes is not None else [None] * n
-    for what, seq in (("codes", codes), ("modifiers", flags), ("assistant minutes", asst)):
+    where = list(sites) if sites is not None else [None] * n
+    for what, seq in (("codes", codes), ("modifiers", flags), ("assistant minutes", asst), ("sites", where)):
         if len(seq) != n:
             raise BadValue(f"{what} has {len(seq)} lines but minutes has {n}")
     catalog = catalog if catalog is not None else catalog_for(None)
     lines = []
-    for i, (raw_m, raw_c, flag, raw_a) in enumerate(zip(minutes, codes, flags, asst), start=1):
+    for i, (raw_m, raw_c, flag, raw_a, site) in enumerate(zip(minutes, codes, flags, asst, where), start=1):
         try:
             m = coerce_minutes(raw_m)
             code = normalize_code(raw_c)
@@ -609,7 +693,7 @@ def explain_visit(minutes: Iterable[object], codes: Iterable[object] | None = No
             a = coerce_minutes(raw_a) if raw_a is not None else None
         except (LineProblem, UnknownCode) as e:
             raise LineProblem(f"line {i}: {e}") from None
-        lines.append((code, m, flag, a))
+        lines.append((code, m, flag, a, site) if sites is not None else (code, m, flag, a))
     if not lines:
         raise BadValue("no lines to explain")
     _, working = visit_units(lines, method, catalog, dos)
@@ -623,7 +707,7 @@ from .findings import ERROR, WARN, Finding, describe_line  # noqa: E402  (kept b
 UNIT_RULES = {
     "UNITS-OVER": (ERROR, "More units billed than the payer's method (CMS 8-minute rule or per code) gives."),
     "UNITS-UNDER": (WARN, "Fewer units billed than the method gives (or Units blank): revenue left unbilled."),
-    "UNITS-UNTIMED": (ERROR, "An untimed (service-based) code billed with more than 1 unit in a visit, on one line or across lines."),
+    "UNITS-UNTIMED": (ERROR, "An untimed (service-based) code billed with more than 1 unit in a visit, on one line or across lines; a per-application code (strapping) more than 1 unit a line, or on a line whose site modifiers (RT/LT, finger/toe, 50, 59/XS...) do not tell it from another line's application."),
     "UNITS-UNDER-8": (ERROR, "A timed code under 8 minutes billed alone."),
     "UNITS-DUPLICATE": (ERROR, "The same timed code on two lines of one visit (WARN before 2021-04-19 or for non-Medicare)."),
     "GROUP-UNITS": (ERROR, "Group therapy 97150 billed with more than 1 unit in a visit (it is per session), on one line or across lines."),
@@ -642,7 +726,9 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool,
     different lines of the same code by design (CMS's CQ/CO billing examples).
     A different allocation of a tie at the cut is the biller's choice and is
     accepted (``tie_alternative``). An untimed code is one unit per visit,
-    however many lines record it.
+    however many lines record it; a per-application code (strapping) one unit
+    per application, its lines grouped by ``per_application.applications``
+    from their modifiers, as ``log_units`` groups them.
 
     ``services`` (a dict), when given, receives each service billed right in
     total, code -> (lines, units, timed): the CQ/CO split is checked on those
@@ -668,6 +754,9 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool,
     if services is None:
         services = {}
     for code, lns in untimed.items():
+        if catalog[code].per_application:
+            out += _per_application_findings(code, lns, keeper, services)
+            continue
         found = _untimed_findings(code, lns, keeper)
         out += found
         if not found and sum(ln.units or 0 for ln in lns) == 1:
@@ -677,12 +766,42 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool,
     return out
 
 
-def _untimed_findings(code: str, lines: list, keeper) -> list[Finding]:
-    """One unit of an untimed code per visit: more on a line, or on two lines, is an ERROR."""
+def _per_application_findings(code: str, lines: list, keeper, services: dict) -> list[Finding]:
+    """One unit per application of a per-application code: each application is checked as one untimed
+    service; a billed line that is no application of its own (``applications``) is an ERROR."""
+    apps, repeats = applications([site_of(ln.modifiers) for ln in lines])
+    out: list[Finding] = []
+    for k, g in enumerate(apps):
+        lns = [lines[j] for j in g]
+        found = _untimed_findings(code, lns, keeper, per_application=True)
+        out += found
+        if not found and sum(ln.units or 0 for ln in lns) == 1:
+            services[code if k == 0 else (code, k)] = (lns, 1, False)
+    for u in repeats:
+        ln = lines[u.line]
+        if (ln.units or 0) < 1:
+            continue
+        other = describe_line(lines[u.beside])
+        if "50" in lines[u.beside].modifiers and "50" not in ln.modifiers:
+            fix = "bill 0 here, or bill RT and LT on two lines instead of 50"
+        else:
+            fix = "add the other side (RT/LT), or 59/XS if it is a different site; else bill 0 here"
+        out.append(Finding(ln.index, ERROR, "UNITS-UNTIMED",
+                           f"{code} is billed per application: {u.why} ({other}) — {fix}"))
+    return out
+
+
+def _untimed_findings(code: str, lines: list, keeper, per_application: bool = False) -> list[Finding]:
+    """One unit of an untimed code per visit (per application): more on a line, or on two lines, is an ERROR."""
     out = []
     for ln in lines:
         if (ln.units or 0) > 1:
-            if code == "97150":
+            if per_application:
+                how = ("with 50 a bilateral application is 1 unit on one line" if "50" in ln.modifiers
+                       else "a second application goes on its own line with RT/LT (or 59/XS)")
+                out.append(Finding(ln.index, ERROR, "UNITS-UNTIMED",
+                                   f"{code} is billed per application, 1 unit a line — bill 1, not {ln.units}; {how}"))
+            elif code == "97150":
                 out.append(Finding(ln.index, ERROR, "GROUP-UNITS",
                                    f"97150 is billed per session, not per 15 min — bill 1 unit, not {ln.units}"))
             else:
@@ -698,10 +817,13 @@ def _untimed_findings(code: str, lines: list, keeper) -> list[Finding]:
         why = f" ({split.explain()})"
     rule = "GROUP-UNITS" if code == "97150" else "UNITS-UNTIMED"
     what = "group therapy 97150 is one unit per session" if code == "97150" else f"{code} is untimed: one unit per visit"
+    end = " — bill 0 here"
+    if per_application:
+        what = f"{code} is one unit per application and these lines name the same site ({site_of(keep.modifiers).label()})"
+        end = f" — {fix_hint(code)}"
     for ln in billed:
         if ln is not keep:
-            out.append(Finding(ln.index, ERROR, rule,
-                               f"{what}: bill it once, on the line {describe_line(keep)}{why} — bill 0 here"))
+            out.append(Finding(ln.index, ERROR, rule, f"{what}: bill it once, on the line {describe_line(keep)}{why}{end}"))
     return out
 
 

@@ -14,16 +14,20 @@ from __future__ import annotations
 import os
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from . import datasets, gpci_file, mue, ncci_ptp, rvu_file
 from .errors import DamagedStore, DataImportError
 
 #: each kind's reader of its normalised release file (each raises DamagedStore naming the line)
+#: an entry of the release index, as parsed from its JSON
+Entry = dict[str, Any]
+
 READERS = {"rvu": rvu_file.read_release_csv, "gpci": gpci_file.read_release_csv,
            "ptp": ncci_ptp.read_release_csv, "mue": mue.read_release_csv}
 
 
-def _check_file(folder: Path, e: dict) -> str | None:
+def _check_file(folder: Path, e: Entry) -> str | None:
     """Why the stored file of entry ``e`` cannot be used, or None when it reads cleanly."""
     path = folder / e["file"]
     if e.get("sha256"):
@@ -51,7 +55,7 @@ def store_damage(folder: Path | None = None) -> list[str]:
             f"then import {_files(e)} again" for e in entries if (why := _check_file(folder, e))]
 
 
-def _files(e: dict) -> str:
+def _files(e: Entry) -> str:
     """The CMS files a release came from, as its source names them."""
     source = str(e.get("source", ""))
     return source.split(": ", 1)[1] if ": " in source else "its CMS file"

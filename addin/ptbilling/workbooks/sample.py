@@ -12,16 +12,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from importlib import resources
 
 SAMPLE_FILE = "sample_visits.csv"
 #: column -> how its text becomes the cell value (blank cells become None)
-_TYPES = {"Date": dt.date.fromisoformat, "Minutes": int, "Units": int, "Assistant Minutes": int}
+_TYPES: dict[str, Callable[[str], object]] = {"Date": dt.date.fromisoformat, "Minutes": int, "Units": int, "Assistant Minutes": int}
 
 
-def sample_rows() -> list[list]:
+def sample_rows() -> list[list[object]]:
     """The sample's data rows, in table column order (dates as datetime.date, numbers as int)."""
-    text = resources.files(__package__).joinpath("data", SAMPLE_FILE).read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath("data").joinpath(SAMPLE_FILE).read_text(encoding="utf-8")
     reader = csv.reader(io.StringIO(text))
     header = next(reader)
     convert = [_TYPES.get(h, str) for h in header]

@@ -699,7 +699,7 @@ def _help_lines() -> list[tuple[str, str]]:
     sumifs, xlookup = contract_formulas()
     values = {"first_row": HEADER_ROW + 2, "ready_rows": READY_ROWS, "sumifs": sumifs, "xlookup": xlookup,
               "version": __version__, "locality_year": CATALOG_DATE.year}
-    text = resources.files(__package__).joinpath("data", HELP_FILE).read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath("data").joinpath(HELP_FILE).read_text(encoding="utf-8")
     t: list[tuple[str, str]] = []
     for line in text.splitlines():
         if not line or line.startswith("#"):
