@@ -40,7 +40,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import DamagedStore, DataImportError, StoreBusy, UnsupportedDate
 
@@ -124,7 +124,10 @@ def pinned():
             _pinned_memo.clear()
 
 
-def remembered(key: tuple, fn, *args):
+_T = TypeVar("_T")
+
+
+def remembered(key: tuple[object, ...], fn: Callable[..., _T], *args: object) -> _T:
     """``fn(*args)``, remembered under ``key`` while pinned; computed afresh outside a pinned block.
 
     For what depends only on the releases and a date (the PTP index or MUE
@@ -134,7 +137,7 @@ def remembered(key: tuple, fn, *args):
     """
     if not _pinned:
         return fn(*args)
-    got = _pinned_memo.get(key)
+    got: _T | None = _pinned_memo.get(key)
     if got is None:
         got = _pinned_memo[key] = fn(*args)
     return got

@@ -220,7 +220,7 @@ def _units(ln) -> int | None:
 
 
 @lru_cache(maxsize=4096, typed=True)  # typed: True, 1 and 1.0 are one dict key but different text
-def _visit_code(code) -> str:
+def _visit_code(code: object) -> str:
     """A line's code as the MUE table keys it; a log repeats a few codes on thousands of visits."""
     return _norm_code(str(code))
 
