@@ -490,14 +490,14 @@ def _fast_scan(data: bytes) -> tuple[list[tuple[int, int, int, int]], int, int] 
     while hi > s:
         lo = max(s, hi - _FAST_WINDOW)
         last = None
-        for last in _FAST_VALUED.finditer(data, lo, min(e, hi + 8)):  # +8: a tag across the window edge
-            pass
+        for m in _FAST_VALUED.finditer(data, lo, min(e, hi + 8)):  # +8: a tag across the window edge
+            last = m
         if last is not None:
             max_row = _fast_row_at(data, s, last.start())
             break
         hi = lo
     formulas: list[tuple[int, int, int, int]] = []
-    if data.find(b"<f", s, e) >= 0:
+    if data.find(b"f", s, e) >= 0 and data.find(b"<f", s, e) >= 0:  # memchr first: "f" is rare in cells
         for m in _FAST_FORMULA.finditer(data, s, e):
             got = _fast_formula(data, s, m.end())
             if got is None:
