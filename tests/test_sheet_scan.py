@@ -207,3 +207,12 @@ def test_a_log_read_through_either_path_is_the_same(tmp_path, monkeypatch):
     slow = read_log(path)
     assert (fast.rows, fast.formula_cells, fast.reader) == (slow.rows, slow.formula_cells, slow.reader)
     assert fast.formula_cells == {0: [6], 1: [6, 6]}  # the shared master's ref= covers its follower too
+
+
+@pytest.mark.parametrize("k", [0, 1, 24, 25, 26, 27, 51, 52, 700, 701, 702, 703, 727, 16_383, 18_277])
+def test_the_column_bound_regex_admits_exactly_the_columns_up_to_k(k):
+    """_cells_beyond(k) passes a plain cell exactly when its column is at most k (every 1-3 letter column)."""
+    pattern = reader._cells_beyond(k)
+    for j in range(18_278):  # A .. ZZZ, all SheetScan accepts
+        tag = f'<c r="{letters(j)}7"/>'.encode()
+        assert (pattern.match(tag) is None) == (j <= k), (k, letters(j))
