@@ -156,3 +156,29 @@ def test_a_bad_cell_reference_is_damage_not_a_crash(tmp_path):
     with pytest.raises(UnusableLog, match="sheet1.xml cannot be read"):
         read_log(workbook(tmp_path / "bad_ref.xlsx", xml))
     assert col_index("XFD") == 16_383
+
+
+EXT_DROPDOWN = (
+    '<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
+    'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+    '<x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+    '<x14:dataValidation type="list" allowBlank="1"><x14:formula1><xm:f>Lists!$A$1:$A$12</xm:f></x14:formula1>'
+    '<xm:sqref>D2:D501</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst>'
+)
+
+
+@pytest.mark.parametrize("prefix", ["", "x"])
+def test_a_dropdown_list_on_another_sheet_is_not_a_formula_in_the_log(tmp_path, prefix):
+    """Excel saves a dropdown whose list is on another sheet as <xm:f> in the sheet's extLst, after the cells: not an input formula."""
+    xml = sheet_xml([HEADER, *ROWS], prefix=prefix)
+    p = f"{prefix}:" if prefix else ""
+    xml = xml.replace(f"</{p}sheetData></{p}worksheet>",
+                      f"</{p}sheetData>{EXT_DROPDOWN.replace('<extLst', f'<{p}extLst').replace('</extLst', f'</{p}extLst').replace('<ext ', f'<{p}ext ').replace('</ext>', f'</{p}ext>')}</{p}worksheet>")
+    scan = SheetScan()
+    scan.feed(xml.encode())
+    scan.close()
+    assert scan.formulas == [] and scan.max_row == 3 and scan.max_col == len(HEADER) - 1
+    log = read_log(workbook(tmp_path / "log.xlsx", xml))
+    assert log.formula_cells == {}
+    found = check_log(log.header, log.rows).findings
+    assert not any("formula" in str(f) for fs in found for f in fs)

@@ -223,6 +223,21 @@ class _Scan:
     size: int  # bytes of XML
 
 
+#: The worksheet elements that follow <sheetData> (ECMA-376 CT_Worksheet's sequence). Nothing in
+#: or after them is a cell, and one of them holds an <f> that is no cell's formula: Excel saves a
+#: dropdown whose list is on another sheet as <x14:dataValidation><x14:formula1><xm:f> in
+#: <extLst>. Read as a cell's, it marked the log's last cell "holds a formula". The scan stops at
+#: the first of them (and so also reads no further, which costs nothing).
+AFTER_CELLS = frozenset((
+    "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
+    "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
+    "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
+    "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
+    "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+    "webPublishItems", "tableParts", "extLst",
+))
+
+
 class SheetScan:
     """What a sheet's XML says beyond its values, read by a streaming XML parser.
 
@@ -307,10 +322,14 @@ class SheetScan:
                         pass
                 formulas.append(cell)
                 return
+            if tag in AFTER_CELLS:  # the cells are over; see AFTER_CELLS
+                parser.StartElementHandler = None
+                return
             if ":" in tag:  # <x:c> and the like: handled as the name it stands for
                 name = local.get(tag, "")
                 if name == "":
-                    name = local[tag] = names.get(tag.rpartition(":")[2])
+                    bare = tag.rpartition(":")[2]
+                    name = local[tag] = bare if bare in AFTER_CELLS else names.get(bare)
                 if name is not None:
                     start(name, attrs)
 
