@@ -30,9 +30,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "addin"))
 
 from baseline_units import plain_pt_units, plain_units  # noqa: E402
-from timing import interleaved, median_spread, ratios  # noqa: E402
-
 from ptbilling import udfs  # noqa: E402
+from timing import interleaved, median_spread, ratios  # noqa: E402
 
 CODES = ["97110", "97112", "97140", "97530", "97116", "97035", "97010", "97161", "G0283", "97150"]
 

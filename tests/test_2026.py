@@ -7,13 +7,19 @@ import io
 from decimal import Decimal
 
 import pytest
-from cms_files import pprrvu_text
 
+from cms_files import pprrvu_text
+from ptbilling.logs.cells import check_table
 from ptbilling.rules import datasets, gpci_file, rvu_file
 from ptbilling.rules.fee_schedule import (
-    FeeLine, KxLine, conversion_factor, gpci, kx_marks, kx_threshold, price_lines,
+    FeeLine,
+    KxLine,
+    conversion_factor,
+    gpci,
+    kx_marks,
+    kx_threshold,
+    price_lines,
 )
-from ptbilling.logs.cells import check_table
 
 D2026 = dt.date(2026, 3, 2)
 LAST_2025, FIRST_2026 = dt.date(2025, 12, 31), dt.date(2026, 1, 1)

@@ -22,16 +22,25 @@ from hypothesis import strategies as st
 from openpyxl.worksheet.table import Table
 
 import xlwings_harness as xh
-from ptbilling.cli import check as check_command, main as cli
+from ptbilling.cli import check as check_command
+from ptbilling.cli import main as cli
 from ptbilling.logs import reader as log_reader
-from ptbilling.workbooks import report
+from ptbilling.logs.cells import (
+    EXCEL_ERRORS,
+    _text,
+    coerce_amount,
+    coerce_date,
+    coerce_units,
+    parse_modifiers,
+    read_rows,
+)
+from ptbilling.logs.columns import map_headers
 from ptbilling.logs.reader import UnusableLog, read_log
 from ptbilling.rules.claim_lines import ClaimLine, unit_method
 from ptbilling.rules.code_catalog import normalize_code
 from ptbilling.rules.findings import ERROR, Finding
 from ptbilling.rules.service_units import LineProblem, coerce_minutes
-from ptbilling.logs.cells import EXCEL_ERRORS, _text, coerce_amount, coerce_date, coerce_units, parse_modifiers, read_rows
-from ptbilling.logs.columns import map_headers
+from ptbilling.workbooks import report
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDIN = ROOT / "addin"

@@ -9,8 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cms_files import gpci_text, member_names, pprrvu_text, rvu_zip
 
+from cms_files import gpci_text, member_names, pprrvu_text, rvu_zip
 from ptbilling.cli.main import main
 from ptbilling.rules import datasets
 from ptbilling.rules.fee_schedule import FeeLine, conversion_factor, gpci, price_lines

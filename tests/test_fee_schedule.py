@@ -10,8 +10,16 @@ import pytest
 from ptbilling.rules import datasets, fee_schedule, gpci_file, rvu_file
 from ptbilling.rules.errors import BadValue, DataImportError, UnknownCode, UnknownLocality, UnsupportedDate
 from ptbilling.rules.fee_schedule import (
-    FeeLine, KxLine, conversion_factor, gpci, import_gpci, import_rvu, kx_marks, kx_threshold,
-    price_lines, review_threshold,
+    FeeLine,
+    KxLine,
+    conversion_factor,
+    gpci,
+    import_gpci,
+    import_rvu,
+    kx_marks,
+    kx_threshold,
+    price_lines,
+    review_threshold,
 )
 
 D2025 = dt.date(2025, 6, 1)

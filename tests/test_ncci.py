@@ -17,7 +17,14 @@ from ptbilling.rules.claim_lines import ClaimLine
 from ptbilling.rules.errors import DataImportError
 from ptbilling.rules.mue import import_mue, mue_findings, mue_for, parse_mue_file
 from ptbilling.rules.ncci_ptp import (
-    PtpEdit, VisitLine, edit_for, find_edit, import_ptp, infer_effective, parse_ptp_file, ptp_findings,
+    PtpEdit,
+    VisitLine,
+    edit_for,
+    find_edit,
+    import_ptp,
+    infer_effective,
+    parse_ptp_file,
+    ptp_findings,
     read_release_csv,
 )
 

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from ptbilling.rules import errors
 from ptbilling.rules.service_units import (
-    AMA, CMS, LineProblem, chart_range, chart_units, coerce_minutes, explain_visit, log_units,
+    AMA,
+    CMS,
+    LineProblem,
+    chart_range,
+    chart_units,
+    coerce_minutes,
+    explain_visit,
+    log_units,
     visit_units,
 )
 

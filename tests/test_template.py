@@ -50,17 +50,16 @@ import pytest
 from openpyxl.utils import range_boundaries
 
 import xlwings_harness as xh
-
 from ptbilling.cli import main as cli
-from ptbilling.workbooks import template
+from ptbilling.logs.cells import EXCEL_EPOCH, check_table
 from ptbilling.logs.fees import cell_value, price_column
-from ptbilling.rules.claim_lines import unit_method
 from ptbilling.rules import datasets
+from ptbilling.rules.claim_lines import unit_method
 from ptbilling.rules.code_catalog import catalog_for
 from ptbilling.rules.gpci_file import read_release_csv
 from ptbilling.rules.service_units import LineProblem, log_units
 from ptbilling.rules.validate import RULES
-from ptbilling.logs.cells import EXCEL_EPOCH, check_table
+from ptbilling.workbooks import template
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = {
