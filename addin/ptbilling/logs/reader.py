@@ -158,7 +158,7 @@ def _utf16(s: str) -> bytes:
 
 def _cfb_kind(p: Path) -> str:
     """Why an OLE2 compound file is refused. Its directory stores stream names in UTF-16."""
-    found = set()
+    found: set[str] = set()
     wanted = {"EncryptionInfo": _utf16("EncryptionInfo"), "EncryptedPackage": _utf16("EncryptedPackage"),
               "Workbook": _utf16("Workbook\x00"), "Book": _utf16("Book\x00")}
     tail = b""
@@ -536,7 +536,9 @@ def _fast_col_at(data: bytes, s: int, pos: int) -> int:
     k = data.rfind(b'<c r="', s, pos)
     if k < 0 or data.rfind(b'<row r="', k, pos) >= 0:
         return -1
-    return col_index(_FAST_CELL.match(data, k).group(1))
+    m = _FAST_CELL.match(data, k)
+    assert m is not None, "the fast path's pre-check proved every <c starts <c r=\"LETTERSdigits\""
+    return col_index(m.group(1))
 
 
 def _fast_formula(data: bytes, s: int, pos: int):
@@ -839,7 +841,8 @@ def find_header(rows, mapping: ColumnMap | None = None, limit: int = HEADER_SEAR
 
 def header_miss(rows, mapping: ColumnMap | None = None, limit: int = HEADER_SEARCH_ROWS) -> str:
     """Why ``rows`` have no header row, for the refusal: the nearest row, what it names and lacks."""
-    best, best_named = None, []
+    best: int | None = None
+    best_named: list[str] = []
     for r, row in enumerate(rows[:limit]):
         named = fields_named([_clean(v) for v in row], mapping) if row else []
         if len(named) > len(best_named):
