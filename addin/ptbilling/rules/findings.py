@@ -6,7 +6,12 @@ severities are ERROR (will be denied, or is wrong) and WARN (needs review).
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    # Only for the annotation: claim_lines imports service_units, which imports this module,
+    # so a run-time import here would be a circle.
+    from .claim_lines import ClaimLine
 
 ERROR = "ERROR"
 WARN = "WARN"
@@ -25,7 +30,7 @@ class Finding(NamedTuple):
         return f"{self.severity} {self.rule}: {self.message}"
 
 
-def describe_line(ln) -> str:
+def describe_line(ln: ClaimLine) -> str:
     """How a message names another line of the visit (the rules do not know sheet rows):
     e.g. '97110 GP CQ by PTA, 23 min, 1 unit'."""
     mods = " ".join(ln.modifiers) or "no modifiers"
