@@ -27,13 +27,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import datasets
 from .errors import DataImportError
 from .findings import ERROR, Finding
 from .ncci_ptp import (
     _CODE,
+    CheckedLine,
     VisitLine,
     _cell,
     _find_layout,
@@ -45,11 +45,6 @@ from .ncci_ptp import (
     quarter_label,
     resolve_dates,
 )
-
-if TYPE_CHECKING:
-    # Only for annotations (the check takes a ClaimLine or a VisitLine): claim_lines imports
-    # service_units, which imports per_application, which imports ncci_ptp, which this module imports.
-    from .claim_lines import ClaimLine
 
 __all__ = ["MueRow", "VisitLine", "RULES", "parse_mue_file", "mue_for", "mue_findings", "import_mue",
            "read_release_csv", "write_release_csv"]
@@ -243,7 +238,7 @@ def _visit_code(code: object) -> str:
     return _norm_code(str(code))
 
 
-def mue_findings(visit_lines: Sequence[VisitLine | ClaimLine | None], dos: dt.date) -> list[Finding]:
+def mue_findings(visit_lines: Sequence[CheckedLine | None], dos: dt.date) -> list[Finding]:
     """MUE findings for the lines of ONE visit (one patient, one date of service).
 
     Each line needs ``index``, ``code`` and ``units`` (billed; lines without
@@ -255,7 +250,7 @@ def mue_findings(visit_lines: Sequence[VisitLine | ClaimLine | None], dos: dt.da
     if isinstance(dos, dt.datetime):
         dos = dos.date()
     release, table = datasets.remembered(("mue-table", dos), _on, dos)  # once per date in a log
-    by_code: dict[str, list[tuple[VisitLine | ClaimLine, int]]] = {}  # code -> [(line, units)]
+    by_code: dict[str, list[tuple[CheckedLine, int]]] = {}  # code -> [(line, units)]
     for ln in visit_lines:
         if ln is not None and ln.code:
             code = _visit_code(ln.code)

@@ -43,16 +43,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import datasets
 from .errors import DamagedStore, DataImportError
 from .findings import ERROR, Finding
-
-if TYPE_CHECKING:
-    # Only for annotations (the checks take a ClaimLine or a VisitLine): claim_lines imports
-    # service_units, which imports per_application, which imports this module.
-    from .claim_lines import ClaimLine
 
 RULES = {
     "NCCI-PTP": (ERROR, "Both codes of an NCCI procedure-to-procedure edit in one visit, "
@@ -93,6 +88,21 @@ class VisitLine:
     code: str
     modifiers: tuple[str, ...] = ()
     units: int | None = None
+
+
+class CheckedLine(Protocol):
+    """What the NCCI checks (here and in mue.py) read of a line: ``VisitLine`` and
+    ``claim_lines.ClaimLine`` have it all (claim_lines imports service_units, which imports
+    per_application, which imports this module: so it is described here, not imported)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def modifiers(self) -> tuple[str, ...]: ...
+    @property
+    def units(self) -> int | None: ...
 
 
 # --- reading CMS files (shared with mue.py) ---------------------------------------------
@@ -500,15 +510,15 @@ def edit_for(code1: str, code2: str, dos: dt.date) -> PtpEdit | None:
 
 # --- the check --------------------------------------------------------------------------
 
-def _modifiers(ln: VisitLine | ClaimLine) -> set[str]:
+def _modifiers(ln: CheckedLine) -> set[str]:
     return {str(m).strip().upper() for m in (getattr(ln, "modifiers", None) or ())}
 
 
-def _bypassed(ln: VisitLine | ClaimLine) -> bool:
+def _bypassed(ln: CheckedLine) -> bool:
     return bool(_modifiers(ln) & set(NCCI_MODIFIERS))
 
 
-def _pair_findings(edit: PtpEdit, col1: list[VisitLine | ClaimLine], col2: list[VisitLine | ClaimLine],
+def _pair_findings(edit: PtpEdit, col1: list[CheckedLine], col2: list[CheckedLine],
                    release: datasets.Release) -> list[Finding]:
     c1, c2 = edit.code1, edit.code2
     where = f"[{release.name}]"
@@ -534,7 +544,7 @@ def _pair_findings(edit: PtpEdit, col1: list[VisitLine | ClaimLine], col2: list[
     return out
 
 
-def ptp_findings(visit_lines: Sequence[VisitLine | ClaimLine | None], dos: dt.date) -> list[Finding]:
+def ptp_findings(visit_lines: Sequence[CheckedLine | None], dos: dt.date) -> list[Finding]:
     """NCCI-PTP findings for the lines of ONE visit (one patient, one date of service).
 
     Each line needs ``index``, ``code`` and ``modifiers`` (ClaimLine and
@@ -547,7 +557,7 @@ def ptp_findings(visit_lines: Sequence[VisitLine | ClaimLine | None], dos: dt.da
     """
     if isinstance(dos, dt.datetime):
         dos = dos.date()
-    by_code: dict[str, list[VisitLine | ClaimLine]] = {}
+    by_code: dict[str, list[CheckedLine]] = {}
     for ln in visit_lines:
         if ln is not None and ln.code:
             by_code.setdefault(_norm_code(str(ln.code)), []).append(ln)
