@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..logs.check import LogCheck, check_log
 from ..logs.columns import ColumnMap, load_column_file, parse_column_option
@@ -22,6 +23,11 @@ from ..rules.errors import BadValue
 from ..rules.service_units import METHODS
 from ..workbooks.report import check_out_path, dropped_note, write_report
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
+
+if TYPE_CHECKING:
+    # rich is imported where it is used (a run without a terminal never loads it); these name its types
+    from rich.console import JustifyMethod
+    from rich.progress import Progress
 
 PROGRESS_MIN_ROWS = 10_000  # a progress bar for logs over this many rows (on a terminal)
 FIRST_FINDINGS = 20  # findings listed in the text summary
@@ -148,7 +154,7 @@ class _progress:
 
     def __init__(self, n_rows: int):
         self.n = n_rows
-        self.bar = None
+        self.bar: Progress | None = None
 
     def __enter__(self):
         if not want_progress(self.n):
@@ -163,6 +169,7 @@ class _progress:
         return self.update
 
     def update(self, stage: str, done: int) -> None:
+        assert self.bar is not None  # __enter__ hands out update only once it has started the bar
         self.bar.update(self.task, description=self.STAGES.get(stage, stage), completed=done)
 
     def __exit__(self, *exc):
@@ -304,16 +311,18 @@ def print_text(log: LogData, result: LogCheck, out: Path | None = None, file=Non
     totals = s.get("medicare_totals") or []
     if totals:
         # Those nearest the thresholds first; every patient is in --format json and --out.
-        shown = sorted(totals, key=lambda t: -t["allowed"])[:FIRST_FINDINGS]
+        top = sorted(totals, key=lambda t: -t["allowed"])[:FIRST_FINDINGS]
         kx_table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        for name, justify in (("Patient", "left"), ("Year", "right"), ("Bucket", "left"),
-                              ("Medicare allowed", "right"), ("KX threshold", "right"), ("", "left")):
+        kx_columns: tuple[tuple[str, JustifyMethod], ...] = (
+            ("Patient", "left"), ("Year", "right"), ("Bucket", "left"),
+            ("Medicare allowed", "right"), ("KX threshold", "right"), ("", "left"))
+        for name, justify in kx_columns:
             kx_table.add_column(name, justify=justify)
-        for t in shown:
+        for t in top:
             flag = "past review ($3,000)" if t["past_review"] else ("needs KX" if t["past_kx"] else "")
             kx_table.add_row(t["patient"], str(t["year"]), t["bucket"], f"${t['allowed']:,.2f}",
                              f"${t['kx_threshold']:,.0f}", Text(flag, style="yellow" if flag else ""))
-        more = f"; the {len(shown)} highest of {len(totals):,}, all in --format json" if len(totals) > len(shown) else ""
+        more = f"; the {len(top)} highest of {len(totals):,}, all in --format json" if len(totals) > len(top) else ""
         console.print(Text(f"Medicare allowed per patient and year (national amounts, Prior Allowed included{more}):"),
                       soft_wrap=True)
         console.print(kx_table)

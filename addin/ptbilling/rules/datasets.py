@@ -35,7 +35,7 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
@@ -78,8 +78,12 @@ class Release:
 #: platformdirs on a desktop, ``/data/ptbilling`` in xlwings Lite (see ptbilling/data_folder.py).
 _front_door_dir: Path | None = None
 
+#: an index entry as ``releases.json`` holds it: JSON values of several types (names, dates as
+#: text, row counts, a checksum); ``_release_of`` checks the fields a release is built from
+Entry = dict[str, Any]
 
-def set_user_data_dir(folder: str | os.PathLike | None) -> None:
+
+def set_user_data_dir(folder: str | os.PathLike[str] | None) -> None:
     """The front door says where imported releases live (None: none, only the shipped data)."""
     global _front_door_dir
     _front_door_dir = Path(folder) if folder else None
@@ -102,11 +106,14 @@ def writable_user_data_dir() -> Path:
 
 
 _pinned: list[tuple[Release, ...]] = []
-_pinned_memo: dict = {}  # (kind, date) -> Release and path -> stamp, valid while pinned
+# (kind, date) -> Release, path -> stamp, ("damaged", path) -> DamagedStore, ``remembered``'s keys ->
+# what they computed; valid while pinned. Values of several types: each reader annotates the one
+# its own key holds.
+_pinned_memo: dict[object, Any] = {}
 
 
 @contextmanager
-def pinned():
+def pinned() -> Iterator[None]:
     """Within this block every releases() call returns the same list, without touching the disk.
 
     A whole-log call (PT_VALIDATE, ``ptbilling check``) asks for the release in
@@ -143,19 +150,19 @@ def remembered(key: tuple[object, ...], fn: Callable[..., _T], *args: object) ->
     return got
 
 
-def file_stamp(path) -> tuple:
+def file_stamp(path: str | os.PathLike[str]) -> tuple[int, ...]:
     """(mtime, inode, size) of a data file, to key caches of its parsed content.
 
     The inode matters: an import replaces a file (os.replace), possibly within
     one mtime tick. Inside a pinned block the answer is remembered.
     """
     if _pinned:
-        got = _pinned_memo.get(path)
+        got: tuple[int, ...] | None = _pinned_memo.get(path)
         if got is not None:
             return got
     try:
         st = os.stat(path)
-        stamp: tuple = (st.st_mtime_ns, st.st_ino, st.st_size)
+        stamp: tuple[int, ...] = (st.st_mtime_ns, st.st_ino, st.st_size)
     except OSError:
         stamp = (-1,)
     if _pinned:
@@ -176,7 +183,7 @@ def _index_damage(index: Path, why: str) -> DamagedStore:
                         "which rebuilds it from the stored releases")
 
 
-def _read_entries(folder: Path) -> list[dict]:
+def _read_entries(folder: Path) -> list[Entry]:
     """The raw entries of ``folder``'s index ([] when it has none); DamagedStore if unreadable."""
     index = folder / INDEX_NAME
     try:
@@ -199,7 +206,7 @@ def _read_entries(folder: Path) -> list[dict]:
     return entries
 
 
-def _release_of(folder: Path, e: dict, origin: str) -> Release:
+def _release_of(folder: Path, e: Entry, origin: str) -> Release:
     start, end = dt.date.fromisoformat(e["effective_from"]), dt.date.fromisoformat(e["effective_to"])
     if e["kind"] not in KINDS or not isinstance(e["file"], str) or end < start:
         raise ValueError(f"kind {e['kind']!r}, file {e['file']!r}, {start}..{end}")
@@ -221,7 +228,7 @@ def _read_index(folder: Path, origin: str) -> tuple[Release, ...]:
 
 
 @lru_cache(maxsize=8)
-def _releases_cached(user_dir: str | None, stamp: tuple) -> tuple[Release, ...]:
+def _releases_cached(user_dir: str | None, stamp: tuple[int, ...]) -> tuple[Release, ...]:
     imported = _read_index(Path(user_dir), "imported") if user_dir is not None else ()
     return imported + _read_index(SHIPPED_DIR, "shipped")
 
@@ -236,7 +243,7 @@ def releases() -> tuple[Release, ...]:
     index = folder / "releases.json"
     try:
         st = index.stat()
-        stamp: tuple = (st.st_mtime_ns, st.st_size, st.st_ino)
+        stamp: tuple[int, ...] = (st.st_mtime_ns, st.st_size, st.st_ino)
     except FileNotFoundError:
         stamp = ()
     return _releases_cached(str(folder), stamp)
@@ -252,7 +259,7 @@ def in_force(kind: str, dos: dt.date) -> Release:
     if isinstance(dos, dt.datetime):
         dos = dos.date()
     if _pinned:
-        got = _pinned_memo.get((kind, dos))
+        got: Release | None = _pinned_memo.get((kind, dos))
         if got is not None:
             return got
     candidates = [r for r in releases() if r.kind == kind and r.covers(dos)]
@@ -297,7 +304,8 @@ def _have(kind: str) -> str:
     if all((r.effective_from.month, r.effective_from.day, r.effective_to.month, r.effective_to.day) == (1, 1, 12, 31)
            for r in mine):
         years = sorted({y for r in mine for y in range(r.effective_from.year, r.effective_to.year + 1)})
-        runs, start = [], years[0]
+        runs: list[str] = []
+        start: int | None = years[0]  # None after the last run: the loop ends there
         for a, b in zip(years, years[1:] + [None]):
             if b != a + 1:
                 runs.append(str(start) if start == a else f"{start}-{a}")
@@ -308,7 +316,7 @@ def _have(kind: str) -> str:
 
 # --- reading stored release files -------------------------------------------------------
 
-def damaged_file(path, line: int | None, why: object) -> DamagedStore:
+def damaged_file(path: str | os.PathLike[str], line: int | None, why: object) -> DamagedStore:
     """The one-line message for a stored release file that cannot be used as written."""
     path = Path(path)
     where = f"{path} line {line}" if line else str(path)
@@ -318,7 +326,7 @@ def damaged_file(path, line: int | None, why: object) -> DamagedStore:
                         "then import that CMS file again", f"line {line}: {why}" if line else f"{why}")
 
 
-def read_release_rows(path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+def read_release_rows(path: str | os.PathLike[str], columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     """(line number, row as a dict) of a normalised release file, checked as a whole first.
 
     A file the index recorded must have the SHA-256 and the row count it had
@@ -395,7 +403,7 @@ _BINARY_SIGNATURES = (
 )
 
 
-def read_cms_text(path) -> str:
+def read_cms_text(path: str | os.PathLike[str]) -> str:
     """A CMS file's text, read only; DataImportError in one line for anything that is not text.
 
     CMS files are ASCII; older ones were saved by Excel on Windows (cp1252). A
@@ -460,7 +468,7 @@ def _versioned_name(key: str, generation: int) -> str:
 
 
 @contextmanager
-def store_lock(folder: Path | None = None):
+def store_lock(folder: Path | None = None) -> Iterator[Path]:
     """Hold the user data folder's lock: one changer at a time, across processes.
 
     Reentrant within a thread (an importer may hold it around its own reads
@@ -544,7 +552,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
     _fsync_dir(target.parent)
 
 
-def _commit(folder: Path, entries: list[dict]) -> None:
+def _commit(folder: Path, entries: list[Entry]) -> None:
     """Switch the index: the one step that makes a change visible (and the one a crash cannot split)."""
     _write_atomic(folder / INDEX_NAME, json.dumps(entries, indent=1).encode("utf-8"))
     _releases_cached.cache_clear()  # two imports within one clock tick must both be seen
@@ -555,11 +563,12 @@ def _commit(folder: Path, entries: list[dict]) -> None:
         _pinned_memo.clear()
 
 
-def _entry_key(e: dict) -> str:
-    return e.get("key") or e["file"]
+def _entry_key(e: Entry) -> str:
+    key: str = e.get("key") or e["file"]  # text: ptbilling writes both so, _release_of checks "file"
+    return key
 
 
-def _our_files(folder: Path):
+def _our_files(folder: Path) -> Iterator[Path]:
     """Every file of the folder this module may have written (never a file the user put there)."""
     for sub in (folder, folder / "ncci", folder / "pfs"):
         if not sub.is_dir():
@@ -570,7 +579,7 @@ def _our_files(folder: Path):
                 yield p
 
 
-def _collect_garbage(folder: Path, entries: list[dict], dropped: tuple[str, ...] = ()) -> None:
+def _collect_garbage(folder: Path, entries: list[Entry], dropped: tuple[str, ...] = ()) -> None:
     """Remove what no index entry names any more: files of killed imports, temp files, and
     versions two imports old. The version just replaced stays (``previous``): a reader
     that read the index a moment ago may still open it."""
@@ -587,7 +596,7 @@ def _collect_garbage(folder: Path, entries: list[dict], dropped: tuple[str, ...]
                 p.unlink()
 
 
-def _next_generation(folder: Path, entries: list[dict]) -> int:
+def _next_generation(folder: Path, entries: list[Entry]) -> int:
     gens = [e.get("generation", 0) for e in entries]
     gens += [int(m.group(1)) for p in _our_files(folder) if (m := _VERSIONED.search(p.name))]
     return max(gens, default=0) + 1
@@ -615,7 +624,7 @@ def _row_keys(kind: str, path: Path) -> list[tuple[str, ...]] | None:
         return None
 
 
-def _intact(path: Path, e: dict) -> bool:
+def _intact(path: Path, e: Entry) -> bool:
     """The stored file is the one recorded (its SHA-256, when the index has it)."""
     try:
         data = path.read_bytes()
@@ -624,7 +633,7 @@ def _intact(path: Path, e: dict) -> bool:
     return not e.get("sha256") or hashlib.sha256(data).hexdigest() == e["sha256"]
 
 
-def _replaced(kind: str, key: str, start: dt.date, entries: list[dict], folder: Path,
+def _replaced(kind: str, key: str, start: dt.date, entries: list[Entry], folder: Path,
               same_key_only: bool) -> tuple[str, Path] | None:
     """(name, file) of the official release the new one takes the place of.
 
@@ -689,7 +698,7 @@ def stored_release(file_name: str, folder: Path | None = None) -> Release | None
     return None
 
 
-def store_release(kind: str, file_name: str, write, effective_from: dt.date, effective_to: dt.date,
+def store_release(kind: str, file_name: str, write: Callable[[Path], None], effective_from: dt.date, effective_to: dt.date,
                   name: str, source: str, status: str = "official", input_path: Path | None = None,
                   *, force: bool = False, same_key_only: bool = False) -> Release:
     """Store an imported release in the user data folder, as one transaction.
@@ -785,7 +794,8 @@ def register_release(kind: str, file_name: str, effective_from: dt.date, effecti
     return folder / file_name
 
 
-def write_release_csv(path, columns: tuple[str, ...], rows) -> None:
+def write_release_csv(path: str | os.PathLike[str], columns: tuple[str, ...],
+                      rows: Iterable[Sequence[object]]) -> None:
     """A normalised release file: one header line of ``columns``, then ``rows`` (sequences of cells)."""
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -803,10 +813,10 @@ _LEGACY = (  # file names of releases stored before the index kept records: kind
 )
 
 
-def _rebuilt_entries(folder: Path) -> list[dict]:
+def _rebuilt_entries(folder: Path) -> list[Entry]:
     """The index as the stored records say: per key, the newest version whose file is there;
     a release stored before records existed is recovered from its file name."""
-    best: dict[str, dict] = {}
+    best: dict[str, Entry] = {}
     for p in _our_files(folder):
         if not p.name.endswith(".csv.json"):
             continue

@@ -6,7 +6,7 @@ severities are ERROR (will be denied, or is wrong) and WARN (needs review).
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 ERROR = "ERROR"
 WARN = "WARN"
@@ -25,7 +25,23 @@ class Finding(NamedTuple):
         return f"{self.severity} {self.rule}: {self.message}"
 
 
-def describe_line(ln) -> str:
+class DescribedLine(Protocol):
+    """What ``describe_line`` reads of a line: ``claim_lines.ClaimLine`` has it all (claim_lines
+    imports service_units, which imports this module, so it is described here, not imported)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def modifiers(self) -> tuple[str, ...]: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def minutes(self) -> int | None: ...
+    @property
+    def units(self) -> int | None: ...
+
+
+def describe_line(ln: DescribedLine) -> str:
     """How a message names another line of the visit (the rules do not know sheet rows):
     e.g. '97110 GP CQ by PTA, 23 min, 1 unit'."""
     mods = " ".join(ln.modifiers) or "no modifiers"

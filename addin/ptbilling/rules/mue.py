@@ -21,18 +21,29 @@ indicator is unknown) on the visit's total, which is the stricter reading.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from . import datasets
 from .errors import DataImportError
 from .findings import ERROR, Finding
 from .ncci_ptp import (
-    _CODE, VisitLine, _cell, _find_layout, _is_code, _norm_code, _read_text, _rows, _words,
-    quarter_label, resolve_dates,
+    _CODE,
+    CheckedLine,
+    VisitLine,
+    _cell,
+    _find_layout,
+    _is_code,
+    _norm_code,
+    _read_text,
+    _rows,
+    _words,
+    quarter_label,
+    resolve_dates,
 )
 
 __all__ = ["MueRow", "VisitLine", "RULES", "parse_mue_file", "mue_for", "mue_findings", "import_mue",
@@ -59,7 +70,7 @@ class MueRow:
     status: str = ""  # "unverified" on seed rows; "" means as the release says
 
 
-_MUE_COLUMNS = {
+_MUE_COLUMNS: dict[str, Callable[[str], bool]] = {
     "code": lambda h: ("HCPCS" in h or "CPT" in h) and "MUE" not in h,
     "mue": lambda h: "MUE" in h and not any(w in h for w in ("ADJUDICATION", "RATIONALE", "INDICATOR")),
     "adjudication": lambda h: "ADJUDICATION" in h or re.search(r"\bMAI\b", h) is not None,
@@ -118,6 +129,7 @@ def _parse_mue(text: str) -> tuple[list[MueRow], str]:
             raise DataImportError("MUE table has a header but no code rows (a code and a number of units)")
         raise DataImportError("no header naming HCPCS/CPT Code and MUE values: "
                               "not a CMS practitioner services MUE table")
+    assert first is not None  # _find_layout gives a column map only with the data row it fits
     out: dict[str, MueRow] = {}
     where_of: dict[str, int] = {}
     for i in range(first, len(rows)):
@@ -163,11 +175,11 @@ def parse_mue_file(text: str) -> list[MueRow]:
 RELEASE_COLUMNS = ("code", "mue", "adjudication_indicator", "rationale")
 
 
-def write_release_csv(rows: Iterable[MueRow], path) -> None:
+def write_release_csv(rows: Iterable[MueRow], path: str | os.PathLike[str]) -> None:
     datasets.write_release_csv(path, RELEASE_COLUMNS, ([r.code, r.mue, r.adjudication, r.rationale] for r in rows))
 
 
-def read_release_csv(path) -> dict[str, MueRow]:
+def read_release_csv(path: str | os.PathLike[str]) -> dict[str, MueRow]:
     """MUE rows by code; DamagedStore naming the line when the stored file is not what an import writes."""
     out = {}
     for n, d in datasets.read_release_rows(path, RELEASE_COLUMNS):
@@ -183,7 +195,7 @@ def read_release_csv(path) -> dict[str, MueRow]:
 
 
 @lru_cache(maxsize=8)
-def _table_cached(path: str, stamp: tuple) -> dict[str, MueRow]:
+def _table_cached(path: str, stamp: tuple[int, ...]) -> dict[str, MueRow]:
     return read_release_csv(path)
 
 
@@ -209,7 +221,8 @@ def mue_for(code: str, dos: dt.date) -> MueRow | None:
 
 # --- the check --------------------------------------------------------------------------
 
-def _units(ln) -> int | None:
+def _units(ln: object) -> int | None:
+    """A line's billed units as a whole number, read from whatever the line holds; None if none."""
     u = getattr(ln, "units", None)
     if u is None or isinstance(u, bool):
         return None
@@ -225,7 +238,7 @@ def _visit_code(code: object) -> str:
     return _norm_code(str(code))
 
 
-def mue_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
+def mue_findings(visit_lines: Sequence[CheckedLine | None], dos: dt.date) -> list[Finding]:
     """MUE findings for the lines of ONE visit (one patient, one date of service).
 
     Each line needs ``index``, ``code`` and ``units`` (billed; lines without
@@ -237,7 +250,7 @@ def mue_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
     if isinstance(dos, dt.datetime):
         dos = dos.date()
     release, table = datasets.remembered(("mue-table", dos), _on, dos)  # once per date in a log
-    by_code: dict[str, list] = {}  # code -> [(line, units)]
+    by_code: dict[str, list[tuple[CheckedLine, int]]] = {}  # code -> [(line, units)]
     for ln in visit_lines:
         if ln is not None and ln.code:
             code = _visit_code(ln.code)
@@ -249,7 +262,7 @@ def mue_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
                     by_code.setdefault(code, []).append((ln, u))
     if not by_code:
         return []
-    out = []
+    out: list[Finding] = []
     for code, lines in by_code.items():
         row = table[code]
         if row.adjudication == "1":
@@ -278,7 +291,7 @@ def mue_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
 
 # --- import -----------------------------------------------------------------------------
 
-def import_mue(path, effective_from: dt.date | None = None,
+def import_mue(path: str | os.PathLike[str], effective_from: dt.date | None = None,
                effective_to: dt.date | None = None, *, force: bool = False) -> datasets.Release:
     """Import a CMS practitioner services MUE table as an official release in the user data folder.
 

@@ -36,12 +36,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, islice
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Protocol
 
 from . import datasets
 from .errors import DamagedStore, DataImportError
@@ -86,6 +88,21 @@ class VisitLine:
     code: str
     modifiers: tuple[str, ...] = ()
     units: int | None = None
+
+
+class CheckedLine(Protocol):
+    """What the NCCI checks (here and in mue.py) read of a line: ``VisitLine`` and
+    ``claim_lines.ClaimLine`` have it all (claim_lines imports service_units, which imports
+    per_application, which imports this module: so it is described here, not imported)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def modifiers(self) -> tuple[str, ...]: ...
+    @property
+    def units(self) -> int | None: ...
 
 
 # --- reading CMS files (shared with mue.py) ---------------------------------------------
@@ -168,7 +185,11 @@ def _wrapped(block: list[list[str]]) -> list[str]:
     return [_words(c) for c in cells]
 
 
-def _map_columns(headers: list[str], tests: dict, required: tuple[str, ...]) -> dict[str, int] | None:
+#: column name -> whether a header (its words, upper case) names that column
+ColumnTests = Mapping[str, Callable[[str], bool]]
+
+
+def _map_columns(headers: list[str], tests: ColumnTests, required: tuple[str, ...]) -> dict[str, int] | None:
     """column name -> index, or None if a required column is missing or two required
     columns share one header (the sign of a header read the wrong way, stacked or
     wrapped). An optional column whose header is already taken is left out."""
@@ -183,8 +204,11 @@ def _map_columns(headers: list[str], tests: dict, required: tuple[str, ...]) -> 
     return {n: j for n, j in cols.items() if n in required or j not in taken}
 
 
-def _find_layout(rows, is_data, tests, required, fits, what):
-    """(column map, index of the first data row, title text above the header).
+def _find_layout(rows: Sequence[list[str]], is_data: Callable[[list[str]], bool], tests: ColumnTests,
+                 required: tuple[str, ...], fits: Callable[[list[str], dict[str, int]], bool],
+                 what: str) -> tuple[dict[str, int] | None, int | None, str]:
+    """(column map, index of the first data row, title text above the header); (None, None, "")
+    when no line is a data row.
 
     The header is the one to four non-blank lines just above the first data row,
     stacked per column or wrapped; the fewest lines that name every required
@@ -217,7 +241,7 @@ def _cell(r: list[str], cols: dict[str, int], name: str) -> str:
 
 # --- the PTP file -----------------------------------------------------------------------
 
-_PTP_COLUMNS = {
+_PTP_COLUMNS: dict[str, Callable[[str], bool]] = {
     "code1": lambda h: re.search(r"COLUMN\s*(1|ONE)\b", h) is not None,
     "code2": lambda h: re.search(r"COLUMN\s*(2|TWO)\b", h) is not None,
     "prior_1996": lambda h: "1996" in h,
@@ -249,7 +273,7 @@ def _indicator(text: str) -> str | None:
     return t if t in INDICATORS else None
 
 
-def _ptp_layout(text: str):
+def _ptp_layout(text: str) -> tuple[list[list[str]], Iterator[list[str]], dict[str, int], int, str]:
     head, rest = _rows(text)
     cols, first, titles = _find_layout(head, _ptp_data_row, _PTP_COLUMNS, _PTP_REQUIRED, _ptp_fits,
                                        "PTP edit file")
@@ -259,6 +283,7 @@ def _ptp_layout(text: str):
                                   "(two codes and an effective date YYYYMMDD)")
         raise DataImportError("no header naming Column 1 and Column 2 and no edit rows: "
                               "not a CMS practitioner PTP edit file")
+    assert first is not None  # _find_layout gives a column map only with the data row it fits
     return head, rest, cols, first, titles
 
 
@@ -272,7 +297,7 @@ def parse_ptp_file(text: str) -> list[PtpEdit]:
     return _parse_ptp(text)[0]
 
 
-def _parse_ptp(text: str, keep=None) -> tuple[list[PtpEdit], str, set[str], int]:
+def _parse_ptp(text: str, keep: Callable[[PtpEdit], bool] | None = None) -> tuple[list[PtpEdit], str, set[str], int]:
     """(edits ``keep`` accepts, title text above the header, every column-1 code, edits read)."""
     head, rest, cols, first, titles = _ptp_layout(text)
     out: list[PtpEdit] = []
@@ -390,13 +415,13 @@ def quarter_label(d: dt.date) -> str:
 RELEASE_COLUMNS = ("code1", "code2", "effective", "deletion", "modifier_indicator", "rationale")
 
 
-def write_release_csv(edits: Iterable[PtpEdit], path) -> None:
+def write_release_csv(edits: Iterable[PtpEdit], path: str | os.PathLike[str]) -> None:
     datasets.write_release_csv(path, RELEASE_COLUMNS, (
         [e.code1, e.code2, e.effective.isoformat(), e.deletion.isoformat() if e.deletion else "",
          e.modifier_indicator, e.rationale] for e in edits))
 
 
-def read_release_csv(path) -> list[PtpEdit]:
+def read_release_csv(path: str | os.PathLike[str]) -> list[PtpEdit]:
     """The edit rows of a normalised release; DamagedStore naming the line when the stored file is
     not what an import writes (the fragment a torn write leaves has an empty date, say)."""
     out = []
@@ -419,20 +444,24 @@ def read_release_csv(path) -> list[PtpEdit]:
     return out
 
 
+#: (column-1 code, column-2 code) -> the release's rows of that pair
+PairIndex = dict[tuple[str, str], tuple[PtpEdit, ...]]
+
+
 @lru_cache(maxsize=8)
-def _index_cached(path: str, stamp: tuple) -> dict[tuple[str, str], tuple[PtpEdit, ...]]:
+def _index_cached(path: str, stamp: tuple[int, ...]) -> PairIndex:
     index: dict[tuple[str, str], list[PtpEdit]] = {}
     for e in read_release_csv(path):
         index.setdefault((e.code1, e.code2), []).append(e)
     return {k: tuple(v) for k, v in index.items()}
 
 
-def _index(release: datasets.Release):
+def _index(release: datasets.Release) -> PairIndex:
     return _index_cached(str(release.path), datasets.file_stamp(release.path))
 
 
 @lru_cache(maxsize=8)
-def _paired_cached(path: str, stamp: tuple) -> frozenset[str]:
+def _paired_cached(path: str, stamp: tuple[int, ...]) -> frozenset[str]:
     return frozenset(c for pair in _index_cached(path, stamp) for c in pair)
 
 
@@ -441,12 +470,12 @@ def _paired_codes(release: datasets.Release) -> frozenset[str]:
     return _paired_cached(str(release.path), datasets.file_stamp(release.path))
 
 
-def _on(dos: dt.date) -> tuple[datasets.Release, dict, frozenset[str]]:
+def _on(dos: dt.date) -> tuple[datasets.Release, PairIndex, frozenset[str]]:
     release = datasets.in_force("ptp", dos)
     return release, _index(release), _paired_codes(release)
 
 
-def _in_force_on(dos: dt.date) -> tuple[datasets.Release, dict, frozenset[str]]:
+def _in_force_on(dos: dt.date) -> tuple[datasets.Release, PairIndex, frozenset[str]]:
     """The PTP release in force on ``dos``, its pair index and its paired codes (once per date in a log)."""
     return datasets.remembered(("ptp-index", dos), _on, dos)
 
@@ -481,15 +510,16 @@ def edit_for(code1: str, code2: str, dos: dt.date) -> PtpEdit | None:
 
 # --- the check --------------------------------------------------------------------------
 
-def _modifiers(ln) -> set[str]:
+def _modifiers(ln: CheckedLine) -> set[str]:
     return {str(m).strip().upper() for m in (getattr(ln, "modifiers", None) or ())}
 
 
-def _bypassed(ln) -> bool:
+def _bypassed(ln: CheckedLine) -> bool:
     return bool(_modifiers(ln) & set(NCCI_MODIFIERS))
 
 
-def _pair_findings(edit: PtpEdit, col1: list, col2: list, release: datasets.Release) -> list[Finding]:
+def _pair_findings(edit: PtpEdit, col1: list[CheckedLine], col2: list[CheckedLine],
+                   release: datasets.Release) -> list[Finding]:
     c1, c2 = edit.code1, edit.code2
     where = f"[{release.name}]"
     out = []
@@ -514,7 +544,7 @@ def _pair_findings(edit: PtpEdit, col1: list, col2: list, release: datasets.Rele
     return out
 
 
-def ptp_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
+def ptp_findings(visit_lines: Sequence[CheckedLine | None], dos: dt.date) -> list[Finding]:
     """NCCI-PTP findings for the lines of ONE visit (one patient, one date of service).
 
     Each line needs ``index``, ``code`` and ``modifiers`` (ClaimLine and
@@ -527,7 +557,7 @@ def ptp_findings(visit_lines: Sequence, dos: dt.date) -> list[Finding]:
     """
     if isinstance(dos, dt.datetime):
         dos = dos.date()
-    by_code: dict[str, list] = {}
+    by_code: dict[str, list[CheckedLine]] = {}
     for ln in visit_lines:
         if ln is not None and ln.code:
             by_code.setdefault(_norm_code(str(ln.code)), []).append(ln)
@@ -554,7 +584,8 @@ def _therapy_codes() -> set[str]:
     return {c.code for c in catalog_for(None)}
 
 
-def resolve_dates(path: Path, titles: str, effective_from, effective_to) -> tuple[dt.date, dt.date]:
+def resolve_dates(path: Path, titles: str, effective_from: dt.date | None,
+                  effective_to: dt.date | None) -> tuple[dt.date, dt.date]:
     """(first, last day in force): the date given, else the one the file's name or titles state.
 
     A date given that contradicts the file's own (``v312`` is 2025-07-01, say)
@@ -591,7 +622,7 @@ def _earlier_files(release: datasets.Release | None) -> list[str]:
     return []
 
 
-def import_ptp(path, effective_from: dt.date | None = None,
+def import_ptp(path: str | os.PathLike[str], effective_from: dt.date | None = None,
                effective_to: dt.date | None = None, *, force: bool = False) -> datasets.Release:
     """Import a CMS practitioner PTP edit file as an official release in the user data folder.
 

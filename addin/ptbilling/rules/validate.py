@@ -21,15 +21,23 @@ and the rest of the log is still checked.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from contextlib import ExitStack
-from typing import Sequence
+from decimal import Decimal
 
 from . import (
-    assistant_modifiers, datasets, evaluations, kx_modifier, mue, ncci_ptp, payment_status, provider_scope,
+    assistant_modifiers,
+    datasets,
+    evaluations,
+    kx_modifier,
+    mue,
+    ncci_ptp,
+    payment_status,
+    provider_scope,
     therapy_modifiers,
 )
 from .claim_lines import ClaimLine, is_medicare, unit_method
-from .code_catalog import catalog_for
+from .code_catalog import Catalog, CodeInfo, catalog_for
 from .errors import DamagedStore, UnknownCode, UnsupportedDate
 from .findings import ERROR, WARN, Finding
 from .service_units import UNIT_RULES, unit_findings
@@ -58,12 +66,21 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 _SEVERITY_ORDER = {"ERROR": 0, "WARN": 1}
+
+#: what ``line_signature`` keeps of a line: code, year, on or after the CQ/CO start, Medicare,
+#: provider, modifiers, has an assistant column, has assistant minutes
+LineSignature = tuple[str, int, bool, bool, str, tuple[str, ...], bool, bool]
+#: ``kx_findings``' totals: (patient, year, KX bucket) -> allowed amount
+KxTotals = dict[tuple[str, int, str], Decimal]
+#: services billed right in total (``unit_findings``): the code, or (code, k) for the k-th
+#: application of a per-application code -> (lines, units, timed)
+Services = dict[str | tuple[str, int], tuple[list[ClaimLine], int, bool]]
 _UNSEEN = object()
 
 
 def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
                    problems: dict[int, Finding] | None = None,
-                   kx_totals: dict | None = None) -> list[list[Finding]]:
+                   kx_totals: KxTotals | None = None) -> list[list[Finding]]:
     """Findings per line (same positions as ``lines``; None lines get only their problems).
 
     ``kx_totals``, when a dict, receives each Medicare patient's allowed amount
@@ -81,7 +98,7 @@ def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
         return _validate(lines, method, problems, kx_totals)
 
 
-def _line_rules(ln: ClaimLine, info, medicare: bool) -> list[Finding]:
+def _line_rules(ln: ClaimLine, info: CodeInfo, medicare: bool) -> list[Finding]:
     """The rules that look at one line alone."""
     return (payment_status.status_findings(ln, info, medicare)
             + therapy_modifiers.therapy_modifier_findings(ln, info, medicare)
@@ -89,7 +106,7 @@ def _line_rules(ln: ClaimLine, info, medicare: bool) -> list[Finding]:
             + provider_scope.provider_findings(ln, info, medicare))
 
 
-def line_signature(ln: ClaimLine, medicare: bool) -> tuple:
+def line_signature(ln: ClaimLine, medicare: bool) -> LineSignature:
     """Everything ``_line_rules`` reads of a line except its position.
 
     Lines with equal signatures get the same findings, so a log's thousands of
@@ -135,7 +152,8 @@ def _date_finding(i: int, dos: dt.date, why: object) -> Finding:
                                       "— check the date of service")
 
 
-def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
+def _validate(lines: Sequence[ClaimLine | None], method: object, problems: dict[int, Finding] | None,
+              kx_totals: KxTotals | None = None) -> list[list[Finding]]:
     out: list[list[Finding]] = [[] for _ in lines]
     for i, f in (problems or {}).items():
         out[i].append(f)
@@ -144,8 +162,8 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
     known: list[ClaimLine] = []
     medicare_of: dict[str, bool] = {}
     method_of: dict[str, str] = {}  # payer -> unit method: a log has a handful of payers, thousands of visits
-    catalogs: dict[int, object] = {}  # by year: the catalog only changes with the year
-    line_memo: dict[tuple, tuple] = {}  # line_signature -> what the line rules say
+    catalogs: dict[int, Catalog] = {}  # by year: the catalog only changes with the year
+    line_memo: dict[LineSignature, tuple[tuple[str, str, str], ...]] = {}  # line_signature -> what the line rules say
     for ln in lines:
         if ln is None:
             continue
@@ -188,7 +206,7 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
         if m is None:
             m = method_of[payer] = unit_method(payer, method)
         found: list[Finding] = []
-        services: dict = {}  # billed right in total: their CQ/CO split is checked next
+        services: Services = {}  # billed right in total: their CQ/CO split is checked next
         try:
             found += unit_findings(vlines, m, catalog, medicare, services,
                                    assistant_modifiers.untimed_keeper if medicare else None)
@@ -212,7 +230,7 @@ def _validate(lines, method, problems, kx_totals=None) -> list[list[Finding]]:
     return out
 
 
-def _finding_order(f: Finding) -> tuple:
+def _finding_order(f: Finding) -> tuple[int, str]:
     return (_SEVERITY_ORDER.get(f.severity, 9), f.rule)
 
 
