@@ -21,15 +21,12 @@ of a PTA/OTA or CQ/CO line's minutes; else none.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from .assistant_split import Split, era_for, modifiers_from, split_timed, split_untimed
 from .claim_lines import PROVIDERS, THERAPISTS, ClaimLine, provider_discipline, with_article
 from .code_catalog import CodeInfo
 from .findings import ERROR, WARN, Finding, describe_line
-
-if TYPE_CHECKING:
-    from .service_units import Services
+from .service_units import Services
 
 RULES = {
     "ASSIST-MISSING": (ERROR, "From 2020: a PTA/OTA line without CQ/CO, or a service whose assistant's share (from Assistant Minutes) gives CQ/CO units billed with none."),
@@ -122,7 +119,7 @@ def service_split(code: str, lines: list[ClaimLine], units: int,
     return split, flagged, plain
 
 
-def split_findings(services: Services, dos: dt.date) -> list[Finding]:
+def split_findings(services: Services[ClaimLine], dos: dt.date) -> list[Finding]:
     """For each service billed right in total (code, or (code, k) for the k-th application of a
     per-application code, -> (lines, units, timed)): its CQ/CO units are the split's."""
     if era_for(dos) is None:

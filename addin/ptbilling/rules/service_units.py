@@ -34,7 +34,7 @@ import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import count, repeat
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 from .assistant_split import Split, split_timed, split_untimed
 from .code_catalog import TIMED, UNTIMED, Catalog, catalog_for, normalize_code
@@ -42,15 +42,33 @@ from .errors import BadValue, UnknownCode, UnknownMethod
 from .fee_schedule import unpaid_reason
 from .per_application import NO_SITE, Site, applications, fix_hint, site_of
 
-if TYPE_CHECKING:  # claim_lines imports this module: the names are for annotations only
-    from .claim_lines import ClaimLine
 
-    #: services billed right in total (``unit_findings``): the code, or (code, k) for the k-th
-    #: application after the first of a per-application code -> (its lines, units, timed)
-    Services = dict[str | tuple[str, int], tuple[list[ClaimLine], int, bool]]
-    #: ``keeper(code, lines, billed)``: the line that keeps an untimed code's one unit, with its split
-    Keeper = Callable[[str, list[ClaimLine], list[ClaimLine]], tuple[ClaimLine, Split] | None]
+class BilledLine(Protocol):
+    """What the unit checks read of a line: ``claim_lines.ClaimLine`` (which imports this module,
+    so it is described here, not imported) has all of it."""
 
+    @property
+    def index(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def dos(self) -> dt.date: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def modifiers(self) -> tuple[str, ...]: ...
+    @property
+    def minutes(self) -> int | None: ...
+    @property
+    def units(self) -> int | None: ...
+
+
+L = TypeVar("L", bound=BilledLine)
+#: services billed right in total (``unit_findings``): the code, or (code, k) for the k-th
+#: application after the first of a per-application code -> (its lines, units, timed)
+Services = dict[str | tuple[str, int], tuple[list[L], int, bool]]
+#: ``keeper(code, lines, billed)``: the line that keeps an untimed code's one unit, with its split
+Keeper = Callable[[str, list[L], list[L]], tuple[L, Split] | None]
 #: a service of ``code_units``: a code, an application (code, k), or an unnamed line's index
 K = TypeVar("K", bound=Hashable)
 #: a line of ``visit_units``: (code, minutes), + (flag, assistant minutes), + (site,)
@@ -751,8 +769,8 @@ UNIT_RULES = {
 SINGLE_LINE_FROM = dt.date(2021, 4, 19)  # First Coast: one line per timed code per date of service
 
 
-def unit_findings(visit_lines: Sequence[ClaimLine], method: str, catalog: Catalog, medicare: bool,
-                  services: Services | None = None, keeper: Keeper | None = None) -> list[Finding]:
+def unit_findings(visit_lines: Sequence[L], method: str, catalog: Catalog, medicare: bool,
+                  services: Services[L] | None = None, keeper: Keeper[L] | None = None) -> list[Finding]:
     """Billed units against the method, for the lines of ONE visit (ClaimLine-like objects).
 
     Reuses ``code_units`` (the PT_UNITS rule). Lines of the same timed code
@@ -772,8 +790,8 @@ def unit_findings(visit_lines: Sequence[ClaimLine], method: str, catalog: Catalo
     twice, the one that keeps the unit, with the split that says so (or None).
     """
     out: list[Finding] = []
-    usable: list[ClaimLine] = []
-    untimed: dict[str, list[ClaimLine]] = {}
+    usable: list[L] = []
+    untimed: dict[str, list[L]] = {}
     for ln in visit_lines:
         info = catalog.get(ln.code)
         if info is None or info.timing not in (TIMED, UNTIMED):
@@ -801,8 +819,8 @@ def unit_findings(visit_lines: Sequence[ClaimLine], method: str, catalog: Catalo
     return out
 
 
-def _per_application_findings(code: str, lines: list[ClaimLine], keeper: Keeper | None,
-                               services: Services) -> list[Finding]:
+def _per_application_findings(code: str, lines: list[L], keeper: Keeper[L] | None,
+                               services: Services[L]) -> list[Finding]:
     """One unit per application of a per-application code: each application is checked as one untimed
     service; a billed line that is no application of its own (``applications``) is an ERROR."""
     apps, repeats = applications([site_of(ln.modifiers) for ln in lines])
@@ -827,7 +845,7 @@ def _per_application_findings(code: str, lines: list[ClaimLine], keeper: Keeper 
     return out
 
 
-def _untimed_findings(code: str, lines: list[ClaimLine], keeper: Keeper | None,
+def _untimed_findings(code: str, lines: list[L], keeper: Keeper[L] | None,
                       per_application: bool = False) -> list[Finding]:
     """One unit of an untimed code per visit (per application): more on a line, or on two lines, is an ERROR."""
     out = []
@@ -864,10 +882,10 @@ def _untimed_findings(code: str, lines: list[ClaimLine], keeper: Keeper | None,
     return out
 
 
-def _timed_findings(usable: list[ClaimLine], method: str, medicare: bool, services: Services) -> list[Finding]:
+def _timed_findings(usable: list[L], method: str, medicare: bool, services: Services[L]) -> list[Finding]:
     """``usable``: lines of timed codes, each with minutes (``unit_findings`` leaves out the others)."""
     out: list[Finding] = []
-    by_code: dict[str, list[ClaimLine]] = {}
+    by_code: dict[str, list[L]] = {}
     for ln in usable:
         g = by_code.get(ln.code)
         if g is None:
