@@ -42,16 +42,17 @@ ERROR_TEXTS = frozenset({
 })
 
 _JsNull: type = type(None)
-_BLANKISH = set(ERROR_TEXTS) | {""}  # hashable cells that read as None
+_blankish: set[object] = set(ERROR_TEXTS) | {""}  # hashable cells that read as None
 if on_pyodide():  # Office.js' null, as Pyodide >= 0.28 surfaces it
     try:
-        from pyodide.ffi import JsNull as _JsNull
+        # pyodide.ffi exists only inside Pyodide (mypy runs on CPython); its JsNull replaces the default
+        from pyodide.ffi import JsNull as _JsNull  # type: ignore[import-not-found,no-redef]
         from pyodide.ffi import jsnull as _jsnull
 
-        _BLANKISH.add(_jsnull)
+        _blankish.add(_jsnull)
     except (ImportError, TypeError):  # older Pyodide hands None
         pass
-_BLANKISH = frozenset(_BLANKISH)
+_BLANKISH = frozenset(_blankish)
 
 use_default()  # the user data folder of this platform (Lite: /data/ptbilling when present)
 

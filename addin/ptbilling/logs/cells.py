@@ -170,7 +170,8 @@ def coerce_amount(value: object) -> float | None:
     if isinstance(value, bool):
         raise LineProblem(f"prior allowed must be an amount, not {value}")
     try:
-        amount = float(str(value).replace("$", "").replace(",", "")) if isinstance(value, str) else float(value)
+        # float() of any other cell value: its TypeError or ValueError is the check, answered below
+        amount = float(str(value).replace("$", "").replace(",", "")) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise LineProblem(f"prior allowed {str(value)[:20]!r} is not an amount") from None
     if math.isnan(amount) or math.isinf(amount) or amount < 0:
@@ -319,7 +320,7 @@ def prepare(header, rows, payer: object = None, mapping: ColumnMap | None = None
     width = max(len(header), max(cols.values()) + 1)
     memo: dict = {}
     notes: dict[int, list[Finding]] = {}
-    out = []
+    out: list[list[object] | None] = []
     append = out.append
     for i, row in enumerate(rows):
         if row is None:
@@ -395,6 +396,7 @@ def read_rows(rows, cols: dict[str, int], payer: object = None) -> ParsedLog:
     amounts, texts, providers, mods = _Memo(coerce_amount), _Memo(_text), _Memo(_provider), _Memo(parse_modifiers)
     float_, bool_, problem_, max_min, max_units, line_ = float, bool, _Problem, MAX_MINUTES, MAX_UNITS, ClaimLine
     append = lines.append
+    field: str | None  # the column of the row's first bad cell, None when the row reads
     for i, row in enumerate(rows):
         if row is None:
             append(None)

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Callable, Iterable
 
 from ..rules import datasets
 from ..rules.claim_lines import payer_key, payer_kind, person_key, unit_method
@@ -204,7 +204,7 @@ def medicare_totals(kx_totals: dict) -> list[dict]:
 
 
 def rule_units(rows: list, cols: dict[str, int], parsed, payer: object, method: object,
-               skip: set[int] = frozenset()) -> list[int | None]:
+               skip: Set[int] = frozenset()) -> list[int | None]:
     """``PT_UNITS`` per row: log_units over the raw Minutes, Code, Modifiers, Assistant Minutes and
     Date cells, visits by patient + date + payer (``ClaimLine.visit``), each visit with its payer's
     unit method."""

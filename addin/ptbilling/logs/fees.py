@@ -7,6 +7,7 @@ The front-door half of the fee schedule: it reads cells the way
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from ..rules import datasets, errors
@@ -28,14 +29,18 @@ def default_date() -> dt.date:
     return dt.date(max(years).year, 1, 1)
 
 
-def price_column(codes, units, modifiers=None, dates=None, locality=None, visits=None
+def price_column(codes: Sequence[object], units: Sequence[object] | None,
+                 modifiers: Sequence[object] | None = None, dates: Sequence[object] | None = None,
+                 locality: str | None = None, visits: Sequence[object] | None = None
                  ) -> list[LineFee | LineProblem | None]:
     """One LineFee per line, None for a blank line, or a LineProblem saying what is wrong."""
     with datasets.pinned():  # one read of the release index for the whole column
         return _price_column(codes, units, modifiers, dates, locality, visits)
 
 
-def _price_column(codes, units, modifiers, dates, locality, visits):
+def _price_column(codes: Sequence[object], units: Sequence[object] | None, modifiers: Sequence[object] | None,
+                  dates: Sequence[object] | None, locality: str | None,
+                  visits: Sequence[object] | None) -> list[LineFee | LineProblem | None]:
     n = len(codes)
     for name, col in (("units", units), ("modifiers", modifiers), ("dates", dates), ("visits", visits)):
         if col is not None and len(col) != n:
@@ -69,7 +74,8 @@ def _price_column(codes, units, modifiers, dates, locality, visits):
     return out
 
 
-def _price_group(group, locality, out) -> None:
+def _price_group(group: list[tuple[int, FeeLine]], locality: str | None,
+                 out: list[LineFee | LineProblem | None]) -> None:
     """Price one year's lines; a code the year's file lacks fails alone, anything else fails the year."""
     while group:
         try:
@@ -91,7 +97,7 @@ def _price_group(group, locality, out) -> None:
         return
 
 
-def cell_value(fee: LineFee | LineProblem | None):
+def cell_value(fee: LineFee | LineProblem | None) -> float | str | None:
     """What the cell shows: the amount in dollars, blank, or the reason there is no amount."""
     if fee is None:
         return None

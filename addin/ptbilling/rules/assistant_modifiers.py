@@ -20,10 +20,13 @@ of a PTA/OTA or CQ/CO line's minutes; else none.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from .assistant_split import Split, era_for, modifiers_from, split_timed, split_untimed
 from .claim_lines import PROVIDERS, THERAPISTS, ClaimLine, provider_discipline, with_article
 from .code_catalog import CodeInfo
 from .findings import ERROR, WARN, Finding, describe_line
+from .service_units import Services
 
 RULES = {
     "ASSIST-MISSING": (ERROR, "From 2020: a PTA/OTA line without CQ/CO, or a service whose assistant's share (from Assistant Minutes) gives CQ/CO units billed with none."),
@@ -68,11 +71,11 @@ def assistant_findings(line: ClaimLine, info: CodeInfo, medicare: bool) -> list[
 _ASSISTANT_CREDENTIALS = frozenset(k for k, (_, assistant) in PROVIDERS.items() if assistant)
 
 
-def _flagged(ln) -> bool:
+def _flagged(ln: ClaimLine) -> bool:
     return "CQ" in ln.modifiers or "CO" in ln.modifiers
 
 
-def _line_rule_pending(ln) -> bool:
+def _line_rule_pending(ln: ClaimLine) -> bool:
     """A line rule above already reports this line's CQ/CO (missing on a PTA/OTA line, or on a therapist's
     line with no assistant minutes): the split of its service is checked once that is fixed."""
     discipline, assistant = provider_discipline(ln.provider)
@@ -82,14 +85,15 @@ def _line_rule_pending(ln) -> bool:
             and ln.has_assistant_column and not ln.assistant_minutes)
 
 
-def service_split(code: str, lines: list, units: int, timed: bool) -> tuple[Split, list, list] | None:
+def service_split(code: str, lines: list[ClaimLine], units: int,
+                  timed: bool) -> tuple[Split, list[ClaimLine], list[ClaimLine]] | None:
     """The split of one service of a visit from its lines, with its CQ/CO lines and its other lines.
 
     None when no assistant took part, or a line rule already reports the lines' CQ/CO.
     """
     a_min = total = 0
-    flagged: list = []
-    plain: list = []
+    flagged: list[ClaimLine] = []
+    plain: list[ClaimLine] = []
     assistant_line = False
     for ln in lines:
         m = ln.minutes or 0
@@ -115,7 +119,7 @@ def service_split(code: str, lines: list, units: int, timed: bool) -> tuple[Spli
     return split, flagged, plain
 
 
-def split_findings(services: dict[str, tuple[list, int, bool]], dos) -> list[Finding]:
+def split_findings(services: Services[ClaimLine], dos: dt.date) -> list[Finding]:
     """For each service billed right in total (code, or (code, k) for the k-th application of a
     per-application code, -> (lines, units, timed)): its CQ/CO units are the split's."""
     if era_for(dos) is None:
@@ -152,7 +156,7 @@ def split_findings(services: dict[str, tuple[list, int, bool]], dos) -> list[Fin
     return out
 
 
-def untimed_keeper(code: str, lines: list, billed: list) -> tuple[object, Split] | None:
+def untimed_keeper(code: str, lines: list[ClaimLine], billed: list[ClaimLine]) -> tuple[ClaimLine, Split] | None:
     """Of the lines billing an untimed service twice, the one that should carry its one unit
     (the CQ/CO line when the assistant's part passes de minimis), with the split that says so."""
     if era_for(lines[0].dos) is None:

@@ -19,8 +19,10 @@ own rules.
 """
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 
 from . import datasets
 from .claim_lines import ClaimLine, is_medicare, is_medicare_advantage
@@ -45,7 +47,7 @@ def _discipline(line: ClaimLine) -> str | None:
     return None
 
 
-def _full_unit_price(code: str, dos) -> Decimal | None:
+def _full_unit_price(code: str, dos: dt.date) -> Decimal | None:
     """One unit at the full national fee (no MPPR, no CQ/CO cut): an upper bound per unit."""
     try:
         release = datasets.in_force("rvu", dos)
@@ -55,7 +57,7 @@ def _full_unit_price(code: str, dos) -> Decimal | None:
 
 
 @lru_cache(maxsize=4096)
-def _full_unit_price_cached(code: str, dos, path, stamp) -> Decimal | None:
+def _full_unit_price_cached(code: str, dos: dt.date, path: Path, stamp: tuple[object, ...]) -> Decimal | None:
     try:
         return price_lines([FeeLine(code, 1, dos)])[0].amount
     except PtBillingError:
@@ -84,12 +86,15 @@ def _surely_under(members: list[tuple[ClaimLine, str]]) -> bool:
     return all(total <= limit for total in bound.values())
 
 
-def _same_day_order(member: tuple[ClaimLine, str]) -> tuple:
+def _same_day_order(
+    member: tuple[ClaimLine, str],
+) -> tuple[dt.date, str, tuple[str, ...], int, int, str, str, int]:
     ln = member[0]
     return (ln.dos, ln.code, ln.modifiers, ln.units or 0, ln.minutes or 0, ln.provider, ln.payer, ln.index)
 
 
-def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Finding]:
+def kx_findings(lines: list[ClaimLine],
+                totals: dict[tuple[str, int, str], Decimal] | None = None) -> list[Finding]:
     """KX and review findings for every traditional-Medicare therapy line of a log.
 
     When ``totals`` is a dict it receives each patient's year totals:
@@ -123,18 +128,18 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
         by_patient_year = {k: v for k, v in by_patient_year.items() if not _surely_under(v)}
     # Price each year's lines in one call (the MPPR visit key is the patient).
     by_year: dict[int, list[tuple[str, int]]] = {}
-    for key in by_patient_year:
-        by_year.setdefault(key[1], []).append(key)
+    for patient_year in by_patient_year:
+        by_year.setdefault(patient_year[1], []).append(patient_year)
     fee_of: dict[int, Decimal] = {}  # line index -> allowed amount
     failed: dict[int, str] = {}
     for year, keys in by_year.items():
-        members = [(p, ln) for p, y in keys for ln, _ in by_patient_year[(p, y)]]
+        year_lines = [(p, ln) for p, y in keys for ln, _ in by_patient_year[(p, y)]]
         try:
-            fees = allowed_amounts([FeeLine(ln.code, ln.units or 0, ln.dos, ln.modifiers, p) for p, ln in members])
+            fees = allowed_amounts([FeeLine(ln.code, ln.units or 0, ln.dos, ln.modifiers, p) for p, ln in year_lines])
         except PtBillingError as e:
             failed[year] = str(e)
             continue
-        for (_, ln), fee in zip(members, fees):
+        for (_, ln), fee in zip(year_lines, fees):
             fee_of[ln.index] = fee or Decimal(0)
     for (patient, year), members in by_patient_year.items():
         if year in failed:
@@ -154,8 +159,8 @@ def kx_findings(lines: list[ClaimLine], totals: dict | None = None) -> list[Find
             continue
         for (ln, _), mark in zip(members, marks):
             if totals is not None:
-                key = (names[patient], year, mark.bucket)
-                totals[key] = max(totals.get(key, Decimal(0)), mark.year_total)
+                total_key = (names[patient], year, mark.bucket)
+                totals[total_key] = max(totals.get(total_key, Decimal(0)), mark.year_total)
             if mark.needs_kx and "KX" not in ln.modifiers:
                 out.append(Finding(ln.index, ERROR, "KX-MISSING",
                                    f"{mark.bucket} allowed in {year} reaches ${mark.year_total:,.2f}, past the "

@@ -65,8 +65,8 @@ primary text unless it says so):
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from .code_catalog import PER_APPLICATION  # noqa: F401  (the catalog's marker, named here for readers)
 from .ncci_ptp import NCCI_MODIFIERS
@@ -83,9 +83,9 @@ BILATERAL = "50"
 class Site:
     """What a line's modifiers say about where the application was: its sites, 50, its 59/X marks."""
 
-    sites: frozenset = frozenset()
+    sites: frozenset[str] = frozenset()
     bilateral: bool = False
-    distinct: frozenset = frozenset()
+    distinct: frozenset[str] = frozenset()
 
     def label(self) -> str:
         mods = sorted(self.sites) + ([BILATERAL] if self.bilateral else []) + sorted(self.distinct)
@@ -130,7 +130,7 @@ def applications(sites: Sequence[Site | None]) -> tuple[list[list[int]], list[Un
     first line, and the lines that are no application of their own. The
     grouping depends only on each line's Site, never on the order of lines.
     """
-    classes: dict[frozenset, dict[Site, list[int]]] = {}
+    classes: dict[frozenset[str], dict[Site, list[int]]] = {}
     for i, s in enumerate(sites):
         s = s if s is not None else NO_SITE
         classes.setdefault(s.distinct, {}).setdefault(s, []).append(i)

@@ -31,15 +31,49 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from itertools import count, repeat
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from itertools import count, repeat
+from typing import Protocol, TypeVar
 
 from .assistant_split import Split, split_timed, split_untimed
 from .code_catalog import TIMED, UNTIMED, Catalog, catalog_for, normalize_code
 from .errors import BadValue, UnknownCode, UnknownMethod
 from .fee_schedule import unpaid_reason
 from .per_application import NO_SITE, Site, applications, fix_hint, site_of
+
+
+class BilledLine(Protocol):
+    """What the unit checks read of a line: ``claim_lines.ClaimLine`` (which imports this module,
+    so it is described here, not imported) has all of it."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def dos(self) -> dt.date: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def modifiers(self) -> tuple[str, ...]: ...
+    @property
+    def minutes(self) -> int | None: ...
+    @property
+    def units(self) -> int | None: ...
+
+
+L = TypeVar("L", bound=BilledLine)
+#: services billed right in total (``unit_findings``): the code, or (code, k) for the k-th
+#: application after the first of a per-application code -> (its lines, units, timed)
+Services = dict[str | tuple[str, int], tuple[list[L], int, bool]]
+#: ``keeper(code, lines, billed)``: the line that keeps an untimed code's one unit, with its split
+Keeper = Callable[[str, list[L], list[L]], tuple[L, Split] | None]
+#: a service of ``code_units``: a code, an application (code, k), or an unnamed line's index
+K = TypeVar("K", bound=Hashable)
+#: a line of ``visit_units``: (code, minutes), + (flag, assistant minutes), + (site,)
+VisitLine = (tuple[str | None, int] | tuple[str | None, int, object, int | None]
+             | tuple[str | None, int, object, int | None, Site | None])
 
 CMS = "CMS"
 AMA = "AMA"
@@ -76,6 +110,9 @@ def normalize_method(method: object) -> str:
 
 class LineProblem(BadValue):
     """Why one line has no units; it names the value and how to fix it."""
+
+
+Units = list[int | None | LineProblem]  # per line, as ``log_units`` gives them
 
 
 def coerce_minutes(value: object) -> int | None:
@@ -198,13 +235,13 @@ class VisitUnits:
         return " ".join(parts)
 
 
-def _tie_key(key, totals):
+def _tie_key(key: K, totals: Mapping[K, int]) -> tuple[int, int, str]:
     """Ranking for leftover units: most leftover, then more total minutes, then the lower code."""
     m = totals[key]
     return (-(m % 15), -m, key if isinstance(key, str) else "")
 
 
-def code_units(totals: dict, method: str) -> dict:
+def code_units(totals: Mapping[K, int], method: str) -> dict[K, int]:
     """THE unit rule: timed minutes per code of one visit -> units per code.
 
     CMS: the chart for the visit's total; one unit per whole 15 minutes of each
@@ -214,7 +251,7 @@ def code_units(totals: dict, method: str) -> dict:
     """
     if method != CMS:
         return {k: (m + 7) // 15 if m >= 8 else 0 for k, m in totals.items()}
-    units = {}
+    units: dict[K, int] = {}
     whole_sum = total = 0
     for k, m in totals.items():
         w = m // 15
@@ -229,7 +266,7 @@ def code_units(totals: dict, method: str) -> dict:
     return units
 
 
-def tie_alternative(totals: dict, want: dict, billed: dict) -> bool:
+def tie_alternative(totals: Mapping[K, int], want: Mapping[K, int], billed: Mapping[K, int]) -> bool:
     """True when ``billed`` differs from ``want`` (``code_units``, CMS) only by how a tie was broken.
 
     The manual lets the therapist choose between codes with equal leftover
@@ -248,7 +285,7 @@ def tie_alternative(totals: dict, want: dict, billed: dict) -> bool:
     return bool(diff) and sum(billed[c] for c in diff) == sum(want[c] for c in diff)
 
 
-def _tie_note(shares: list[CodeShare], totals: dict, keys: dict) -> str:
+def _tie_note(shares: list[CodeShare], totals: Mapping[object, int], keys: Mapping[int, object]) -> str:
     """Say how a tie at the cut between units given and not given was broken, if there was one."""
     got = [s for s in shares if s.extra]
     missed = [s for s in shares if not s.extra and s.leftover]
@@ -277,7 +314,7 @@ def is_assistant_flag(flag: object) -> bool:
         return False
 
 
-def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog | None = None,
+def visit_units(lines: Sequence[VisitLine], method: object = CMS, catalog: Catalog | None = None,
                 dos: dt.date | None = None) -> tuple[list[int], VisitUnits]:
     """Units for each line of one visit (one patient, one date), with the working.
 
@@ -293,25 +330,29 @@ def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog |
     """
     method = normalize_method(method)
     catalog = catalog if catalog is not None else catalog_for(None)
-    rows = [tuple(ln) + (None,) * (5 - len(ln)) for ln in lines]
+    # padded to five fields, as VisitLine's longest shape: mypy cannot follow the padding
+    rows: list[tuple[str | None, int, object, int | None, Site | None]] = [
+        tuple(ln) + (None,) * (5 - len(ln)) for ln in lines]  # type: ignore[misc]
     sites = [r[4] for r in rows] if any(r[4] is not None for r in rows) else None
     # a per-application code's lines: each application its own share, a line that repeats one a share of 0
     placed: dict[int, tuple[object, str, str]] = {}  # line -> (share key, site label, why it repeats)
     if sites is not None:
         by_code: dict[str, list[int]] = {}
         for i, r in enumerate(rows):
-            info = catalog.get(r[0]) if r[0] is not None else None
-            if info is not None and info.per_application:
-                by_code.setdefault(r[0], []).append(i)
-        for code, lns in by_code.items():
+            pa_code = r[0]
+            if pa_code is not None:
+                info = catalog.get(pa_code)
+                if info is not None and info.per_application:
+                    by_code.setdefault(pa_code, []).append(i)
+        for pa_code, lns in by_code.items():
             apps, repeats = applications([sites[i] for i in lns])
             plain = len(apps) == 1 and not repeats and _site_label(sites[lns[0]]) == _NO_SITE_LABEL
             for k, g in enumerate(apps):
                 label = "" if plain else _site_label(sites[lns[g[0]]])  # one unsited application reads as before
                 for j in g:
-                    placed[lns[j]] = ((code, k), label, "")
+                    placed[lns[j]] = ((pa_code, k), label, "")
             for u in repeats:
-                placed[lns[u.line]] = ((code, "repeat", lns[u.line]), _site_label(sites[lns[u.line]]), u.why)
+                placed[lns[u.line]] = ((pa_code, "repeat", lns[u.line]), _site_label(sites[lns[u.line]]), u.why)
     shares: dict[object, CodeShare] = {}
     keys: dict[int, object] = {}
     order: list[CodeShare] = []
@@ -340,9 +381,9 @@ def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog |
     per_line, splits = _log_units([r[1] for r in rows], [r[0] for r in rows], method, None, catalog,
                                   [r[2] for r in rows] if split else None,
                                   [r[3] for r in rows] if split else None, None, dos, explain=True, sites=sites)
-    for i, u in enumerate(per_line):
-        if u.__class__ is not int:
-            raise LineProblem(f"line {i + 1}: {u}")
+    for i, line_units in enumerate(per_line):
+        if line_units.__class__ is not int:
+            raise LineProblem(f"line {i + 1}: {line_units}")
     timed_shares = [s for s in order if s.timed]
     totals = {keys[id(s)]: s.minutes for s in timed_shares}
     units = code_units(totals, method)
@@ -362,6 +403,7 @@ def visit_units(lines: Sequence[tuple], method: object = CMS, catalog: Catalog |
         if reason and reason not in notes:
             notes.append(f"{s.code} pays $0 to Medicare ({reason})")
     found = [sp for visit in splits.values() for sp in visit]
+    # per_line holds only ints: the loop above raised for any other line
     return per_line, VisitUnits(method, total, chart_units(total), order, tie, notes, found)  # type: ignore[return-value]
 
 
@@ -404,8 +446,11 @@ def log_units(minutes: Sequence[object], codes: Sequence[object] | None = None,
     return _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minutes, dates, sites=sites)[0]
 
 
-def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minutes, dates, default_dos=None,
-               explain=False, sites=None):
+def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method: object,
+               visits: Sequence[object] | None, catalog: Catalog | None, assisted: Sequence[object] | None,
+               assistant_minutes: Sequence[object] | None, dates: Sequence[object] | None,
+               default_dos: dt.date | None = None, explain: bool = False,
+               sites: Sequence[Site | None] | None = None) -> tuple[Units, dict[object, list[Split]]]:
     """``log_units`` and the splits it made, per visit key (``explain``: every assisted service's)."""
     method = normalize_method(method)
     n = len(minutes)
@@ -448,11 +493,12 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
                 out[i] = e
                 continue
             if rm.__class__ is float_:
+                # rm is a float (checked by class, which mypy does not follow), and a float's minutes are never None
                 min_cache[rm] = m  # type: ignore[assignment]
         if entry.__class__ is problem:
             out[i] = entry
             continue
-        code, timing, pa = entry  # type: ignore[misc]
+        code, timing, pa = entry  # type: ignore[misc]  # not a LineProblem: its class was just checked
         if m is None:
             if code is None:
                 continue  # a blank line stays blank
@@ -461,7 +507,7 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
                 continue
             m = 0
         if dates is not None and dates[i].__class__ is problem:
-            out[i] = dates[i]
+            out[i] = dates[i]  # type: ignore[call-overload]  # a LineProblem: its class was just checked
             continue
         if assistant_minutes is not None and assistant_minutes[i] is not None:
             try:
@@ -502,8 +548,8 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
     for key, idxs in groups.items():
         totals: dict[object, int] = {}
         first: dict[object, int] = {}
-        untimed: set = set()
-        per_app: dict | None = None
+        untimed: set[object] = set()
+        per_app: dict[object, list[int]] | None = None
         for i in idxs:
             c = line_code[i]
             if line_timed[i]:
@@ -534,6 +580,7 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
                 out[first[c]] = u
         divide = idxs
         if per_app is not None:
+            assert sites is not None  # per_app is only filled when sites are given
             repeats = _place_applications(per_app, sites, line_code, out)
             if repeats:
                 divide = [i for i in idxs if i not in repeats]  # a repeat is in no application's split
@@ -564,7 +611,8 @@ def _log_units(minutes, codes, method, visits, catalog, assisted, assistant_minu
     return out, splits
 
 
-def _place_applications(per_app: dict, sites, line_code: list, out: list) -> set[int]:
+def _place_applications(per_app: dict[object, list[int]], sites: Sequence[Site | None],
+                        line_code: list[object], out: Units) -> set[int]:
     """One visit's per-application lines (code -> line indices): 1 unit on the first line of each
     application (``per_application.applications``), 0 on the others; each application after the first
     becomes its own service for the CQ/CO split. Returns the lines that are no application."""
@@ -590,9 +638,14 @@ def _site_label(site: Site | None) -> str:
     return site.label() if site is not None else _NO_SITE_LABEL
 
 
-def _divide(idxs, line_code, line_min, line_timed, flags, helped_of, a_line, out, dos) -> list[Split]:
+def _divide(idxs: list[int], line_code: list[object], line_min: list[int], line_timed: list[bool],
+            flags: Sequence[object], helped_of: list[bool], a_line: list[int], out: Units,
+            dos: dt.date | None) -> list[Split]:
     """Divide each assisted service's units of one visit (``assistant_split``) and place them:
-    CQ/CO units on its first assistant line, the others on its first therapist line."""
+    CQ/CO units on its first assistant line, the others on its first therapist line.
+
+    Every line of ``idxs`` has its int units in ``out`` already (``_log_units`` set them), hence
+    the type: ignore[operator] on adding to them."""
     lines_of: dict[object, list[int]] = {}
     involved = set()
     for i in idxs:
@@ -614,7 +667,7 @@ def _divide(idxs, line_code, line_min, line_timed, flags, helped_of, a_line, out
         for i in lns:
             a_min += a_line[i]
             total += line_min[i]
-            units += out[i]
+            units += out[i]  # type: ignore[operator]
             co = co or flags[i] == "CO" or flags[i] == "GO"
         modifier = "CO" if co else "CQ"
         # a code, an application of a per-application code (code, k), or an unnamed line's index
@@ -625,8 +678,8 @@ def _divide(idxs, line_code, line_min, line_timed, flags, helped_of, a_line, out
             s = split_untimed(code, a_min, total - a_min, dos, modifier, bool(helped))
         for i in lns:
             out[i] = 0
-        out[helped[0] if helped else plain[0]] += s.assistant_units
-        out[plain[0] if plain else helped[0]] += s.therapist_units
+        out[helped[0] if helped else plain[0]] += s.assistant_units  # type: ignore[operator]
+        out[plain[0] if plain else helped[0]] += s.therapist_units  # type: ignore[operator]
         made.append(s)
     made.sort(key=lambda s: s.code)  # a stable order for the explanation, whatever the line order
     return made
@@ -639,7 +692,7 @@ def _code_entry(raw_code: object, catalog: Catalog) -> tuple[str | None, str, bo
     info = catalog.get(code)
     if info is None:
         try:
-            catalog[code]
+            info = catalog[code]  # raises: the lookup's UnknownCode names the likely fix
         except UnknownCode as e:
             return LineProblem(str(e))
     if info.timing not in (TIMED, UNTIMED):
@@ -716,8 +769,8 @@ UNIT_RULES = {
 SINGLE_LINE_FROM = dt.date(2021, 4, 19)  # First Coast: one line per timed code per date of service
 
 
-def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool,
-                  services: dict | None = None, keeper=None) -> list[Finding]:
+def unit_findings(visit_lines: Sequence[L], method: str, catalog: Catalog, medicare: bool,
+                  services: Services[L] | None = None, keeper: Keeper[L] | None = None) -> list[Finding]:
     """Billed units against the method, for the lines of ONE visit (ClaimLine-like objects).
 
     Reuses ``code_units`` (the PT_UNITS rule). Lines of the same timed code
@@ -737,8 +790,8 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool,
     twice, the one that keeps the unit, with the split that says so (or None).
     """
     out: list[Finding] = []
-    usable = []
-    untimed: dict[str, list] = {}
+    usable: list[L] = []
+    untimed: dict[str, list[L]] = {}
     for ln in visit_lines:
         info = catalog.get(ln.code)
         if info is None or info.timing not in (TIMED, UNTIMED):
@@ -766,7 +819,8 @@ def unit_findings(visit_lines, method: str, catalog: Catalog, medicare: bool,
     return out
 
 
-def _per_application_findings(code: str, lines: list, keeper, services: dict) -> list[Finding]:
+def _per_application_findings(code: str, lines: list[L], keeper: Keeper[L] | None,
+                               services: Services[L]) -> list[Finding]:
     """One unit per application of a per-application code: each application is checked as one untimed
     service; a billed line that is no application of its own (``applications``) is an ERROR."""
     apps, repeats = applications([site_of(ln.modifiers) for ln in lines])
@@ -791,7 +845,8 @@ def _per_application_findings(code: str, lines: list, keeper, services: dict) ->
     return out
 
 
-def _untimed_findings(code: str, lines: list, keeper, per_application: bool = False) -> list[Finding]:
+def _untimed_findings(code: str, lines: list[L], keeper: Keeper[L] | None,
+                      per_application: bool = False) -> list[Finding]:
     """One unit of an untimed code per visit (per application): more on a line, or on two lines, is an ERROR."""
     out = []
     for ln in lines:
@@ -827,26 +882,27 @@ def _untimed_findings(code: str, lines: list, keeper, per_application: bool = Fa
     return out
 
 
-def _timed_findings(usable: list, method: str, medicare: bool, services: dict) -> list[Finding]:
+def _timed_findings(usable: list[L], method: str, medicare: bool, services: Services[L]) -> list[Finding]:
+    """``usable``: lines of timed codes, each with minutes (``unit_findings`` leaves out the others)."""
     out: list[Finding] = []
-    by_code: dict[str, list] = {}
+    by_code: dict[str, list[L]] = {}
     for ln in usable:
         g = by_code.get(ln.code)
         if g is None:
             by_code[ln.code] = [ln]
         else:
             g.append(ln)
-    totals = {}
+    totals: dict[str, int] = {}
     billed_of: dict[str, int] = {}
     complete_of: dict[str, bool] = {}
     for code, lns in by_code.items():
         if len(lns) == 1:  # the usual case: one line per code, nothing to add up or to call a duplicate
             ln = lns[0]
-            totals[code] = ln.minutes
+            totals[code] = ln.minutes  # type: ignore[assignment]  # not None: see the docstring
             billed_of[code] = ln.units or 0
             complete_of[code] = ln.units is not None
             continue
-        totals[code] = sum(ln.minutes for ln in lns)
+        totals[code] = sum(ln.minutes for ln in lns)  # type: ignore[misc]  # not None: see the docstring
         billed_of[code] = sum(ln.units or 0 for ln in lns)
         complete_of[code] = all(ln.units is not None for ln in lns)
         seen: dict[bool, object] = {}

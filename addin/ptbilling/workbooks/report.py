@@ -142,7 +142,7 @@ def _report_formats(wb) -> dict:
 
 def build_report(path: Path, log: LogData, result: LogCheck, payer=None, method=None, progress=None) -> None:
     """Write the report workbook to ``path``: sheet Lines and sheet Summary."""
-    import xlsxwriter
+    import xlsxwriter  # type: ignore[import-untyped]  # XlsxWriter ships no type hints
 
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                          "strings_to_numbers": False, "strings_to_urls": False,
@@ -166,7 +166,7 @@ def build_report(path: Path, log: LogData, result: LogCheck, payer=None, method=
     first = log.first_row
     for i, row in enumerate(log.rows):
         check = "" if result.blank[i] else check_text(result.findings[i])
-        cells = [first + i]
+        cells: list[object] = [first + i]
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
         cells += [row[j] for j in keep] if dropped else row[:width]

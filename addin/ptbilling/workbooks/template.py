@@ -89,20 +89,24 @@ import io
 import os
 import re
 import tempfile
-from importlib import resources
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
-from typing import Callable, Sequence
 
-import xlsxwriter
-from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
+import xlsxwriter  # type: ignore[import-untyped]  # XlsxWriter ships no type hints
+from xlsxwriter.utility import (  # type: ignore[import-untyped]  # (as above)
+    xl_cell_to_rowcol,
+    xl_col_to_name,
+    xl_rowcol_to_cell,
+)
 
 from .. import __version__
+from ..logs.cells import to_serial
 from ..rules import datasets, gpci_file
 from ..rules.code_catalog import TIMED, UNTIMED, catalog_for
 from ..rules.validate import RULES
 from .sample import sample_rows
-from ..logs.cells import to_serial
 from .styles import CHECK_COLOURS
 
 TABLE = "SessionLog"
@@ -218,7 +222,7 @@ TOTAL_FORMULAS = {
 
 def _first(header: str) -> str:
     """A column's cell on the first data row, relative (H5): for the formulas quoted to staff."""
-    return fill("{%s}{row}" % header, HEADER_ROW + 2).replace("$", "")
+    return fill(f"{{{header}}}{{row}}", HEADER_ROW + 2).replace("$", "")
 
 
 def fill(formula: str, row: int | None = None) -> str:
@@ -308,7 +312,7 @@ def visit_allowed(table: list[list], done: dict) -> list:
 def contract_amount(table: list[list], done: dict | None = None) -> list:
     """The Contract Amount column: Units x the Fee Schedule's rate for the row's payer and code."""
     c = _columns(table)
-    out = []
+    out: list[object] = []
     for payer, code, units in zip(c["Payer"], c["Code"], c["Units"]):
         payer, code, units = payer[0], code[0], units[0]
         if payer is None or code is None or units is None:
@@ -386,10 +390,10 @@ FEE_EXAMPLE_NOTE = "EXAMPLE only, not a real contract: replace with your rate"
 def _xlwings_table(rows: Sequence[Sequence]) -> list[list]:
     """The table as xlwings hands SessionLog[#All] to a UDF: header + rows of 500, numbers as
     floats, empty cells as None, dates as datetime."""
-    out = [[i.header for i in INPUTS]]
+    out: list[list[object]] = [[i.header for i in INPUTS]]
     for r in range(READY_ROWS):
         row = list(rows[r]) if r < len(rows) else [None] * len(INPUTS)
-        conv = []
+        conv: list[object] = []
         for v in row:
             if isinstance(v, bool) or v is None or isinstance(v, str):
                 conv.append(v if v != "" else None)
