@@ -174,7 +174,9 @@ def test_other_time_codes_are_not_guessed():
 
 # --- properties ---------------------------------------------------------------------------
 
-visit_lines = st.lists(st.tuples(st.sampled_from(TIMED), st.integers(0, 200)), min_size=1, max_size=8)
+# A visit holds at most 24 hours of timed minutes (more is refused, tested with the limits).
+visit_lines = st.lists(st.tuples(st.sampled_from(TIMED), st.integers(0, 200)), min_size=1, max_size=8).filter(
+    lambda lines: sum(m for _, m in lines) <= 24 * 60)
 
 
 def per_code(lines, method=CMS):
