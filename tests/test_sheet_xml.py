@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 from python_calamine import CalamineWorkbook
+from xlsxwriter.utility import xl_col_to_name
 
 from ptbilling.logs.check import check_log
 from ptbilling.logs.reader import SheetScan, UnusableLog, col_index, read_log
@@ -20,11 +21,8 @@ R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 def letters(j: int) -> str:
-    out, j = "", j + 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
+    """0 -> 'A': XlsxWriter's own column names, an oracle independent of the reader's."""
+    return xl_col_to_name(j)
 
 
 def cell(value, ref: str | None, p: str = "", formula: str | None = None) -> str:
