@@ -28,18 +28,14 @@ from __future__ import annotations
 import functools
 
 from .data_folder import on_pyodide, use_default
-from .logs.cells import check_table, coerce_date, date_cells, modifier_args
+from .logs.cells import EXCEL_ERRORS, check_table, coerce_date, date_cells, modifier_args
 from .logs.fees import cell_value, price_column
 from .rules import errors as _errors
 from .rules.service_units import explain_visit, log_units
 
 MAX_CELL_TEXT = 255  # keep messages readable in a cell and in the Function Wizard
 
-#: Excel's error values as text: how Lite may hand an error cell (Office.js gives its text)
-ERROR_TEXTS = frozenset({
-    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-    "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#BUSY!", "#CONNECT!", "#UNKNOWN!", "#PYTHON!",
-})
+ERROR_TEXTS = EXCEL_ERRORS  # Excel's error values as text (one list, in logs.cells)
 
 _JsNull: type = type(None)
 _blankish: set[object] = set(ERROR_TEXTS) | {""}  # hashable cells that read as None

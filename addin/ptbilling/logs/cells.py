@@ -58,9 +58,11 @@ def to_serial(day: dt.date) -> int:
     return n - 1 if day < dt.date(1900, 3, 1) else n  # before Excel's fictitious 29 Feb 1900
 
 
-#: what a cell shows for an Excel error, as a CSV export or a text copy hands it over
+#: Excel's error values as text: what a cell shows for an error in a CSV export or a text copy,
+#: and how xlwings Lite may hand an error cell (Office.js gives its text)
 EXCEL_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!",
-                          "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+                          "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+                          "#PYTHON!"})
 
 
 def _key_problem(text: str, what: str) -> str:
