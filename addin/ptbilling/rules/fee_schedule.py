@@ -61,7 +61,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from os import PathLike
 from pathlib import Path
-from typing import Literal, NamedTuple, overload
+from typing import NamedTuple
 
 from . import datasets, gpci_file, relative_value_files, rvu_file
 from .code_catalog import normalize_code
@@ -364,21 +364,6 @@ def unpaid_reason(code: str, status: str) -> str | None:
 _CONTRACTOR_R = "status {} without RVUs: priced by the contractor (MAC) if covered"
 
 
-@dataclass
-class _Work:  # one line on its way through the visit (mutable scratch, private)
-    index: int
-    line: FeeLine
-    code: str
-    units: int
-    assistant: str  # "CQ", "CO" or ""
-    rvu: _Rvu
-    dos: dt.date
-    full: Decimal = Decimal(0)  # one unit, full PE, before CQ/CO
-    pe_pay: Decimal = Decimal(0)  # the PE part of one unit
-    full_units: int = 0
-    reduced_units: int = 0
-
-
 @dataclass(frozen=True)
 class _DayFigures:
     table: _RvuTable
@@ -405,12 +390,55 @@ def _percent(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 
+class _Unit(NamedTuple):
+    """What one distinct (code, date, modifiers) of a pricing call costs per unit (private).
+
+    A log repeats a few codes, modifier sets and dates thousands of times: each distinct one is
+    looked up and priced once, and its lines share it.
+    """
+
+    code: str
+    dos: dt.date
+    assistant: str  # "CQ", "CO" or ""
+    rvu: _Rvu
+    figs: _DayFigures
+    full: Decimal  # one unit, full PE, before CQ/CO
+    in_mppr: bool  # a payable MULT PROC 5 line: it takes part in its visit's MPPR
+    rank: tuple[Decimal, Decimal, bool, str]  # the MPPR order (module notes), the line's position last
+    amounts: dict[tuple[int, int], Decimal | None]  # (full units, reduced units) -> the line's amount
+
+
+class _Priced(NamedTuple):
+    """A pricing call's lines, position by position: each line's unit, units and MPPR role."""
+
+    units: list[int]
+    unit: list[_Unit]
+    full_units: list[int]  # units paid with their whole PE
+    reduced_units: list[int]  # units paid with the MPPR share of their PE
+    tops: dict[tuple[Hashable, dt.date], int]  # a visit with two or more MPPR units -> its line paid in full
+    amounts: list[Decimal | None]
+
+
+def _columns(lines: Sequence[FeeLine]) -> tuple[list[str], list[int], list[dt.date], list[Collection[str]],
+                                                 list[Hashable]]:
+    return ([ln.code for ln in lines], [ln.units for ln in lines], [ln.dos for ln in lines],
+            [ln.modifiers for ln in lines], [ln.visit for ln in lines])
+
+
 def allowed_amounts(lines: Sequence[FeeLine], locality: str | None = None, *,
                     qualifying_apm: bool = False) -> list[Decimal | None]:
     """Just the amounts ``price_lines`` gives, without the explanations: the KX rule
     prices every Medicare line of a log, and building each line's "why" text would
     be most of that work. Same rules, same code path, same errors."""
-    return _price(lines, locality, qualifying_apm, explain=False)
+    return allowed_amount_columns(*_columns(lines), locality, qualifying_apm=qualifying_apm)
+
+
+def allowed_amount_columns(codes: Sequence[object], units: Sequence[object], dates: Sequence[object],
+                           modifiers: Sequence[Collection[str]], visits: Sequence[Hashable], locality: str | None = None,
+                           *, qualifying_apm: bool = False) -> list[Decimal | None]:
+    """``allowed_amounts`` of lines given as columns (FeeLine's fields, one list each, of one length):
+    the KX rule hands a whole log's lines so, without building a FeeLine per line."""
+    return _price(codes, units, dates, modifiers, visits, locality, qualifying_apm).amounts
 
 
 def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
@@ -426,17 +454,53 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
     ``ptbilling data import-rvu``; or without a conversion factor),
     UnknownCode (a code not in the release), UnknownLocality, BadValue.
     """
-    return _price(lines, locality, qualifying_apm, explain=True)
+    cols = _columns(lines)
+    priced = _price(*cols, locality, qualifying_apm)
+    visits = cols[4]
+    fees: list[LineFee] = []
+    for i, u in enumerate(priced.unit):
+        dos, figs, status, units = u.dos, u.figs, u.rvu.status, priced.units[i]
+        amount = priced.amounts[i]
+        if status not in _PAID or u.full == 0:
+            if status == "C" or status in _PAID:  # R with no RVUs (97545, 97546) is priced locally
+                why = _CONTRACTOR if status == "C" else _CONTRACTOR_R.format(status)
+            else:
+                why = unpaid_reason(u.code, status) or f"status {status}: not paid"
+            fees.append(LineFee(u.code, units, amount, why, status, 0, 0, False, figs.table.release.status))
+            continue
+        full_units, reduced_units = priced.full_units[i], priced.reduced_units[i]
+        rate = figs.assistant if u.assistant else None  # None before CQ/CO were paid less (2022)
+        parts = [_PAID[status]] if _PAID[status] else []
+        if not units:
+            parts.append("0 units")
+        if reduced_units:
+            cut = f"{reduced_units} at {_percent(_mppr_rate(figs))} PE"
+            if full_units:
+                parts.append(f"MPPR: 1 unit full, {cut}")
+            else:
+                parts.append(f"MPPR: {cut} ({priced.unit[priced.tops[(visits[i], dos)]].code} paid in full)")
+        elif (visits[i], dos) in priced.tops:
+            parts.append("MPPR: highest PE, paid in full")
+        if u.assistant:
+            since = _figures()["assistant_rate"][0][0].year
+            parts.append(f"{u.assistant}: {_percent(rate.value)} from {since}" if rate is not None
+                         else f"{u.assistant}: paid in full before {since}")
+        cf = figs.cf
+        parts.append(f"{figs.place}, CF ${cf.value} ({dos.year}{'' if cf.status == OFFICIAL else ', unverified'})")
+        fees.append(LineFee(u.code, units, amount, "; ".join(parts), status, full_units, reduced_units,
+                            rate is not None, figs.data_status))
+    return fees
 
 
-@overload
-def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
-           explain: Literal[True]) -> list[LineFee]: ...
-@overload
-def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
-           explain: Literal[False]) -> list[Decimal | None]: ...
-def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
-           explain: bool) -> list[LineFee] | list[Decimal | None]:
+def _price(codes: Sequence[object], units: Sequence[object], dates: Sequence[object],
+           modifiers: Sequence[Collection[str]], visits: Sequence[Hashable], locality: str | None, qualifying_apm: bool) -> _Priced:
+    """The one pricing of lines, as a pass over columns (PT_FEE's few lines and the KX rule's whole log).
+
+    Three steps: each line's distinct (code, date, modifiers) is read and priced per unit once;
+    the MPPR roles are set in one pass over the visits with two or more MPPR units; each line's
+    amount is computed once per distinct (unit, full units, reduced units). A line that cannot be
+    priced raises at the first such line, in line order, as pricing line by line would.
+    """
     key = normalize_locality(locality)
     days: dict[dt.date, _DayFigures] = {}
 
@@ -458,117 +522,116 @@ def _price(lines: Sequence[FeeLine], locality: str | None, qualifying_apm: bool,
             )
         return got
 
-    work: list[_Work] = []
-    visits: dict[tuple[Hashable, dt.date], list[_Work]] = {}
-    unit_cache: dict[tuple[str, dt.date], tuple[Decimal, Decimal]] = {}
-    # a log repeats a few codes, modifier sets and dates: read each distinct one once
+    n = len(codes)
+    unit_of: dict[tuple[object, dt.date, Collection[str]], _Unit] = {}  # (code as given, date, modifiers) -> its unit
+    per_unit: dict[tuple[str, dt.date], tuple[Decimal, Decimal]] = {}  # (code, date) -> (full, PE part)
     code_of: dict[object, str | None] = {}
     assistant_of: dict[object, str] = {}
-    for i, line in enumerate(lines):
-        dos = line.dos if type(line.dos) is dt.date else _as_date(line.dos)
+
+    def unit(code: str, dos: dt.date, mods: Collection[str]) -> _Unit:
         try:
-            code = code_of[line.code]
-        except KeyError:
-            code = code_of[line.code] = normalize_code(line.code)
-        if code is None:
-            raise UnknownCode("(blank)", "a code is required")
-        units = line.units if type(line.units) is int and line.units >= 0 else _units(line.units)
-        try:
-            assistant = assistant_of.get(line.modifiers)
+            assistant = assistant_of.get(mods)
             known = True
         except TypeError:  # modifiers given as a list: read them every time
             assistant, known = None, False
         if assistant is None:
             # a str is a Collection[str] too: read "GP CQ" as modifiers, not as the letters G, P, C, Q
-            given = line.modifiers
-            texts = _MODIFIER_TEXT_SPLIT.split(given) if isinstance(given, str) else given
-            mods = {str(m).strip().upper() for m in texts}
-
-            assistant = next((m for m in ASSISTANT_MODIFIERS if m in mods), "")
+            texts = _MODIFIER_TEXT_SPLIT.split(mods) if isinstance(mods, str) else mods
+            given = {str(m).strip().upper() for m in texts}
+            assistant = next((m for m in ASSISTANT_MODIFIERS if m in given), "")
             if known:
-                assistant_of[line.modifiers] = assistant
+                assistant_of[mods] = assistant
         figs = day(dos)
         rvu = figs.table.rows.get(code)
         if rvu is None:
             raise UnknownCode(code, f"not in {figs.table.release.name}")
-        w = _Work(i, line, code, units, assistant, rvu, dos)
-        amounts = unit_cache.get((code, dos))
+        amounts = per_unit.get((code, dos))
         if amounts is None:  # the same code on the same day costs the same: compute once
             gw, gpe, gmp = figs.gpci
             pe = rvu.pe * gpe
-            amounts = unit_cache[(code, dos)] = ((rvu.work * gw + pe + rvu.mp * gmp) * figs.cf.value,
-                                                 pe * figs.cf.value)
-        w.full, w.pe_pay = amounts
-        w.full_units = units
-        work.append(w)
-        if rvu.status in _PAID and w.full > 0 and rvu.mppr and units:
-            visits.setdefault((line.visit, dos), []).append(w)
+            amounts = per_unit[(code, dos)] = ((rvu.work * gw + pe + rvu.mp * gmp) * figs.cf.value,
+                                               pe * figs.cf.value)
+        full, pe_pay = amounts
+        # the MPPR order of the module notes: PE payment, total fee, no CQ/CO, lower code (then the line)
+        return _Unit(code, dos, assistant, rvu, figs, full, rvu.status in _PAID and full > 0 and rvu.mppr,
+                     (-pe_pay, -full, bool(assistant), code), {})
 
-    tops: dict[tuple[Hashable, dt.date], _Work] = {}
-    for (visit, dos), members in visits.items():
-        if sum(w.units for w in members) < 2:
-            continue
-        if day(dos).mppr is None:
-            raise UnsupportedDate("therapy MPPR rate", dos.year, _available("mppr_pe_rate"))
-        # see the module notes for the order: PE payment, total fee, no CQ/CO, lower code, earlier line
-        top = min(members, key=lambda w: (-w.pe_pay, -w.full, bool(w.assistant), w.code, w.index))
-        tops[(visit, dos)] = top
-        for w in members:
-            w.full_units = 1 if w is top else 0
-            w.reduced_units = w.units - w.full_units
+    units_out = [0] * n
+    line_unit: list[_Unit] = []
+    visit_lines: dict[tuple[Hashable, dt.date], list[tuple[tuple[Decimal, Decimal, bool, str], int]]] = {}
+    for i in range(n):
+        dos = dates[i]
+        if type(dos) is not dt.date:
+            dos = _as_date(dos)
+        mods = modifiers[i]
+        count = units[i]
+        memo_key: tuple[object, dt.date, Collection[str]] | None = (codes[i], dos, mods)
+        try:
+            u = unit_of.get(memo_key)  # type: ignore[arg-type]
+        except TypeError:  # modifiers given as a list: nothing to remember them by
+            memo_key, u = None, None
+        if u is None:
+            # the checks in the order of pricing line by line: code, units, the date's figures, the release's row
+            try:
+                code = code_of[codes[i]]
+            except KeyError:
+                code = code_of[codes[i]] = normalize_code(codes[i])
+            if code is None:
+                raise UnknownCode("(blank)", "a code is required")
+            count = count if type(count) is int and count >= 0 else _units(count)
+            u = unit(code, dos, mods)
+            if memo_key is not None:
+                unit_of[memo_key] = u
+        else:
+            count = count if type(count) is int and count >= 0 else _units(count)
+        units_out[i] = count
+        line_unit.append(u)
+        if u.in_mppr and count:
+            visit_lines.setdefault((visits[i], dos), []).append((u.rank, i))
 
-    fees: list[LineFee] = []  # explain=True
-    amounts_out: list[Decimal | None] = []  # explain=False
-    reduced_cache: dict[tuple[str, dt.date], Decimal] = {}
-    for w in work:
-        dos = w.dos
-        figs = days[dos]
-        status = w.rvu.status
-        if status not in _PAID or w.full == 0:
-            if status == "C" or status in _PAID:  # R with no RVUs (97545, 97546) is priced locally
-                why, amount = (_CONTRACTOR if status == "C" else _CONTRACTOR_R.format(status)), None
-            else:
-                why = unpaid_reason(w.code, status) or f"status {status}: not paid"
-                amount = Decimal("0.00")
-            if explain:
-                fees.append(LineFee(w.code, w.units, amount, why, status, 0, 0, False, figs.table.release.status))
-            else:
-                amounts_out.append(amount)
+    # MPPR roles, one pass over the visits with two or more MPPR units
+    full_units = units_out[:]
+    reduced_units = [0] * n
+    tops: dict[tuple[Hashable, dt.date], int] = {}
+    for visit_day, members in visit_lines.items():
+        if len(members) == 1 and units_out[members[0][1]] < 2:  # every member has a unit or more
             continue
-        raw = w.full * w.full_units
-        if w.reduced_units:
-            reduced = reduced_cache.get((w.code, dos))
-            if reduced is None:
-                reduced = reduced_cache[(w.code, dos)] = _reduced_unit(w, figs)
-            raw += reduced * w.reduced_units
-        rate = figs.assistant if w.assistant else None  # None before CQ/CO were paid less (2022)
-        applied = rate is not None
-        if rate is not None:
-            raw *= rate.value
-        amount = raw.quantize(CENT, rounding=ROUND_HALF_UP)
-        if not explain:
-            amounts_out.append(amount)
-            continue
-        parts = [_PAID[status]] if _PAID[status] else []
-        if not w.units:
-            parts.append("0 units")
-        if w.reduced_units:
-            cut = f"{w.reduced_units} at {_percent(_mppr_rate(figs))} PE"
-            if w.full_units:
-                parts.append(f"MPPR: 1 unit full, {cut}")
-            else:
-                parts.append(f"MPPR: {cut} ({tops[(w.line.visit, dos)].code} paid in full)")
-        elif (w.line.visit, dos) in tops:
-            parts.append("MPPR: highest PE, paid in full")
-        if w.assistant:
-            since = _figures()["assistant_rate"][0][0].year
-            parts.append(f"{w.assistant}: {_percent(rate.value)} from {since}" if rate is not None
-                         else f"{w.assistant}: paid in full before {since}")
-        cf = figs.cf
-        parts.append(f"{figs.place}, CF ${cf.value} ({dos.year}{'' if cf.status == OFFICIAL else ', unverified'})")
-        fees.append(LineFee(w.code, w.units, amount, "; ".join(parts), status, w.full_units, w.reduced_units,
-                            applied, figs.data_status))
-    return fees if explain else amounts_out
+        if days[visit_day[1]].mppr is None:
+            raise UnsupportedDate("therapy MPPR rate", visit_day[1].year, _available("mppr_pe_rate"))
+        top = min(members)[1]  # see the module notes for the order
+        for _, j in members:
+            full_units[j] = 0
+            reduced_units[j] = units_out[j]
+        full_units[top] = 1
+        reduced_units[top] = units_out[top] - 1
+        tops[visit_day] = top
+
+    amounts: list[Decimal | None] = [None] * n
+    for i, u in enumerate(line_unit):
+        roles = (full_units[i], reduced_units[i])
+        try:
+            amounts[i] = u.amounts[roles]
+        except KeyError:
+            amounts[i] = u.amounts[roles] = _amount(u, *roles)
+    return _Priced(units_out, line_unit, full_units, reduced_units, tops, amounts)
+
+
+_ZERO_CENTS = Decimal("0.00")
+
+
+def _amount(u: _Unit, full_units: int, reduced_units: int) -> Decimal | None:
+    """A line's allowed amount: its units at the full and the MPPR rate, then CQ/CO, rounded once to the cent."""
+    status = u.rvu.status
+    if status not in _PAID or u.full == 0:
+        # contractor-priced (C, or R without RVUs: 97545, 97546) has no amount; the rest pays $0
+        return None if status == "C" or status in _PAID else _ZERO_CENTS
+    raw = u.full * full_units
+    if reduced_units:
+        raw += _reduced_unit(u) * reduced_units
+    rate = u.figs.assistant if u.assistant else None  # None before CQ/CO were paid less (2022)
+    if rate is not None:
+        raw *= rate.value
+    return raw.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _mppr_rate(figs: _DayFigures) -> Decimal:
@@ -578,10 +641,11 @@ def _mppr_rate(figs: _DayFigures) -> Decimal:
     return figs.mppr.value
 
 
-def _reduced_unit(w: _Work, figs: _DayFigures) -> Decimal:
+def _reduced_unit(u: _Unit) -> Decimal:
     """One unit with the MPPR share of its PE (the other units of the visit)."""
+    figs = u.figs
     gw, gpe, gmp = figs.gpci
-    return (w.rvu.work * gw + w.rvu.pe * gpe * _mppr_rate(figs) + w.rvu.mp * gmp) * figs.cf.value
+    return (u.rvu.work * gw + u.rvu.pe * gpe * _mppr_rate(figs) + u.rvu.mp * gmp) * figs.cf.value
 
 
 # --- KX threshold and targeted review ----------------------------------------
