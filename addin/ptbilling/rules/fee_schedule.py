@@ -55,10 +55,12 @@ import datetime as dt
 import difflib
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import accumulate, islice
 from os import PathLike
 from pathlib import Path
 from typing import NamedTuple
@@ -696,6 +698,28 @@ def _bucket(discipline: object) -> str:
     raise BadValue(f"unknown discipline {discipline!r} for the KX threshold; use PT, SLP or OT")
 
 
+def kx_start(prior: Mapping[tuple[int, str], object] | None) -> dict[tuple[int, str], Decimal]:
+    """Where each year's buckets start: ``prior[(year, bucket or discipline)]`` (what other providers
+    were paid that year) as (year, bucket) -> amount. Raises BadValue for an amount that is not one
+    (negative, not finite, text) and for an unknown discipline."""
+    return {(int(year), _bucket(given)): _money(amount, f"prior amount for {year} {given}")
+            for (year, given), amount in (prior or {}).items()}
+
+
+def kx_running(allowed: Sequence[Decimal], start: Decimal, kx: Decimal,
+               review: Decimal) -> tuple[list[Decimal], int, int]:
+    """One bucket's year, its lines in date order: (the year total through each line, the first line
+    past ``kx``, the first line past ``review``); a position of ``len(allowed)`` when none is past.
+
+    The totals add up from ``start``. Past means over (total > threshold: reaching it exactly is
+    not past), and every later line is past too: amounts are never negative, so the totals never
+    fall, and the first line past is found by bisection. The one implementation of the running
+    total, for ``kx_marks`` and the KX rule's whole-log pass.
+    """
+    totals = list(islice(accumulate(allowed, initial=start), 1, None))  # Decimal additions in line order
+    return totals, bisect_right(totals, kx), bisect_right(totals, review)
+
+
 def kx_marks(lines: Sequence[KxLine],
              prior: Mapping[tuple[int, str], object] | None = None) -> list[KxMark]:
     """Mark each of one patient's Medicare therapy lines for KX and targeted review.
@@ -714,31 +738,35 @@ def kx_marks(lines: Sequence[KxLine],
     for a year without a threshold and BadValue for a negative amount or an
     unknown discipline.
     """
-    totals: dict[tuple[int, str], Decimal] = {}
-    for (year, given), amount in (prior or {}).items():
-        totals[(int(year), _bucket(given))] = _money(amount, f"prior amount for {year} {given}")
-    marks: list[KxMark | None] = [None] * len(lines)
+    starts = kx_start(prior)
     year_limits: dict[int, tuple[Figure, Figure]] = {}
     dates = [line.dos if type(line.dos) is dt.date else _as_date(line.dos) for line in lines]
     order = sorted(range(len(lines)), key=dates.__getitem__)  # stable: same-day order kept
     buckets: dict[object, str] = {}
-    for i in order:
+    runs: dict[tuple[int, str], tuple[list[int], list[Decimal]]] = {}  # (year, bucket) -> its lines, amounts
+    for i in order:  # every line checked in date order, so the first bad one is the one named
         line = lines[i]
         dos = dates[i]
         bucket = buckets.get(line.discipline)
         if bucket is None:
             bucket = buckets[line.discipline] = _bucket(line.discipline)
-        limits = year_limits.get(dos.year)
-        if limits is None:  # both thresholds are yearly figures
-            limits = year_limits[dos.year] = (kx_threshold(dos), review_threshold(dos))
-        kx, review = limits
-        k = (dos.year, bucket)
+        if dos.year not in year_limits:  # both thresholds are yearly figures
+            year_limits[dos.year] = (kx_threshold(dos), review_threshold(dos))
         allowed = line.allowed
         if not (type(allowed) is Decimal and allowed.is_finite() and allowed >= 0):
             allowed = _money(allowed, f"allowed amount of line {i + 1}")
-        total = totals.get(k, _ZERO) + allowed
-        totals[k] = total
-        marks[i] = KxMark(bucket, total, total > kx.value, total > review.value, kx, review)
+        run = runs.get((dos.year, bucket))
+        if run is None:
+            run = runs[(dos.year, bucket)] = ([], [])
+        run[0].append(i)
+        run[1].append(allowed)
+    marks: list[KxMark | None] = [None] * len(lines)
+    for (year, bucket), (positions, amounts) in runs.items():
+        kx, review = year_limits[year]
+        totals, first_kx, first_review = kx_running(amounts, starts.get((year, bucket), _ZERO), kx.value,
+                                                    review.value)
+        for j, i in enumerate(positions):
+            marks[i] = KxMark(bucket, totals[j], j >= first_kx, j >= first_review, kx, review)
     # every position is filled: ``order`` is a permutation of range(len(lines))
     return marks  # type: ignore[return-value]
 
@@ -843,5 +871,5 @@ def import_gpci(path: str | PathLike[str], year: int, *, force: bool = False) ->
 __all__ = [
     "ASSISTANT_MODIFIERS", "CENT", "FeeLine", "Figure", "KX_BUCKETS", "KxLine", "KxMark", "LineFee",
     "NATIONAL", "PT_SLP", "conversion_factor", "gpci", "import_gpci", "import_rvu", "kx_marks",
-    "allowed_amounts", "kx_threshold", "normalize_locality", "price_lines", "review_threshold", "store_year",
+    "kx_running", "kx_start", "allowed_amount_columns", "allowed_amounts", "kx_threshold", "normalize_locality", "price_lines", "review_threshold", "store_year",
 ]

@@ -20,14 +20,26 @@ own rules.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from decimal import Decimal
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from . import datasets
 from .claim_lines import ClaimLine, is_medicare, is_medicare_advantage
 from .errors import PtBillingError
-from .fee_schedule import FeeLine, KxLine, allowed_amounts, kx_marks, kx_threshold, price_lines
+from .fee_schedule import (
+    PT_SLP,
+    FeeLine,
+    Figure,
+    allowed_amount_columns,
+    kx_running,
+    kx_start,
+    kx_threshold,
+    price_lines,
+    review_threshold,
+)
 from .findings import ERROR, WARN, Finding
 
 RULES = {
@@ -37,10 +49,12 @@ RULES = {
 }
 
 DISCIPLINE_OF_MODIFIER = {"GP": "PT", "GN": "SLP", "GO": "OT"}
+_ZERO = Decimal(0)
 
 
-def _discipline(line: ClaimLine) -> str | None:
-    for m in line.modifiers:
+def _discipline_of(modifiers: tuple[str, ...]) -> str | None:
+    """PT, SLP or OT: the line's first therapy modifier (GP, GN, GO), None without one."""
+    for m in modifiers:
         d = DISCIPLINE_OF_MODIFIER.get(m)
         if d:
             return d
@@ -64,19 +78,24 @@ def _full_unit_price_cached(code: str, dos: dt.date, path: Path, stamp: tuple[ob
         return None
 
 
-def _surely_under(members: list[tuple[ClaimLine, str]]) -> bool:
+def _surely_under(members: list[ClaimLine], discipline_of: dict[tuple[str, ...], str | None],
+                  unit_prices: dict[tuple[str, dt.date], Decimal | None]) -> bool:
     """True when even full fees for every unit keep each bucket at or under the KX threshold.
 
     MPPR and the CQ/CO rate only ever lower a line, so this bound is safe. Any
     doubt (no fee data, a contractor-priced code) answers False: price exactly.
+    ``members`` are one patient's lines of a year in date order; ``unit_prices``
+    remembers each code and date's full unit price across patients.
     """
     bound: dict[str, Decimal] = {}
-    year_day = members[0][0].dos
-    for ln, d in members:
-        unit = _full_unit_price(ln.code, ln.dos)
+    year_day = members[0].dos
+    for ln in members:
+        unit = unit_prices.get((ln.code, ln.dos), _NO_PRICE)
+        if unit is _NO_PRICE:
+            unit = unit_prices[(ln.code, ln.dos)] = _full_unit_price(ln.code, ln.dos)
         if unit is None:
             return False
-        bucket = "OT" if d == "OT" else "PT+SLP"
+        bucket = "OT" if discipline_of[ln.modifiers] == "OT" else PT_SLP
         prior = Decimal(str(ln.prior_allowed)) if ln.prior_allowed else Decimal(0)
         bound[bucket] = bound.get(bucket, Decimal(0)) + unit * (ln.units or 0) + prior  # prior counted generously
     try:
@@ -86,11 +105,17 @@ def _surely_under(members: list[tuple[ClaimLine, str]]) -> bool:
     return all(total <= limit for total in bound.values())
 
 
-def _same_day_order(
-    member: tuple[ClaimLine, str],
-) -> tuple[dt.date, str, tuple[str, ...], int, int, str, str, int]:
-    ln = member[0]
+_NO_PRICE = Decimal(-1)  # not looked up yet (a price is never negative)
+
+
+def _same_day_order(ln: ClaimLine) -> tuple[dt.date, str, tuple[str, ...], int, int, str, str, int]:
     return (ln.dos, ln.code, ln.modifiers, ln.units or 0, ln.minutes or 0, ln.provider, ln.payer, ln.index)
+
+
+#: ``_same_day_order`` read straight from the tuple (C speed), for lines without a blank units or
+#: minutes cell; where a None meets a number the sort raises TypeError and ``_same_day_order`` decides
+_SAME_DAY_FIELDS = itemgetter(*(ClaimLine._fields.index(f) for f in (
+    "dos", "code", "modifiers", "units", "minutes", "provider", "payer", "index")))
 
 
 def kx_findings(lines: list[ClaimLine],
@@ -99,9 +124,17 @@ def kx_findings(lines: list[ClaimLine],
 
     When ``totals`` is a dict it receives each patient's year totals:
     ``(patient, year, bucket) -> Decimal`` (prior amounts included), for reports.
+
+    One pass over the log: the lines are grouped per patient and year, each year's lines are
+    priced in one call (``fee_schedule.allowed_amount_columns``, PT_FEE's pricing: each distinct
+    code, date and modifiers once, the MPPR per visit), and each bucket's year adds up at C speed
+    (``fee_schedule.kx_running``); only lines past a threshold are looked at one by one.
     """
-    by_patient_year: dict[tuple[str, int], list[tuple[ClaimLine, str]]] = {}
+    groups: dict[tuple[str, int], list[ClaimLine]] = {}  # (patient key, year) -> its lines
+    with_ot: set[tuple[str, int]] = set()  # the groups with OT lines: two buckets to tell apart
     traditional: dict[str, bool] = {}  # payer -> traditional Medicare
+    discipline_of: dict[tuple[str, ...], str | None] = {}  # modifiers -> PT, SLP, OT or None
+    key_of: dict[str, str] = {}  # patient as typed -> patient key
     names: dict[str, str] = {}  # patient key -> how the totals name the patient
     for ln in lines:
         t = traditional.get(ln.payer)
@@ -109,64 +142,118 @@ def kx_findings(lines: list[ClaimLine],
             t = traditional[ln.payer] = is_medicare(ln.payer) and not is_medicare_advantage(ln.payer)
         if not t:
             continue
-        d = _discipline(ln)
-        if d is not None:
-            key = ln.patient_key  # "P01" and "p01 " are one patient
-            by_patient_year.setdefault((key, ln.dos.year), []).append((ln, d))
+        mods = ln.modifiers
+        d = discipline_of.get(mods, "")
+        if d == "":
+            d = discipline_of[mods] = _discipline_of(mods)
+        if d is None:
+            continue
+        key = key_of.get(ln.patient)
+        if key is None:
+            key = key_of[ln.patient] = ln.patient_key  # "P01" and "p01 " are one patient
             shown = names.get(key)
             if shown is None or ln.patient < shown:  # the same spelling whatever the row order
                 names[key] = ln.patient
+        group_key = (key, ln.dos.year)
+        members = groups.get(group_key)
+        if members is None:
+            members = groups[group_key] = []
+        members.append(ln)
+        if d == "OT":
+            with_ot.add(group_key)
     # The year's total adds up in date order; lines of one date are taken in an order of what
     # they hold (code, modifiers, units...), not of the rows, so which line takes the bucket past
     # the threshold, and the total each line's finding names, never depend on the row order.
-    for members in by_patient_year.values():
-        members.sort(key=_same_day_order)
-    out: list[Finding] = []
+    for members in groups.values():
+        try:
+            members.sort(key=_SAME_DAY_FIELDS)
+        except TypeError:  # a blank units or minutes cell beside a number: blank is 0 here
+            members.sort(key=_same_day_order)
     if totals is None:
         # Nothing to report for a patient who cannot reach the lower (KX) threshold
         # even if every unit were paid in full: skip pricing them exactly.
-        by_patient_year = {k: v for k, v in by_patient_year.items() if not _surely_under(v)}
-    # Price each year's lines in one call (the MPPR visit key is the patient).
+        unit_prices: dict[tuple[str, dt.date], Decimal | None] = {}
+        groups = {k: v for k, v in groups.items() if not _surely_under(v, discipline_of, unit_prices)}
+    # Price each year's lines in one call (the MPPR visit key is the patient); a year whose
+    # lines cannot all be priced is not checked, for every patient of that year.
     by_year: dict[int, list[tuple[str, int]]] = {}
-    for patient_year in by_patient_year:
-        by_year.setdefault(patient_year[1], []).append(patient_year)
-    fee_of: dict[int, Decimal] = {}  # line index -> allowed amount
+    for group_key in groups:
+        by_year.setdefault(group_key[1], []).append(group_key)
+    allowed_of: dict[tuple[str, int], list[Decimal]] = {}  # each group's allowed amounts, in its order
     failed: dict[int, str] = {}
     for year, keys in by_year.items():
-        year_lines = [(p, ln) for p, y in keys for ln, _ in by_patient_year[(p, y)]]
+        year_lines = [ln for k in keys for ln in groups[k]]
+        visits: list[Hashable] = []
+        for k in keys:
+            visits += [k[0]] * len(groups[k])
         try:
-            fees = allowed_amounts([FeeLine(ln.code, ln.units or 0, ln.dos, ln.modifiers, p) for p, ln in year_lines])
+            fees = allowed_amount_columns([ln.code for ln in year_lines], [ln.units or 0 for ln in year_lines],
+                                          [ln.dos for ln in year_lines], [ln.modifiers for ln in year_lines],
+                                          visits)
         except PtBillingError as e:
             failed[year] = str(e)
             continue
-        for (_, ln), fee in zip(year_lines, fees):
-            fee_of[ln.index] = fee or Decimal(0)
-    for (patient, year), members in by_patient_year.items():
+        start = 0
+        for k in keys:
+            end = start + len(groups[k])
+            allowed_of[k] = [fee or _ZERO for fee in fees[start:end]]  # contractor-priced counts $0
+            start = end
+    out: list[Finding] = []
+    limits_of: dict[dt.date, tuple[Figure, Figure]] = {}
+    for (patient, year), members in groups.items():
         if year in failed:
-            first = min(ln.index for ln, _ in members)
+            first = min(ln.index for ln in members)
             out.append(Finding(first, WARN, "KX-UNCHECKED", f"KX threshold not checked for {year}: {failed[year]}"))
             continue
         prior: dict[tuple[int, str], Decimal] = {}
-        for ln, d in members:
+        for ln in members:
             if ln.prior_allowed:
-                bucket = "OT" if d == "OT" else "PT+SLP"
+                bucket = "OT" if discipline_of[ln.modifiers] == "OT" else PT_SLP
                 prior[(year, bucket)] = max(prior.get((year, bucket), Decimal(0)), Decimal(str(ln.prior_allowed)))
+        day = members[0].dos  # the year's figures as on its first line
         try:
-            marks = kx_marks([KxLine(ln.dos, d, fee_of[ln.index]) for ln, d in members], prior)
+            starts = kx_start(prior)
+            limits = limits_of.get(day)
+            if limits is None:
+                limits = limits_of[day] = (kx_threshold(day), review_threshold(day))
         except PtBillingError as e:
-            first = min(ln.index for ln, _ in members)
+            first = min(ln.index for ln in members)
             out.append(Finding(first, WARN, "KX-UNCHECKED", f"KX threshold not checked for {year}: {e}"))
             continue
-        for (ln, _), mark in zip(members, marks):
+        kx, review = limits
+        allowed = allowed_of[(patient, year)]
+        runs: dict[str, tuple[list[int], list[Decimal]]]  # bucket -> its lines (positions in members), amounts
+        if (patient, year) in with_ot:
+            runs = {}
+            for pos, ln in enumerate(members):
+                bucket = "OT" if discipline_of[ln.modifiers] == "OT" else PT_SLP
+                run = runs.get(bucket)
+                if run is None:
+                    run = runs[bucket] = ([], [])
+                run[0].append(pos)
+                run[1].append(allowed[pos])
+        else:
+            runs = {PT_SLP: (list(range(len(members))), allowed)}
+        found: list[tuple[int, Finding]] = []
+        for bucket, (positions, amounts) in runs.items():
+            running, first_kx, first_review = kx_running(amounts, starts.get((year, bucket), _ZERO),
+                                                         kx.value, review.value)
             if totals is not None:
-                total_key = (names[patient], year, mark.bucket)
-                totals[total_key] = max(totals.get(total_key, Decimal(0)), mark.year_total)
-            if mark.needs_kx and "KX" not in ln.modifiers:
-                out.append(Finding(ln.index, ERROR, "KX-MISSING",
-                                   f"{mark.bucket} allowed in {year} reaches ${mark.year_total:,.2f}, past the "
-                                   f"${mark.threshold.value:,.0f} KX threshold — add KX if medically necessary"))
-            if mark.past_review:
-                out.append(Finding(ln.index, WARN, "KX-REVIEW",
-                                   f"{mark.bucket} allowed in {year} reaches ${mark.year_total:,.2f}, past the "
-                                   f"${mark.review.value:,.0f} targeted medical review threshold — keep records ready"))
+                total_key = (names[patient], year, bucket)
+                totals[total_key] = max(totals.get(total_key, _ZERO), running[-1])
+            for j in range(min(first_kx, first_review), len(running)):
+                ln = members[positions[j]]
+                if j >= first_kx and "KX" not in ln.modifiers:
+                    found.append((positions[j], Finding(
+                        ln.index, ERROR, "KX-MISSING",
+                        f"{bucket} allowed in {year} reaches ${running[j]:,.2f}, past the "
+                        f"${kx.value:,.0f} KX threshold — add KX if medically necessary")))
+                if j >= first_review:
+                    found.append((positions[j], Finding(
+                        ln.index, WARN, "KX-REVIEW",
+                        f"{bucket} allowed in {year} reaches ${running[j]:,.2f}, past the "
+                        f"${review.value:,.0f} targeted medical review threshold — keep records ready")))
+        if len(runs) > 1:
+            found.sort(key=itemgetter(0))  # in the lines' order, as one bucket's are (stable: KX-MISSING first)
+        out += [f for _, f in found]
     return out
