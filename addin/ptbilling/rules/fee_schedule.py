@@ -56,7 +56,7 @@ import difflib
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
@@ -421,26 +421,20 @@ class _Priced(NamedTuple):
     amounts: list[Decimal | None]
 
 
-def _columns(lines: Sequence[FeeLine]) -> tuple[list[str], list[int], list[dt.date], list[Collection[str]],
-                                                 list[Hashable]]:
-    return ([ln.code for ln in lines], [ln.units for ln in lines], [ln.dos for ln in lines],
-            [ln.modifiers for ln in lines], [ln.visit for ln in lines])
+#: a line to price as ``_price`` reads it: FeeLine's fields in FeeLine's order (a FeeLine is one)
+FeeRow = tuple[object, object, object, Collection[str], Hashable]
 
 
-def allowed_amounts(lines: Sequence[FeeLine], locality: str | None = None, *,
+def allowed_amounts(lines: Iterable[FeeRow], locality: str | None = None, *,
                     qualifying_apm: bool = False) -> list[Decimal | None]:
     """Just the amounts ``price_lines`` gives, without the explanations: the KX rule
     prices every Medicare line of a log, and building each line's "why" text would
-    be most of that work. Same rules, same code path, same errors."""
-    return allowed_amount_columns(*_columns(lines), locality, qualifying_apm=qualifying_apm)
+    be most of that work. Same rules, same code path, same errors.
 
-
-def allowed_amount_columns(codes: Sequence[object], units: Sequence[object], dates: Sequence[object],
-                           modifiers: Sequence[Collection[str]], visits: Sequence[Hashable], locality: str | None = None,
-                           *, qualifying_apm: bool = False) -> list[Decimal | None]:
-    """``allowed_amounts`` of lines given as columns (FeeLine's fields, one list each, of one length):
-    the KX rule hands a whole log's lines so, without building a FeeLine per line."""
-    return _price(codes, units, dates, modifiers, visits, locality, qualifying_apm).amounts
+    ``lines`` are FeeLines, or any tuples of FeeLine's fields in its order (code, units, date,
+    modifiers, visit): the KX rule zips a whole log's columns so, without a FeeLine per line.
+    """
+    return _price(lines, locality, qualifying_apm).amounts
 
 
 def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
@@ -456,9 +450,7 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
     ``ptbilling data import-rvu``; or without a conversion factor),
     UnknownCode (a code not in the release), UnknownLocality, BadValue.
     """
-    cols = _columns(lines)
-    priced = _price(*cols, locality, qualifying_apm)
-    visits = cols[4]
+    priced = _price(lines, locality, qualifying_apm)
     fees: list[LineFee] = []
     for i, u in enumerate(priced.unit):
         dos, figs, status, units = u.dos, u.figs, u.rvu.status, priced.units[i]
@@ -471,6 +463,7 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
             fees.append(LineFee(u.code, units, amount, why, status, 0, 0, False, figs.table.release.status))
             continue
         full_units, reduced_units = priced.full_units[i], priced.reduced_units[i]
+        visit_day = (lines[i].visit, dos)
         rate = figs.assistant if u.assistant else None  # None before CQ/CO were paid less (2022)
         parts = [_PAID[status]] if _PAID[status] else []
         if not units:
@@ -480,8 +473,8 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
             if full_units:
                 parts.append(f"MPPR: 1 unit full, {cut}")
             else:
-                parts.append(f"MPPR: {cut} ({priced.unit[priced.tops[(visits[i], dos)]].code} paid in full)")
-        elif (visits[i], dos) in priced.tops:
+                parts.append(f"MPPR: {cut} ({priced.unit[priced.tops[visit_day]].code} paid in full)")
+        elif visit_day in priced.tops:
             parts.append("MPPR: highest PE, paid in full")
         if u.assistant:
             since = _figures()["assistant_rate"][0][0].year
@@ -494,9 +487,8 @@ def price_lines(lines: Sequence[FeeLine], locality: str | None = None, *,
     return fees
 
 
-def _price(codes: Sequence[object], units: Sequence[object], dates: Sequence[object],
-           modifiers: Sequence[Collection[str]], visits: Sequence[Hashable], locality: str | None, qualifying_apm: bool) -> _Priced:
-    """The one pricing of lines, as a pass over columns (PT_FEE's few lines and the KX rule's whole log).
+def _price(lines: Iterable[FeeRow], locality: str | None, qualifying_apm: bool) -> _Priced:
+    """The one pricing of lines, as a pass over a whole log (PT_FEE's few lines and the KX rule's all).
 
     Three steps: each line's distinct (code, date, modifiers) is read and priced per unit once;
     the MPPR roles are set in one pass over the visits with two or more MPPR units; each line's
@@ -505,6 +497,7 @@ def _price(codes: Sequence[object], units: Sequence[object], dates: Sequence[obj
     """
     key = normalize_locality(locality)
     days: dict[dt.date, _DayFigures] = {}
+    no_mppr: set[dt.date] = set()  # the days of the call without an MPPR rate (before April 2013)
 
     def day(dos: dt.date) -> _DayFigures:
         got = days.get(dos)
@@ -522,12 +515,11 @@ def _price(codes: Sequence[object], units: Sequence[object], dates: Sequence[obj
                 table, cf, g, place, _figure("assistant_rate", dos), _figure("mppr_pe_rate", dos),
                 UNVERIFIED if UNVERIFIED in statuses else OFFICIAL,
             )
+            if got.mppr is None:
+                no_mppr.add(dos)
         return got
 
-    n = len(codes)
-    unit_of: dict[tuple[object, dt.date, Collection[str]], _Unit] = {}  # (code as given, date, modifiers) -> its unit
     per_unit: dict[tuple[str, dt.date], tuple[Decimal, Decimal]] = {}  # (code, date) -> (full, PE part)
-    code_of: dict[object, str | None] = {}
     assistant_of: dict[object, str] = {}
 
     def unit(code: str, dos: dt.date, mods: Collection[str]) -> _Unit:
@@ -558,63 +550,67 @@ def _price(codes: Sequence[object], units: Sequence[object], dates: Sequence[obj
         return _Unit(code, dos, assistant, rvu, figs, full, rvu.status in _PAID and full > 0 and rvu.mppr,
                      (-pe_pay, -full, bool(assistant), code), {})
 
-    units_out = [0] * n
+    unit_of: dict[tuple[object, dt.date, Collection[str]], _Unit] = {}  # (code as given, date, modifiers)
+    code_of: dict[object, str | None] = {}
+    units_out: list[int] = []
     line_unit: list[_Unit] = []
     visit_lines: dict[tuple[Hashable, dt.date], list[tuple[tuple[Decimal, Decimal, bool, str], int]]] = {}
-    for i in range(n):
-        dos = dates[i]
+    for i, (code_given, count, dos, mods, visit) in enumerate(lines):
         if type(dos) is not dt.date:
             dos = _as_date(dos)
-        mods = modifiers[i]
-        count = units[i]
-        memo_key: tuple[object, dt.date, Collection[str]] | None = (codes[i], dos, mods)
         try:
-            u = unit_of.get(memo_key)  # type: ignore[arg-type]
+            u = unit_of.get((code_given, dos, mods))
         except TypeError:  # modifiers given as a list: nothing to remember them by
-            memo_key, u = None, None
+            u = None
         if u is None:
             # the checks in the order of pricing line by line: code, units, the date's figures, the release's row
             try:
-                code = code_of[codes[i]]
+                code = code_of[code_given]
             except KeyError:
-                code = code_of[codes[i]] = normalize_code(codes[i])
+                code = code_of[code_given] = normalize_code(code_given)
             if code is None:
                 raise UnknownCode("(blank)", "a code is required")
-            count = count if type(count) is int and count >= 0 else _units(count)
+            if type(count) is not int or count < 0:
+                count = _units(count)
             u = unit(code, dos, mods)
-            if memo_key is not None:
-                unit_of[memo_key] = u
-        else:
-            count = count if type(count) is int and count >= 0 else _units(count)
-        units_out[i] = count
+            try:
+                unit_of[(code_given, dos, mods)] = u
+            except TypeError:
+                pass
+        elif type(count) is not int or count < 0:
+            count = _units(count)
+        units_out.append(count)
         line_unit.append(u)
-        if u.in_mppr and count:
-            visit_lines.setdefault((visits[i], dos), []).append((u.rank, i))
+        if count and u.in_mppr:
+            members = visit_lines.get((visit, dos))
+            if members is None:
+                visit_lines[(visit, dos)] = [(u.rank, i)]
+            else:
+                members.append((u.rank, i))
 
     # MPPR roles, one pass over the visits with two or more MPPR units
     full_units = units_out[:]
-    reduced_units = [0] * n
+    reduced_units = [0] * len(units_out)
     tops: dict[tuple[Hashable, dt.date], int] = {}
     for visit_day, members in visit_lines.items():
         if len(members) == 1 and units_out[members[0][1]] < 2:  # every member has a unit or more
             continue
-        if days[visit_day[1]].mppr is None:
+        if no_mppr and visit_day[1] in no_mppr:
             raise UnsupportedDate("therapy MPPR rate", visit_day[1].year, _available("mppr_pe_rate"))
-        top = min(members)[1]  # see the module notes for the order
         for _, j in members:
             full_units[j] = 0
             reduced_units[j] = units_out[j]
+        top = tops[visit_day] = min(members)[1]  # see the module notes for the order
         full_units[top] = 1
-        reduced_units[top] = units_out[top] - 1
-        tops[visit_day] = top
+        reduced_units[top] -= 1
 
-    amounts: list[Decimal | None] = [None] * n
-    for i, u in enumerate(line_unit):
-        roles = (full_units[i], reduced_units[i])
+    amounts: list[Decimal | None] = []
+    for u, roles in zip(line_unit, zip(full_units, reduced_units)):
         try:
-            amounts[i] = u.amounts[roles]
+            amounts.append(u.amounts[roles])
         except KeyError:
-            amounts[i] = u.amounts[roles] = _amount(u, *roles)
+            amount = u.amounts[roles] = _amount(u, *roles)
+            amounts.append(amount)
     return _Priced(units_out, line_unit, full_units, reduced_units, tops, amounts)
 
 
@@ -869,7 +865,7 @@ def import_gpci(path: str | PathLike[str], year: int, *, force: bool = False) ->
 
 
 __all__ = [
-    "ASSISTANT_MODIFIERS", "CENT", "FeeLine", "Figure", "KX_BUCKETS", "KxLine", "KxMark", "LineFee",
-    "NATIONAL", "PT_SLP", "conversion_factor", "gpci", "import_gpci", "import_rvu", "kx_marks",
-    "kx_running", "kx_start", "allowed_amount_columns", "allowed_amounts", "kx_threshold", "normalize_locality", "price_lines", "review_threshold", "store_year",
+    "ASSISTANT_MODIFIERS", "CENT", "FeeLine", "FeeRow", "Figure", "KX_BUCKETS", "KxLine", "KxMark", "LineFee",
+    "NATIONAL", "PT_SLP", "allowed_amounts", "conversion_factor", "gpci", "import_gpci", "import_rvu", "kx_marks",
+    "kx_running", "kx_start", "kx_threshold", "normalize_locality", "price_lines", "review_threshold", "store_year",
 ]

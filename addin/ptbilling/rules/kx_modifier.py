@@ -33,7 +33,7 @@ from .fee_schedule import (
     PT_SLP,
     FeeLine,
     Figure,
-    allowed_amount_columns,
+    allowed_amounts,
     kx_running,
     kx_start,
     kx_threshold,
@@ -118,6 +118,9 @@ _SAME_DAY_FIELDS = itemgetter(*(ClaimLine._fields.index(f) for f in (
     "dos", "code", "modifiers", "units", "minutes", "provider", "payer", "index")))
 
 
+_CODE, _UNITS, _DOS, _MODIFIERS = (itemgetter(ClaimLine._fields.index(f)) for f in ("code", "units", "dos", "modifiers"))
+
+
 def kx_findings(lines: list[ClaimLine],
                 totals: dict[tuple[str, int, str], Decimal] | None = None) -> list[Finding]:
     """KX and review findings for every traditional-Medicare therapy line of a log.
@@ -126,7 +129,7 @@ def kx_findings(lines: list[ClaimLine],
     ``(patient, year, bucket) -> Decimal`` (prior amounts included), for reports.
 
     One pass over the log: the lines are grouped per patient and year, each year's lines are
-    priced in one call (``fee_schedule.allowed_amount_columns``, PT_FEE's pricing: each distinct
+    priced in one call (``fee_schedule.allowed_amounts``, PT_FEE's pricing: each distinct
     code, date and modifiers once, the MPPR per visit), and each bucket's year adds up at C speed
     (``fee_schedule.kx_running``); only lines past a threshold are looked at one by one.
     """
@@ -186,10 +189,12 @@ def kx_findings(lines: list[ClaimLine],
         visits: list[Hashable] = []
         for k in keys:
             visits += [k[0]] * len(groups[k])
-        try:
-            fees = allowed_amount_columns([ln.code for ln in year_lines], [ln.units or 0 for ln in year_lines],
-                                          [ln.dos for ln in year_lines], [ln.modifiers for ln in year_lines],
-                                          visits)
+        units = list(map(_UNITS, year_lines))
+        if None in units:
+            units = [u or 0 for u in units]  # a blank units cell is no units
+        try:  # FeeLine's fields zipped from the columns: no FeeLine per line
+            fees = allowed_amounts(zip(map(_CODE, year_lines), units, map(_DOS, year_lines),
+                                       map(_MODIFIERS, year_lines), visits))
         except PtBillingError as e:
             failed[year] = str(e)
             continue
