@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 
@@ -121,6 +121,52 @@ def test_a_year_with_rvus_but_no_kx_threshold_and_a_quarter_without_mppr(tmp_pat
             rules.update(_same(_random_log(rnd, rnd.choice([[2013, 2025], [2027], [2013, 2026, 2027]]),
                                            unknown=rnd.random() < 0.2, codes=FIXTURE_CODES)))
     assert {"KX-MISSING", "KX-UNCHECKED"} <= rules
+
+
+def _shortcut_log(rnd: random.Random) -> list[ClaimLine]:
+    """PT_VALIDATE's shortcut (no totals asked: patients who cannot reach the KX threshold at full
+    fees are not priced): no prior amounts, patients from far under to far past the threshold, and
+    in some years a code the release lacks, which leaves that year unchecked for the priced ones."""
+    lines: list[ClaimLine] = []
+    for k in range(rnd.randint(5, 25)):
+        year = rnd.choice((2025, 2026))
+        mods = rnd.choice([("GP",), ("GN",), ("GP", "CQ"), ("GP", "KX"), ("GO",)] if k % 4 else [("GP",)])
+        for _ in range(rnd.choice((1, 5, 20, 40, 60, 80, 120))):
+            dos = dt.date(year, rnd.randint(1, 12), rnd.randint(1, 28))
+            lines.append(ClaimLine(len(lines), f"P{k}", dos, "Medicare", "PT", rnd.choice(CODES[:8]), mods, 38,
+                                   rnd.choice((1, 2, 3, 4))))
+    if rnd.random() < 0.5:
+        lines.append(ClaimLine(len(lines), "P0", lines[0].dos, "Medicare", "PT", "99999", ("GP",), 15, 1))
+    rnd.shuffle(lines)
+    return [ln._replace(index=i) for i, ln in enumerate(lines)]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_shortcut_for_patients_far_under_the_threshold_is_the_oracles(seed):
+    rnd = random.Random(4000 + seed)
+    with datasets.pinned():
+        _same(_shortcut_log(rnd))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_with_too_few_digits_the_sums_round_as_the_oracles(seed):
+    """Under a 7-digit decimal context the totals round as they add up, so the order of the additions
+    shows, and the shortcut's one-sum bound is inexact (it falls back to adding line by line). Real
+    amounts never need 28 digits; this checks that nothing relies on that. The full unit prices are
+    cached across calls, so both caches start and end empty (no 7-digit price outlives the test)."""
+    rnd = random.Random(5000 + seed)
+    logs = [_shortcut_log(rnd), _random_log(rnd, [2025, 2026], unknown=False)]
+    caches = (kx_modifier._full_unit_price_cached, oracle_kx._full_unit_price_cached)
+    for cache in caches:
+        cache.cache_clear()
+    try:
+        with datasets.pinned(), localcontext() as ctx:
+            ctx.prec = 7
+            for lines in logs:
+                _same(lines)
+    finally:
+        for cache in caches:
+            cache.cache_clear()
 
 
 def _random_fee_lines(rnd: random.Random) -> list[FeeLine]:

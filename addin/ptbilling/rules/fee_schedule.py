@@ -555,11 +555,13 @@ def _price(lines: Iterable[FeeRow], locality: str | None, qualifying_apm: bool) 
     units_out: list[int] = []
     line_unit: list[_Unit] = []
     visit_lines: dict[tuple[Hashable, dt.date], list[tuple[tuple[Decimal, Decimal, bool, str], int]]] = {}
+    # the methods of the loop's dicts and lists, bound once: the loop runs once per line of a log
+    find_unit, find_visit, add_count, add_unit = unit_of.get, visit_lines.get, units_out.append, line_unit.append
     for i, (code_given, count, dos, mods, visit) in enumerate(lines):
         if type(dos) is not dt.date:
             dos = _as_date(dos)
         try:
-            u = unit_of.get((code_given, dos, mods))
+            u = find_unit((code_given, dos, mods))
         except TypeError:  # modifiers given as a list: nothing to remember them by
             u = None
         if u is None:
@@ -579,10 +581,10 @@ def _price(lines: Iterable[FeeRow], locality: str | None, qualifying_apm: bool) 
                 pass
         elif type(count) is not int or count < 0:
             count = _units(count)
-        units_out.append(count)
-        line_unit.append(u)
+        add_count(count)
+        add_unit(u)
         if count and u.in_mppr:
-            members = visit_lines.get((visit, dos))
+            members = find_visit((visit, dos))
             if members is None:
                 visit_lines[(visit, dos)] = [(u.rank, i)]
             else:

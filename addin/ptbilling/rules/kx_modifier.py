@@ -20,10 +20,10 @@ own rules.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
-from decimal import Decimal
+from collections.abc import Hashable, Sequence
+from decimal import Decimal, Inexact, localcontext
 from functools import lru_cache
-from operator import itemgetter
+from operator import itemgetter, mul
 from pathlib import Path
 
 from . import datasets
@@ -50,6 +50,9 @@ RULES = {
 
 DISCIPLINE_OF_MODIFIER = {"GP": "PT", "GN": "SLP", "GO": "OT"}
 _ZERO = Decimal(0)
+# ClaimLine's fields read at C speed (map over a whole log's lines)
+_CODE, _UNITS, _DOS, _MODIFIERS, _PRIOR = (itemgetter(ClaimLine._fields.index(f))
+                                            for f in ("code", "units", "dos", "modifiers", "prior_allowed"))
 
 
 def _discipline_of(modifiers: tuple[str, ...]) -> str | None:
@@ -78,36 +81,6 @@ def _full_unit_price_cached(code: str, dos: dt.date, path: Path, stamp: tuple[ob
         return None
 
 
-def _surely_under(members: list[ClaimLine], discipline_of: dict[tuple[str, ...], str | None],
-                  unit_prices: dict[tuple[str, dt.date], Decimal | None]) -> bool:
-    """True when even full fees for every unit keep each bucket at or under the KX threshold.
-
-    MPPR and the CQ/CO rate only ever lower a line, so this bound is safe. Any
-    doubt (no fee data, a contractor-priced code) answers False: price exactly.
-    ``members`` are one patient's lines of a year in date order; ``unit_prices``
-    remembers each code and date's full unit price across patients.
-    """
-    bound: dict[str, Decimal] = {}
-    year_day = members[0].dos
-    for ln in members:
-        unit = unit_prices.get((ln.code, ln.dos), _NO_PRICE)
-        if unit is _NO_PRICE:
-            unit = unit_prices[(ln.code, ln.dos)] = _full_unit_price(ln.code, ln.dos)
-        if unit is None:
-            return False
-        bucket = "OT" if discipline_of[ln.modifiers] == "OT" else PT_SLP
-        prior = Decimal(str(ln.prior_allowed)) if ln.prior_allowed else Decimal(0)
-        bound[bucket] = bound.get(bucket, Decimal(0)) + unit * (ln.units or 0) + prior  # prior counted generously
-    try:
-        limit = kx_threshold(year_day).value
-    except PtBillingError:
-        return False
-    return all(total <= limit for total in bound.values())
-
-
-_NO_PRICE = Decimal(-1)  # not looked up yet (a price is never negative)
-
-
 def _same_day_order(ln: ClaimLine) -> tuple[dt.date, str, tuple[str, ...], int, int, str, str, int]:
     return (ln.dos, ln.code, ln.modifiers, ln.units or 0, ln.minutes or 0, ln.provider, ln.payer, ln.index)
 
@@ -118,7 +91,62 @@ _SAME_DAY_FIELDS = itemgetter(*(ClaimLine._fields.index(f) for f in (
     "dos", "code", "modifiers", "units", "minutes", "provider", "payer", "index")))
 
 
-_CODE, _UNITS, _DOS, _MODIFIERS = (itemgetter(ClaimLine._fields.index(f)) for f in ("code", "units", "dos", "modifiers"))
+
+def _surely_under(groups: dict[tuple[str, int], list[ClaimLine]], with_ot: set[tuple[str, int]],
+                  discipline_of: dict[tuple[str, ...], str | None]) -> set[tuple[str, int]]:
+    """The patient-years whose buckets all stay at or under the KX threshold even at full fees.
+
+    MPPR and the CQ/CO rate only ever lower a line, so this bound is safe. Any
+    doubt (no fee data, a contractor-priced code) leaves the patient out: price
+    exactly. ``groups`` are each patient's lines of a year, in date order.
+    """
+    flat = [ln for members in groups.values() for ln in members]
+    keys = list(zip(map(_CODE, flat), map(_DOS, flat)))
+    price_of = {key: _full_unit_price(*key) for key in set(keys)}  # each code and date once
+    unpriced = {key for key, price in price_of.items() if price is None}
+    prices = list(map(price_of.__getitem__, keys))
+    units = list(map(_UNITS, flat))
+    if None in units:
+        units = [u or 0 for u in units]
+    limit_of: dict[dt.date, Decimal | None] = {}  # a year's threshold, by the date of its first line
+    for members in groups.values():
+        day = members[0].dos
+        if day not in limit_of:
+            try:
+                limit_of[day] = kx_threshold(day).value
+            except PtBillingError:
+                limit_of[day] = None
+    under: set[tuple[str, int]] = set()
+    line_by_line: list[tuple[tuple[str, int], int, int, Decimal]] = []
+    end = 0
+    with localcontext() as ctx:
+        # one bucket, no prior amounts: the bound is one sum at C speed. Exact (Inexact trapped), it is
+        # the same number in any order; a sum too long for the context's digits is added up line by
+        # line below (outside this context), as its rounding then depends on the order.
+        ctx.traps[Inexact] = True
+        for group_key, members in groups.items():
+            start, end = end, end + len(members)
+            limit = limit_of[members[0].dos]
+            if limit is None or (unpriced and not unpriced.isdisjoint(keys[start:end])):
+                continue
+            if group_key in with_ot or any(map(_PRIOR, members)) or min(units[start:end]) < 0:
+                line_by_line.append((group_key, start, end, limit))
+                continue
+            try:
+                if sum(map(mul, prices[start:end], units[start:end]), Decimal(0)) <= limit:
+                    under.add(group_key)
+            except Inexact:
+                line_by_line.append((group_key, start, end, limit))
+    for group_key, start, end, limit in line_by_line:
+        bound: dict[str, Decimal] = {}
+        for ln, unit, count in zip(flat[start:end], prices[start:end], units[start:end]):
+            assert unit is not None  # no unpriced code in this group
+            bucket = "OT" if discipline_of[ln.modifiers] == "OT" else PT_SLP
+            prior = Decimal(str(ln.prior_allowed)) if ln.prior_allowed else Decimal(0)
+            bound[bucket] = bound.get(bucket, Decimal(0)) + unit * count + prior  # prior counted generously
+        if all(total <= limit for total in bound.values()):
+            under.add(group_key)
+    return under
 
 
 def kx_findings(lines: list[ClaimLine],
@@ -175,8 +203,8 @@ def kx_findings(lines: list[ClaimLine],
     if totals is None:
         # Nothing to report for a patient who cannot reach the lower (KX) threshold
         # even if every unit were paid in full: skip pricing them exactly.
-        unit_prices: dict[tuple[str, dt.date], Decimal | None] = {}
-        groups = {k: v for k, v in groups.items() if not _surely_under(v, discipline_of, unit_prices)}
+        under = _surely_under(groups, with_ot, discipline_of)
+        groups = {k: v for k, v in groups.items() if k not in under}
     # Price each year's lines in one call (the MPPR visit key is the patient); a year whose
     # lines cannot all be priced is not checked, for every patient of that year.
     by_year: dict[int, list[tuple[str, int]]] = {}
@@ -193,15 +221,16 @@ def kx_findings(lines: list[ClaimLine],
         if None in units:
             units = [u or 0 for u in units]  # a blank units cell is no units
         try:  # FeeLine's fields zipped from the columns: no FeeLine per line
-            fees = allowed_amounts(zip(map(_CODE, year_lines), units, map(_DOS, year_lines),
+            priced = allowed_amounts(zip(map(_CODE, year_lines), units, map(_DOS, year_lines),
                                        map(_MODIFIERS, year_lines), visits))
         except PtBillingError as e:
             failed[year] = str(e)
             continue
+        fees = [fee or _ZERO for fee in priced]  # contractor-priced counts $0
         start = 0
         for k in keys:
             end = start + len(groups[k])
-            allowed_of[k] = [fee or _ZERO for fee in fees[start:end]]  # contractor-priced counts $0
+            allowed_of[k] = fees[start:end]
             start = end
     out: list[Finding] = []
     limits_of: dict[dt.date, tuple[Figure, Figure]] = {}
@@ -211,13 +240,15 @@ def kx_findings(lines: list[ClaimLine],
             out.append(Finding(first, WARN, "KX-UNCHECKED", f"KX threshold not checked for {year}: {failed[year]}"))
             continue
         prior: dict[tuple[int, str], Decimal] = {}
-        for ln in members:
-            if ln.prior_allowed:
-                bucket = "OT" if discipline_of[ln.modifiers] == "OT" else PT_SLP
-                prior[(year, bucket)] = max(prior.get((year, bucket), Decimal(0)), Decimal(str(ln.prior_allowed)))
+        if any(map(_PRIOR, members)):  # most lines have no Prior Allowed: look only where one has
+            for ln in members:
+                if ln.prior_allowed:
+                    bucket = "OT" if discipline_of[ln.modifiers] == "OT" else PT_SLP
+                    prior[(year, bucket)] = max(prior.get((year, bucket), Decimal(0)),
+                                                Decimal(str(ln.prior_allowed)))
         day = members[0].dos  # the year's figures as on its first line
         try:
-            starts = kx_start(prior)
+            starts = kx_start(prior) if prior else {}
             limits = limits_of.get(day)
             if limits is None:
                 limits = limits_of[day] = (kx_threshold(day), review_threshold(day))
@@ -227,18 +258,19 @@ def kx_findings(lines: list[ClaimLine],
             continue
         kx, review = limits
         allowed = allowed_of[(patient, year)]
-        runs: dict[str, tuple[list[int], list[Decimal]]]  # bucket -> its lines (positions in members), amounts
+        runs: dict[str, tuple[Sequence[int], list[Decimal]]]  # bucket -> its lines (positions in members), amounts
         if (patient, year) in with_ot:
-            runs = {}
+            split: dict[str, tuple[list[int], list[Decimal]]] = {}
             for pos, ln in enumerate(members):
                 bucket = "OT" if discipline_of[ln.modifiers] == "OT" else PT_SLP
-                run = runs.get(bucket)
+                run = split.get(bucket)
                 if run is None:
-                    run = runs[bucket] = ([], [])
+                    run = split[bucket] = ([], [])
                 run[0].append(pos)
                 run[1].append(allowed[pos])
+            runs = dict(split)
         else:
-            runs = {PT_SLP: (list(range(len(members))), allowed)}
+            runs = {PT_SLP: (range(len(members)), allowed)}
         found: list[tuple[int, Finding]] = []
         for bucket, (positions, amounts) in runs.items():
             running, first_kx, first_review = kx_running(amounts, starts.get((year, bucket), _ZERO),
