@@ -406,7 +406,7 @@ class _Unit(NamedTuple):
     figs: _DayFigures
     full: Decimal  # one unit, full PE, before CQ/CO
     in_mppr: bool  # a payable MULT PROC 5 line: it takes part in its visit's MPPR
-    rank: tuple[Decimal, Decimal, bool, str]  # the MPPR order (module notes), the line's position last
+    rank: tuple[Decimal, Decimal, bool, str]  # the MPPR order of the module notes (the line's position breaks a tie)
     amounts: dict[tuple[int, int], Decimal | None]  # (full units, reduced units) -> the line's amount
 
 
