@@ -8,7 +8,10 @@ busy spell of this shared machine hits every contender alike):
 - read: ``python -c`` importing python-calamine and reading the sheet
   (``CalamineWorkbook.from_path(f).get_sheet_by_name(s).to_python()``): the floor;
 - json: ``python -m ptbilling check FILE --format json`` with stdout to a file;
-- text: ``python -m ptbilling check FILE`` (the text summary) with stdout to a file.
+- text: ``python -m ptbilling check FILE`` (the text summary) with stdout to a file;
+- floor: ``benchmarks/floor_json.py FILE``: the same read, then a JSON document shaped like the
+  check's written as fast as plain Python can, with no rule and no coercion (a floor under any
+  pure-Python check, not a competitor).
 
 ``--other-tree DIR`` adds a fourth contender: the JSON check of another source
 tree (e.g. ``git archive main | tar -x -C DIR``), for a before/after in one run.
@@ -106,6 +109,7 @@ def commands(path: Path, other: Path | None = None) -> dict[str, list[str]]:
         "read": [py, "-c", READ_SCRIPT, str(path)],
         "json": [py, "-m", "ptbilling", "check", str(path), "--format", "json"],
         "text": [py, "-m", "ptbilling", "check", str(path)],
+        "floor": [py, str(HERE / "floor_json.py"), str(path)],
     }
     if other is not None:  # sys.path[0] is the -c script's folder, so this tree's addin comes first
         out["other"] = [py, "-c", f"import sys; sys.path.insert(0, {str(other / 'addin')!r}); "
@@ -267,7 +271,8 @@ def main(argv=None) -> None:
     print("median (min-max) over the rounds; a ratio is to the read of the same round; CPU = user + system")
     print(f"{'':31} {'wall s':>16} {'x read':>16} {'CPU s':>16} {'x read (CPU)':>16} {'peak MB':>8}")
     ratios = {}
-    rows = [("read", "python-calamine read (process)"), ("json", "check --format json"), ("text", "check (text)")]
+    rows = [("read", "python-calamine read (process)"), ("json", "check --format json"), ("text", "check (text)"),
+            ("floor", "floor: read + JSON, no rules")]
     if args.other_tree:
         rows.append(("other", f"json, {args.other_tree.name}"))
         same = (scratch / "other.out").read_bytes() == doc
