@@ -9,6 +9,7 @@ The input file is only ever opened for reading.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import json
 import os
@@ -247,17 +248,112 @@ def reading_lines(log: LogData, result: LogCheck) -> list[str]:
 
 
 def write_json(log: LogData, result: LogCheck, payer=None, method=None, stream=None) -> None:
-    """The JSON document and a newline, in one write.
+    """The JSON document and a newline, in one write: ``json_text``, the bytes of
+    ``json.dumps(json_document(...), ensure_ascii=False)`` (tests/test_equivalence_json.py)."""
+    out = stream or sys.stdout
+    for part in _json_parts(log, result, payer, method):  # not joined: that would copy the whole text again
+        out.write(part)
+    out.write("\n")
 
-    ``json.dumps`` runs the C encoder; ``json.dump`` to a stream always takes
-    the pure-Python one (7x slower on a 100,000-row log). The document's
-    hundreds of thousands of small dicts and lists hold no cycles, so the
-    collector is paused while they are built. Same bytes as ``json.dump``;
-    tests/test_check.py compares them.
+
+class _Encoded(dict):
+    """value -> its JSON text after a fixed prefix, encoded once per distinct value (a log's
+    patients, dates, payers, codes and modifier lists repeat). Keys of one column share one type
+    (``_line_columns`` checks), so no two keys are equal but encode differently (1 and 1.0)."""
+
+    def __init__(self, prefix: str, convert=None):
+        super().__init__()
+        self.prefix, self.convert = prefix, convert
+
+    def __missing__(self, value):
+        v = value if self.convert is None else self.convert(value)
+        text = self[value] = self.prefix + json.dumps(v, ensure_ascii=False)
+        return text
+
+
+_NO_LINE = object()  # the placeholder of a row without a ClaimLine in the per-column passes
+#: the fields of ``LogCheck.read`` in its order, with their ClaimLine position and the type read_rows gives
+_READ_FIELDS = (("patient", 1, str), ("date", 2, None), ("payer", 3, str), ("provider", 4, str),
+                ("code", 5, str), ("modifiers", 6, tuple))
+
+
+def json_text(log: LogData, result: LogCheck, payer=None, method=None) -> str:
+    """``json.dumps(json_document(log, result, payer, method), ensure_ascii=False)``, the lines
+    written without building their 100,000 dicts.
+
+    ``json.dumps`` of the document builds a dict per row and encodes every cell again; here
+    each distinct value of a column is encoded once (``_Encoded``, by ``json.dumps`` itself, so
+    the escaping is its own) and the lines array is one join of the pieces, row by row in the
+    document's key order. Anything the pieces cannot stand for exactly (a units value that is
+    not an int, a ClaimLine field of an unexpected type) takes ``json.dumps`` of the document.
     """
-    with gc_paused():
-        text = json.dumps(json_document(log, result, payer, method), ensure_ascii=False)
-    (stream or sys.stdout).write(text + "\n")
+    return "".join(_json_parts(log, result, payer, method))
+
+
+def _json_parts(log: LogData, result: LogCheck, payer=None, method=None) -> list[str]:
+    """``json_text`` in parts whose concatenation is the text."""
+    pieces = _line_pieces(log, result)
+    if pieces is None:
+        with gc_paused():  # the document's many small dicts hold no cycles
+            return [json.dumps(json_document(log, result, payer, method), ensure_ascii=False)]
+    summary = json.dumps(summary_document(log, result, payer, method), ensure_ascii=False)
+    return ['{"summary": ', summary, ', "lines": [', pieces, "]}"]
+
+
+def _line_pieces(log: LogData, result: LogCheck) -> str | None:
+    """The text between the brackets of the document's "lines", or None (see ``json_text``)."""
+    import itertools
+    from operator import itemgetter
+
+    units, findings = result.units, result.findings
+    n = len(units)
+    if len(findings) != n or not set(map(type, units)) <= {int, type(None)}:
+        return None
+    if result.lines is None or result.rows is None or result.cols is None:
+        lines: list = [None] * n
+        unread: list[int] = []
+    else:
+        lines, blank = result.lines, result.blank
+        if len(lines) != n:
+            return None
+        unread = [i for i, ln in enumerate(lines) if ln is None and not blank[i]]
+    empty = (_NO_LINE,) * 7
+    filled = [empty if ln is None else ln for ln in lines]
+    columns = []
+    for name, k, kind in _READ_FIELDS:
+        values = list(map(itemgetter(k), filled))
+        types = set(map(type, values)) - {object}
+        if kind is None:  # dates: read_rows gives datetime.date, never a datetime
+            if not types <= {dt.date}:
+                return None
+            enc = _Encoded(f', "{name}": ', dt.date.isoformat)
+        elif name == "modifiers":
+            if not types <= {tuple}:
+                return None
+            enc = _Encoded(f', "{name}": ', list)
+        else:
+            if not types <= {kind}:
+                return None
+            enc = _Encoded(f', "{name}": ')
+        enc[_NO_LINE] = ""  # a row without a line has no such key
+        pieces = list(map(enc.__getitem__, values))
+        if name == "modifiers" and not all(type(m) is str for mods in enc if mods is not _NO_LINE for m in mods):
+            return None  # (1,) and (1.0,) would be one key
+        for i in unread:  # its cells as text (LogCheck.unread), encoded as json.dumps would
+            v = result.unread(i)[name]
+            pieces[i] = f', "{name}": ' + json.dumps(v, ensure_ascii=False)
+        columns.append(pieces)
+    first = log.first_row
+    # 8 pieces a row: a join's cost is mostly per piece, so the constant texts ride on their neighbours
+    row_text = list(map('{{"row": {}'.format, range(first, first + n)))
+    units_only = _Encoded(', "units": ')
+    no_findings = {u: text + ', "findings": []}, ' for u, text in ((u, units_only[u]) for u in set(units))}
+    tail = [no_findings[u] if not fs else
+            units_only[u] + ', "findings": ' + json.dumps([str(f) for f in fs], ensure_ascii=False) + "}, "
+            for u, fs in zip(units, findings)]
+    if tail:
+        tail[-1] = tail[-1][:-2]  # no separator after the last line
+    return "".join(itertools.chain.from_iterable(zip(row_text, *columns, tail)))
 
 
 def first_findings(log: LogData, result: LogCheck, limit: int = FIRST_FINDINGS) -> list[tuple[int, str]]:

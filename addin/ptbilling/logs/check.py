@@ -56,9 +56,6 @@ class LogCheck:
         """
         if self.lines is None or self.rows is None or self.cols is None:
             return None
-        from .cells import parse_modifiers
-
-        cols = self.cols
         out: list[dict | None] = []
         for i, ln in enumerate(self.lines):
             if ln is not None:
@@ -67,16 +64,22 @@ class LogCheck:
             elif self.blank[i]:
                 out.append(None)
             else:
-                row = self.rows[i]
-
-                def cell(f, row=row):
-                    j = cols.get(f)
-                    return _text(row[j]) if j is not None and j < len(row) else ""
-                mods = row[cols["modifiers"]] if cols["modifiers"] < len(row) else None
-                out.append({"patient": cell("patient"), "date": cell("date"), "payer": cell("payer"),
-                            "provider": cell("provider"), "code": cell("code"),
-                            "modifiers": list(parse_modifiers(mods))})
+                out.append(self.unread(i))
         return out
+
+    def unread(self, i: int) -> dict:
+        """``read`` of a row that could not be read (neither blank nor a line): its cells as text."""
+        from .cells import parse_modifiers
+
+        assert self.rows is not None and self.cols is not None  # only asked of a check that kept them
+        cols, row = self.cols, self.rows[i]
+
+        def cell(f):
+            j = cols.get(f)
+            return _text(row[j]) if j is not None and j < len(row) else ""
+        mods = row[cols["modifiers"]] if cols["modifiers"] < len(row) else None
+        return {"patient": cell("patient"), "date": cell("date"), "payer": cell("payer"),
+                "provider": cell("provider"), "code": cell("code"), "modifiers": list(parse_modifiers(mods))}
 
 
 def formula_findings(header, formula_cells: dict[int, list[int]],
