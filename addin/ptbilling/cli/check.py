@@ -17,18 +17,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..logs.check import LogCheck, check_log
 from ..logs.columns import ColumnMap, load_column_file, parse_column_option
 from ..logs.reader import LogData, UnusableLog, read_log
 from ..rules.errors import BadValue
 from ..rules.service_units import METHODS
-from ..workbooks.report import check_out_path, dropped_note, write_report
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 
 if TYPE_CHECKING:
     # rich is imported where it is used (a run without a terminal never loads it); these name its types
     from rich.console import JustifyMethod
     from rich.progress import Progress
+
+    # imported by check_modules, while python-calamine parses
+    from ..logs.check import LogCheck
 
 PROGRESS_MIN_ROWS = 10_000  # a progress bar for logs over this many rows (on a terminal)
 FIRST_FINDINGS = 20  # findings listed in the text summary
@@ -72,20 +73,41 @@ def column_map(args) -> ColumnMap | None:
     return mapping if mapping else None
 
 
+def check_modules() -> None:
+    """Import what checking a log needs beyond reading it (logs.check and the rules it runs).
+
+    ``read_log`` runs this while python-calamine parses the sheet in a worker thread, where
+    it costs nothing (about 16 ms otherwise); ``cmd_check`` runs it again after the read for
+    a log calamine did not parse (a second import is a dict look-up).
+    """
+    from ..logs import check  # noqa: F401 - imported for its cost, now
+
+
 def cmd_check(args) -> int:
     source = Path(args.file)
     mapping = column_map(args)
-    out = check_out_path(args.out, source, args.force) if args.out else None
+    if args.out:
+        from ..workbooks.report import check_out_path
+
+        out = check_out_path(args.out, source, args.force)
+    else:
+        out = None
     with gc_paused():
-        log = read_log(source, mapping)
+        log = read_log(source, mapping, alongside=check_modules)
+        check_modules()
         for note in log.notes:
             print(f"ptbilling: note: {note}", file=sys.stderr)
         with _progress(len(log.rows)) as progress:
             result = run_check(log, args.payer, args.method, progress, mapping)
             if out is not None:
+                from ..workbooks.report import write_report
+
                 write_report(out, log, result, args.payer, args.method, progress, force=args.force)
-    if out is not None and dropped_note(log, result):
-        print(f"ptbilling: note: {dropped_note(log, result)}", file=sys.stderr)
+    if out is not None:
+        from ..workbooks.report import dropped_note
+
+        if dropped_note(log, result):
+            print(f"ptbilling: note: {dropped_note(log, result)}", file=sys.stderr)
     status = EXIT_FINDINGS if result.summary["errors"] else EXIT_OK
     try:
         if args.format == "json":
@@ -126,6 +148,8 @@ def check_path(path, payer=None, method=None, mapping: ColumnMap | None = None) 
 
 
 def run_check(log: LogData, payer, method, progress=None, mapping: ColumnMap | None = None) -> LogCheck:
+    from ..logs.check import check_log
+
     try:
         return check_log(log.header, log.rows, payer, method, formula_cells=log.formula_cells, progress=progress,
                          mapping=mapping)
