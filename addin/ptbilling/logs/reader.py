@@ -673,10 +673,10 @@ class _Zip:
 
         from defusedxml.common import DefusedXmlException
 
-        scan = SheetScan()
         size = 0
         try:
             with self.zf.open(part) as f:
+                scan = None
                 if self.zf.getinfo(part).file_size <= FAST_SCAN_MAX:
                     # plain XML (nearly every sheet) is scanned at C speed; anything else by the parser
                     data = f.read()
@@ -684,8 +684,11 @@ class _Zip:
                     fast = _fast_scan(data)
                     if fast is not None:
                         return _Scan(*fast, size)
+                    scan = SheetScan()  # only now: its parser's imports (xml.sax, urllib...) take 15 ms
                     scan.feed(data)
                     del data
+                if scan is None:
+                    scan = SheetScan()
                 while True:
                     chunk = f.read(CHUNK)
                     if not chunk:
