@@ -342,27 +342,32 @@ def _line_pieces(log: LogData, result: LogCheck) -> str | None:
             return None
         unread = [i for i, ln in enumerate(lines) if ln is None and not blank[i]]
     empty = (_NO_LINE,) * 7
-    filled = [empty if ln is None else ln for ln in lines]
+    # the six fields of every row in one pass over the lines (scattered in memory), then transposed
+    fields = list(zip(*map(itemgetter(1, 2, 3, 4, 5, 6), [empty if ln is None else ln for ln in lines])))
+    if not fields:
+        fields = [()] * 6
     columns = []
-    for name, k, kind in _READ_FIELDS:
-        values = list(map(itemgetter(k), filled))
-        types = set(map(type, values)) - {object}
-        if kind is None:  # dates: read_rows gives datetime.date, never a datetime
-            if not types <= {dt.date}:
-                return None
+    for (name, _, kind), values in zip(_READ_FIELDS, fields):
+        if kind is None:
             enc = _Encoded(f', "{name}": ', dt.date.isoformat)
-        elif name == "modifiers":
-            if not types <= {tuple}:
-                return None
+        elif kind is tuple:
             enc = _Encoded(f', "{name}": ', list)
         else:
-            if not types <= {kind}:
-                return None
             enc = _Encoded(f', "{name}": ')
         enc[_NO_LINE] = ""  # a row without a line has no such key
         pieces = list(map(enc.__getitem__, values))
-        if name == "modifiers" and not all(type(m) is str for mods in enc if mods is not _NO_LINE for m in mods):
-            return None  # (1,) and (1.0,) would be one key
+        # the types of the distinct values, judged from the keys: a value only ever finds the entry
+        # of an equal key, and no str, date or tuple of str equals a value of another type
+        # (datetime(...) != date(...); (1,) == (1.0,) but neither holds a str)
+        keys = [k for k in enc if k is not _NO_LINE]
+        if kind is None:
+            if not all(type(k) is dt.date for k in keys):  # read_rows gives dates, never a datetime
+                return None
+        elif kind is tuple:
+            if not all(type(k) is tuple and all(type(m) is str for m in k) for k in keys):
+                return None
+        elif not all(type(k) is kind for k in keys):
+            return None
         for i in unread:  # its cells as text (LogCheck.unread), encoded as json.dumps would
             v = result.unread(i)[name]
             pieces[i] = f', "{name}": ' + json.dumps(v, ensure_ascii=False)
