@@ -119,6 +119,10 @@ def cmd_check(args) -> int:
         # `ptbilling check log.csv | head`: the reader left early. The status still says what the
         # check found (0 for a clean log), never "errors found" because a pipe closed.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    from . import main
+
+    if main.EXIT_FAST:  # the process ends next: it drops the log and the check whole (main.exit_process)
+        main.AT_EXIT.append((log, result))
     return status
 
 
