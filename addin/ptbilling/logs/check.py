@@ -201,9 +201,13 @@ def medicare_totals(kx_totals: dict) -> list[dict]:
     from ..rules.fee_schedule import kx_threshold, review_threshold
 
     out = []
+    thresholds: dict[int, tuple] = {}  # year -> (KX, review): looked up once a year, not once a patient
     for (patient, year, bucket), amount in sorted(kx_totals.items()):
-        day = dt.date(year, 1, 1)
-        kx, review = kx_threshold(day).value, review_threshold(day).value
+        got = thresholds.get(year)
+        if got is None:
+            day = dt.date(year, 1, 1)
+            got = thresholds[year] = (kx_threshold(day).value, review_threshold(day).value)
+        kx, review = got
         out.append({"patient": patient, "year": year, "bucket": bucket, "allowed": float(amount),
                     "kx_threshold": float(kx), "past_kx": amount > kx, "past_review": amount > review})
     return out
