@@ -118,3 +118,13 @@ def test_a_csv_runs_nothing_alongside(tmp_path):
     path.write_text(",".join(HEADER) + "\nP1,2025-03-03,Medicare,PT,97110,GP,23,2\n")
     calls = Calls()
     assert read_log(path, alongside=calls).reader == "csv" and not calls.threads
+
+
+def test_without_a_thread_to_be_had_the_parse_runs_on_this_thread(tmp_path, monkeypatch):
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    path = write_xlsx(tmp_path / "log.xlsx", HEADER, CLEAN, table="SessionLog")
+    calls = Calls()
+    log = read_log(path, alongside=calls)
+    assert log.reader == "calamine" and len(calls.threads) == 1 and not log.notes

@@ -914,11 +914,16 @@ def _parse_alongside(parse: Callable[[], list], alongside: Callable[[], None] | 
         work()
     else:
         worker = threading.Thread(target=work, name="ptbilling-calamine", daemon=True)
-        worker.start()
         try:
+            worker.start()
+        except RuntimeError:  # no thread to be had (a process limit): one after the other, as before
+            work()
             alongside()
-        finally:
-            worker.join()
+        else:
+            try:
+                alongside()
+            finally:
+                worker.join()
     return (None, failed[0]) if failed else (got[0], None)
 
 
