@@ -319,12 +319,17 @@ def json_text(log: LogData, result: LogCheck, payer=None, method=None) -> str:
 
 
 def _json_parts(log: LogData, result: LogCheck, payer=None, method=None) -> list[str]:
-    """``json_text`` in parts whose concatenation is the text."""
-    pieces = _line_pieces(log, result)
-    if pieces is None:
-        with gc_paused():  # the document's many small dicts hold no cycles
+    """``json_text`` in parts whose concatenation is the text.
+
+    The collector is paused: the pieces' hundreds of thousands of tuples (and the fallback
+    document's dicts) hold no cycles, and one full collection over a checked log's millions
+    of objects would take longer than the writing (0.36 s instead of 0.09 for 100,000 lines).
+    """
+    with gc_paused():
+        pieces = _line_pieces(log, result)
+        if pieces is None:
             return [json.dumps(json_document(log, result, payer, method), ensure_ascii=False)]
-    summary = json.dumps(summary_document(log, result, payer, method), ensure_ascii=False)
+        summary = json.dumps(summary_document(log, result, payer, method), ensure_ascii=False)
     return ['{"summary": ', summary, ', "lines": [', pieces, "]}"]
 
 
