@@ -1,5 +1,4 @@
-import sys
+from .cli import main as cli
 
-from .cli.main import main
-
-sys.exit(main())
+cli.EXIT_FAST = True  # this process ends when main returns
+cli.exit_process(cli.main())

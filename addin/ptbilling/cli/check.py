@@ -9,6 +9,7 @@ The input file is only ever opened for reading.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import json
 import os
@@ -16,18 +17,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..logs.check import LogCheck, check_log
 from ..logs.columns import ColumnMap, load_column_file, parse_column_option
 from ..logs.reader import LogData, UnusableLog, read_log
 from ..rules.errors import BadValue
 from ..rules.service_units import METHODS
-from ..workbooks.report import check_out_path, dropped_note, write_report
 from .exit_codes import EXIT_FINDINGS, EXIT_OK
 
 if TYPE_CHECKING:
     # rich is imported where it is used (a run without a terminal never loads it); these name its types
     from rich.console import JustifyMethod
     from rich.progress import Progress
+
+    # imported by check_modules, while python-calamine parses
+    from ..logs.check import LogCheck
 
 PROGRESS_MIN_ROWS = 10_000  # a progress bar for logs over this many rows (on a terminal)
 FIRST_FINDINGS = 20  # findings listed in the text summary
@@ -71,20 +73,41 @@ def column_map(args) -> ColumnMap | None:
     return mapping if mapping else None
 
 
+def check_modules() -> None:
+    """Import what checking a log needs beyond reading it (logs.check and the rules it runs).
+
+    ``read_log`` runs this while python-calamine parses the sheet in a worker thread, where
+    it costs nothing (about 16 ms otherwise); ``cmd_check`` runs it again after the read for
+    a log calamine did not parse (a second import is a dict look-up).
+    """
+    from ..logs import check  # noqa: F401 - imported for its cost, now
+
+
 def cmd_check(args) -> int:
     source = Path(args.file)
     mapping = column_map(args)
-    out = check_out_path(args.out, source, args.force) if args.out else None
+    if args.out:
+        from ..workbooks.report import check_out_path
+
+        out = check_out_path(args.out, source, args.force)
+    else:
+        out = None
     with gc_paused():
-        log = read_log(source, mapping)
+        log = read_log(source, mapping, alongside=check_modules)
+        check_modules()
         for note in log.notes:
             print(f"ptbilling: note: {note}", file=sys.stderr)
         with _progress(len(log.rows)) as progress:
             result = run_check(log, args.payer, args.method, progress, mapping)
             if out is not None:
+                from ..workbooks.report import write_report
+
                 write_report(out, log, result, args.payer, args.method, progress, force=args.force)
-    if out is not None and dropped_note(log, result):
-        print(f"ptbilling: note: {dropped_note(log, result)}", file=sys.stderr)
+    if out is not None:
+        from ..workbooks.report import dropped_note
+
+        if dropped_note(log, result):
+            print(f"ptbilling: note: {dropped_note(log, result)}", file=sys.stderr)
     status = EXIT_FINDINGS if result.summary["errors"] else EXIT_OK
     try:
         if args.format == "json":
@@ -96,6 +119,10 @@ def cmd_check(args) -> int:
         # `ptbilling check log.csv | head`: the reader left early. The status still says what the
         # check found (0 for a clean log), never "errors found" because a pipe closed.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    from . import main
+
+    if main.EXIT_FAST:  # the process ends next: it drops the log and the check whole (main.exit_process)
+        main.AT_EXIT.append((log, result))
     return status
 
 
@@ -125,6 +152,8 @@ def check_path(path, payer=None, method=None, mapping: ColumnMap | None = None) 
 
 
 def run_check(log: LogData, payer, method, progress=None, mapping: ColumnMap | None = None) -> LogCheck:
+    from ..logs.check import check_log
+
     try:
         return check_log(log.header, log.rows, payer, method, formula_cells=log.formula_cells, progress=progress,
                          mapping=mapping)
@@ -247,17 +276,122 @@ def reading_lines(log: LogData, result: LogCheck) -> list[str]:
 
 
 def write_json(log: LogData, result: LogCheck, payer=None, method=None, stream=None) -> None:
-    """The JSON document and a newline, in one write.
+    """The JSON document and a newline, in one write: ``json_text``, the bytes of
+    ``json.dumps(json_document(...), ensure_ascii=False)`` (tests/test_equivalence_json.py)."""
+    out = stream or sys.stdout
+    for part in _json_parts(log, result, payer, method):  # not joined: that would copy the whole text again
+        out.write(part)
+    out.write("\n")
 
-    ``json.dumps`` runs the C encoder; ``json.dump`` to a stream always takes
-    the pure-Python one (7x slower on a 100,000-row log). The document's
-    hundreds of thousands of small dicts and lists hold no cycles, so the
-    collector is paused while they are built. Same bytes as ``json.dump``;
-    tests/test_check.py compares them.
+
+class _Encoded(dict):
+    """value -> its JSON text after a fixed prefix, encoded once per distinct value (a log's
+    patients, dates, payers, codes and modifier lists repeat). Keys of one column share one type
+    (``_line_columns`` checks), so no two keys are equal but encode differently (1 and 1.0)."""
+
+    def __init__(self, prefix: str, convert=None):
+        super().__init__()
+        self.prefix, self.convert = prefix, convert
+
+    def __missing__(self, value):
+        v = value if self.convert is None else self.convert(value)
+        text = self[value] = self.prefix + json.dumps(v, ensure_ascii=False)
+        return text
+
+
+_NO_LINE = object()  # the placeholder of a row without a ClaimLine in the per-column passes
+#: the fields of ``LogCheck.read`` in its order, with their ClaimLine position and the type read_rows gives
+_READ_FIELDS = (("patient", 1, str), ("date", 2, None), ("payer", 3, str), ("provider", 4, str),
+                ("code", 5, str), ("modifiers", 6, tuple))
+
+
+def json_text(log: LogData, result: LogCheck, payer=None, method=None) -> str:
+    """``json.dumps(json_document(log, result, payer, method), ensure_ascii=False)``, the lines
+    written without building their 100,000 dicts.
+
+    ``json.dumps`` of the document builds a dict per row and encodes every cell again; here
+    each distinct value of a column is encoded once (``_Encoded``, by ``json.dumps`` itself, so
+    the escaping is its own) and the lines array is one join of the pieces, row by row in the
+    document's key order. Anything the pieces cannot stand for exactly (a units value that is
+    not an int, a ClaimLine field of an unexpected type) takes ``json.dumps`` of the document.
+    """
+    return "".join(_json_parts(log, result, payer, method))
+
+
+def _json_parts(log: LogData, result: LogCheck, payer=None, method=None) -> list[str]:
+    """``json_text`` in parts whose concatenation is the text.
+
+    The collector is paused: the pieces' hundreds of thousands of tuples (and the fallback
+    document's dicts) hold no cycles, and one full collection over a checked log's millions
+    of objects would take longer than the writing (0.36 s instead of 0.09 for 100,000 lines).
     """
     with gc_paused():
-        text = json.dumps(json_document(log, result, payer, method), ensure_ascii=False)
-    (stream or sys.stdout).write(text + "\n")
+        pieces = _line_pieces(log, result)
+        if pieces is None:
+            return [json.dumps(json_document(log, result, payer, method), ensure_ascii=False)]
+        summary = json.dumps(summary_document(log, result, payer, method), ensure_ascii=False)
+    return ['{"summary": ', summary, ', "lines": [', pieces, "]}"]
+
+
+def _line_pieces(log: LogData, result: LogCheck) -> str | None:
+    """The text between the brackets of the document's "lines", or None (see ``json_text``)."""
+    import itertools
+    from operator import itemgetter
+
+    units, findings = result.units, result.findings
+    n = len(units)
+    if len(findings) != n or not set(map(type, units)) <= {int, type(None)}:
+        return None
+    if result.lines is None or result.rows is None or result.cols is None:
+        lines: list = [None] * n
+        unread: list[int] = []
+    else:
+        lines, blank = result.lines, result.blank
+        if len(lines) != n:
+            return None
+        unread = [i for i, ln in enumerate(lines) if ln is None and not blank[i]]
+    empty = (_NO_LINE,) * 7
+    # the six fields of every row in one pass over the lines (scattered in memory), then transposed
+    fields = list(zip(*map(itemgetter(1, 2, 3, 4, 5, 6), [empty if ln is None else ln for ln in lines])))
+    if not fields:
+        fields = [()] * 6
+    columns = []
+    for (name, _, kind), values in zip(_READ_FIELDS, fields):
+        if kind is None:
+            enc = _Encoded(f', "{name}": ', dt.date.isoformat)
+        elif kind is tuple:
+            enc = _Encoded(f', "{name}": ', list)
+        else:
+            enc = _Encoded(f', "{name}": ')
+        enc[_NO_LINE] = ""  # a row without a line has no such key
+        pieces = list(map(enc.__getitem__, values))
+        # the types of the distinct values, judged from the keys: a value only ever finds the entry
+        # of an equal key, and no str, date or tuple of str equals a value of another type
+        # (datetime(...) != date(...); (1,) == (1.0,) but neither holds a str)
+        keys = [k for k in enc if k is not _NO_LINE]
+        if kind is None:
+            if not all(type(k) is dt.date for k in keys):  # read_rows gives dates, never a datetime
+                return None
+        elif kind is tuple:
+            if not all(type(k) is tuple and all(type(m) is str for m in k) for k in keys):
+                return None
+        elif not all(type(k) is kind for k in keys):
+            return None
+        for i in unread:  # its cells as text (LogCheck.unread), encoded as json.dumps would
+            v = result.unread(i)[name]
+            pieces[i] = f', "{name}": ' + json.dumps(v, ensure_ascii=False)
+        columns.append(pieces)
+    first = log.first_row
+    # 8 pieces a row: a join's cost is mostly per piece, so the constant texts ride on their neighbours
+    row_text = list(map('{{"row": {}'.format, range(first, first + n)))
+    units_only = _Encoded(', "units": ')
+    no_findings = {u: text + ', "findings": []}, ' for u, text in ((u, units_only[u]) for u in set(units))}
+    tail = [no_findings[u] if not fs else
+            units_only[u] + ', "findings": ' + json.dumps([str(f) for f in fs], ensure_ascii=False) + "}, "
+            for u, fs in zip(units, findings)]
+    if tail:
+        tail[-1] = tail[-1][:-2]  # no separator after the last line
+    return "".join(itertools.chain.from_iterable(zip(row_text, *columns, tail)))
 
 
 def first_findings(log: LogData, result: LogCheck, limit: int = FIRST_FINDINGS) -> list[tuple[int, str]]:

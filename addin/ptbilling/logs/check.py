@@ -22,7 +22,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from ..rules import datasets
 from ..rules.claim_lines import payer_key, payer_kind, person_key, unit_method
@@ -56,9 +56,6 @@ class LogCheck:
         """
         if self.lines is None or self.rows is None or self.cols is None:
             return None
-        from .cells import parse_modifiers
-
-        cols = self.cols
         out: list[dict | None] = []
         for i, ln in enumerate(self.lines):
             if ln is not None:
@@ -67,16 +64,22 @@ class LogCheck:
             elif self.blank[i]:
                 out.append(None)
             else:
-                row = self.rows[i]
-
-                def cell(f, row=row):
-                    j = cols.get(f)
-                    return _text(row[j]) if j is not None and j < len(row) else ""
-                mods = row[cols["modifiers"]] if cols["modifiers"] < len(row) else None
-                out.append({"patient": cell("patient"), "date": cell("date"), "payer": cell("payer"),
-                            "provider": cell("provider"), "code": cell("code"),
-                            "modifiers": list(parse_modifiers(mods))})
+                out.append(self.unread(i))
         return out
+
+    def unread(self, i: int) -> dict:
+        """``read`` of a row that could not be read (neither blank nor a line): its cells as text."""
+        from .cells import parse_modifiers
+
+        assert self.rows is not None and self.cols is not None  # only asked of a check that kept them
+        cols, row = self.cols, self.rows[i]
+
+        def cell(f):
+            j = cols.get(f)
+            return _text(row[j]) if j is not None and j < len(row) else ""
+        mods = row[cols["modifiers"]] if cols["modifiers"] < len(row) else None
+        return {"patient": cell("patient"), "date": cell("date"), "payer": cell("payer"),
+                "provider": cell("provider"), "code": cell("code"), "modifiers": list(parse_modifiers(mods))}
 
 
 def formula_findings(header, formula_cells: dict[int, list[int]],
@@ -171,7 +174,10 @@ def missing_data(lines) -> list[str]:
     """
     from ..rules.claim_lines import is_medicare
 
-    years = sorted({ln.dos.year for ln in lines if ln is not None and is_medicare(ln.payer)})
+    # each distinct (date, payer) once: a log has a few hundred of them for 100,000 lines
+    typed = set(map(itemgetter(2, 3), filter(None, lines)))  # ClaimLine: index, patient, dos, payer...
+    medicare = {p: is_medicare(p) for p in {p for _, p in typed}}
+    years = sorted({day.year for day, p in typed if medicare[p]})
     out = []
     for year in years:
         try:
@@ -195,9 +201,13 @@ def medicare_totals(kx_totals: dict) -> list[dict]:
     from ..rules.fee_schedule import kx_threshold, review_threshold
 
     out = []
+    thresholds: dict[int, tuple] = {}  # year -> (KX, review): looked up once a year, not once a patient
     for (patient, year, bucket), amount in sorted(kx_totals.items()):
-        day = dt.date(year, 1, 1)
-        kx, review = kx_threshold(day).value, review_threshold(day).value
+        got = thresholds.get(year)
+        if got is None:
+            day = dt.date(year, 1, 1)
+            got = thresholds[year] = (kx_threshold(day).value, review_threshold(day).value)
+        kx, review = got
         out.append({"patient": patient, "year": year, "bucket": bucket, "allowed": float(amount),
                     "kx_threshold": float(kx), "past_kx": amount > kx, "past_review": amount > review})
     return out
@@ -288,15 +298,36 @@ def summarize(lines, units, found, blank) -> dict:
         rows_with_errors += row_error
     rules = sorted(per_rule, key=lambda r: (_ORDER.get(severity[r], 9), r))
     return {
-        "visits": len({ln.visit for ln in lines if ln is not None}),
-        "lines": sum(1 for b in blank if not b),
-        "units": sum(u for u in units if u is not None),
+        "visits": count_visits(lines),
+        "lines": len(blank) - sum(map(bool, blank)),
+        "units": sum(filter(None, units)),  # (zeros left out change no sum)
         "errors": errors,
         "warnings": warnings,
         "rows_with_errors": rows_with_errors,
         "rules": {r: per_rule[r] for r in rules},
         "rule_severity": {r: severity[r] for r in rules},
     }
+
+
+def count_visits(lines) -> int:
+    """How many distinct ``ClaimLine.visit`` keys the lines (None: no line) have.
+
+    The keys of each distinct (patient, date, payer) as typed, not of every line: a visit's
+    lines share them, so a 100,000-line log keys about 40,000 (``person_key``, ``payer_key``
+    once per distinct text)."""
+    typed = set(map(itemgetter(1, 2, 3), filter(None, lines)))  # ClaimLine: index, patient, dos, payer...
+    people: dict[str, str] = {}
+    payers: dict[str, str] = {}
+    keys = set()
+    for patient, day, payer in typed:
+        who = people.get(patient)
+        if who is None:
+            who = people[patient] = person_key(patient)
+        claim = payers.get(payer)
+        if claim is None:
+            claim = payers[payer] = payer_key(payer)
+        keys.add((who, day, claim))
+    return len(keys)
 
 
 def rule_table() -> list[tuple[str, str, str]]:

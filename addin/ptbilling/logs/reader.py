@@ -44,7 +44,9 @@ import csv
 import io
 import posixpath
 import re
+import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,11 +114,16 @@ class LogData:
         return f"{self.path.name}, {place}"
 
 
-def read_log(path: str | Path, mapping: ColumnMap | None = None) -> LogData:
+def read_log(path: str | Path, mapping: ColumnMap | None = None, alongside: Callable[[], object] | None = None) -> LogData:
     """Read a session log; raises UnusableLog with one line saying what is wrong.
 
     ``mapping`` (``--column``/``--columns``) counts when looking for the header row.
+    ``alongside`` (the command's own imports) is run at most once, on this thread, while
+    python-calamine parses a sheet in a worker thread (``_parse_alongside``); it is not run
+    when no sheet is parsed by calamine (a CSV, openpyxl), so the caller runs it again itself
+    if it must have run (it must then do nothing the second time).
     """
+    once = _Once(alongside) if alongside is not None else None
     p = Path(path)
     name = str(path)
     try:
@@ -139,7 +146,7 @@ def read_log(path: str | Path, mapping: ColumnMap | None = None) -> LogData:
     if head.startswith(CFB_MAGIC):
         raise UnusableLog(f"{name}: {_cfb_kind(p)}")
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _read_workbook(p, name, mapping)
+        return _read_workbook(p, name, mapping, once)
     if suffix in CSV_SUFFIXES:
         return _read_csv(p, name, mapping)
     if suffix in WORKBOOK_SUFFIXES:
@@ -666,10 +673,10 @@ class _Zip:
 
         from defusedxml.common import DefusedXmlException
 
-        scan = SheetScan()
         size = 0
         try:
             with self.zf.open(part) as f:
+                scan = None
                 if self.zf.getinfo(part).file_size <= FAST_SCAN_MAX:
                     # plain XML (nearly every sheet) is scanned at C speed; anything else by the parser
                     data = f.read()
@@ -677,8 +684,11 @@ class _Zip:
                     fast = _fast_scan(data)
                     if fast is not None:
                         return _Scan(*fast, size)
+                    scan = SheetScan()  # only now: its parser's imports (xml.sax, urllib...) take 15 ms
                     scan.feed(data)
                     del data
+                if scan is None:
+                    scan = SheetScan()
                 while True:
                     chunk = f.read(CHUNK)
                     if not chunk:
@@ -789,7 +799,7 @@ def _prolog_problem(head: bytes, complete: bool) -> str | None:
         i = j + close
 
 
-def _read_workbook(p: Path, name: str, mapping: ColumnMap | None = None) -> LogData:
+def _read_workbook(p: Path, name: str, mapping: ColumnMap | None = None, alongside: _Once | None = None) -> LogData:
     z = _Zip(p, name)
     try:
         z.check_xml_prologs()
@@ -801,13 +811,13 @@ def _read_workbook(p: Path, name: str, mapping: ColumnMap | None = None) -> LogD
         found = z.find_table(sheets)
         if found is not None:
             sh, table = found
-            return _read_table(p, name, z, kind, sh, table)
+            return _read_table(p, name, z, kind, sh, table, alongside)
         best: LogData | None = None
         best_score = 0
         scored: list[tuple[str, int]] = []
         misses: list[str] = []
         for sh in sheets:
-            data, score, miss = _read_sheet(p, name, z, kind, sh, mapping)
+            data, score, miss = _read_sheet(p, name, z, kind, sh, mapping, alongside)
             if data is None:
                 misses.append(miss)
                 continue
@@ -867,25 +877,90 @@ class _Grid:
         self.note = note
 
 
-def _load_grid(p: Path, name: str, sh: _Sheet, scan: _Scan, row_limit: tuple[int, int] | None) -> _Grid:
-    """All of a sheet's values, dense from A1, through calamine when that is safe, else openpyxl."""
+class _Once:
+    """A function run at most once (``read_log``'s ``alongside``); a no-op without one."""
+
+    def __init__(self, fn: Callable[[], object] | None):
+        self.fn = fn
+
+    def __call__(self) -> None:
+        fn, self.fn = self.fn, None
+        if fn is not None:
+            fn()
+
+    def __bool__(self) -> bool:  # still to run
+        return self.fn is not None
+
+
+def _parse_alongside(parse: Callable[[], list], alongside: Callable[[], None] | None) -> tuple[list | None, BaseException | None]:
+    """(``parse()``, None), or (None, the exception it raised), ``parse`` running on a worker thread
+    while ``alongside()`` runs on this one.
+
+    python-calamine releases the GIL while it parses (most of a big sheet's read), so the
+    command's own imports run meanwhile at no cost. The worker is always joined before this
+    returns or raises, so no thread outlives a read, whatever goes wrong on either side; an
+    exception of ``alongside`` is raised as it is (it is not calamine's), the parse thrown away.
+    """
+    got: list = []
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            got.append(parse())
+        except BaseException as e:  # noqa: BLE001 - handed to the calling thread, which judges it
+            failed.append(e)
+
+    if not alongside:  # nothing to run meanwhile: no thread
+        work()
+    else:
+        worker = threading.Thread(target=work, name="ptbilling-calamine", daemon=True)
+        try:
+            worker.start()
+        except RuntimeError:  # no thread to be had (a process limit): one after the other, as before
+            work()
+            alongside()
+        else:
+            try:
+                alongside()
+            finally:
+                worker.join()
+    return (None, failed[0]) if failed else (got[0], None)
+
+
+def _load_grid(p: Path, name: str, sh: _Sheet, scan: _Scan, row_limit: tuple[int, int] | None,
+               alongside: _Once | None = None) -> _Grid:
+    """All of a sheet's values, dense from A1, through calamine when that is safe, else openpyxl.
+
+    The scan has run and judged the sheet's real extent before calamine starts: calamine holds
+    a sheet as one dense block, so a parse started any earlier could take gigabytes for a stray
+    cell far away (and no running parse can be stopped).
+    """
     dense = scan.max_row * (scan.max_col + 1)
     why = None
     if dense > MAX_DENSE_CELLS or dense * SPARSE_BYTES_PER_CELL > scan.size + 8_000_000:
         why = (f"sheet '{sh.name}' has cells as far as row {scan.max_row:,} but is mostly empty; "
                "read with openpyxl (streaming) instead of python-calamine")
     else:
+        rows: list | None
+        error: BaseException | None
         try:
             from python_calamine import CalamineWorkbook
 
-            rows = CalamineWorkbook.from_path(str(p)).get_sheet_by_name(sh.name).to_python(skip_empty_area=False)
+            def parse() -> list:
+                return CalamineWorkbook.from_path(str(p)).get_sheet_by_name(sh.name).to_python(skip_empty_area=False)
+        except BaseException as e:  # noqa: BLE001 - judged below, as a failed parse
+            rows, error = None, e
+        else:
+            rows, error = _parse_alongside(parse, alongside)
+        if rows is not None:
             return _Grid(rows, "calamine")
-        except MemoryError:
+        assert error is not None  # _parse_alongside gives the rows or the exception
+        if isinstance(error, MemoryError):
             raise UnusableLog(f"{name}: sheet '{sh.name}' is too large to read in memory") from None
-        except BaseException as e:  # noqa: BLE001 - calamine errors (and a Rust panic) mean: try openpyxl
-            if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                raise
-            why = f"python-calamine could not read sheet '{sh.name}' ({_one_line(e)}); read with openpyxl instead"
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise error
+        # calamine errors (and a Rust panic) mean: try openpyxl
+        why = f"python-calamine could not read sheet '{sh.name}' ({_one_line(error)}); read with openpyxl instead"
     return _Grid(_openpyxl_rows(p, name, sh.name, row_limit), "openpyxl", why)
 
 
@@ -999,7 +1074,7 @@ def _finish(p: Path, name: str, kind: str, sh: _Sheet, scan: _Scan, grid: _Grid,
     return LogData(p, kind, header, rows, first_row, sh.name, table, grid.reader, formula_cells, notes)
 
 
-def _read_table(p: Path, name: str, z: _Zip, kind: str, sh: _Sheet, table) -> LogData:
+def _read_table(p: Path, name: str, z: _Zip, kind: str, sh: _Sheet, table, alongside: _Once | None = None) -> LogData:
     try:
         r1, c1, r2, c2 = _parse_ref(table.get("ref", ""))
         header_rows = int(table.get("headerRowCount", "1"))
@@ -1007,7 +1082,7 @@ def _read_table(p: Path, name: str, z: _Zip, kind: str, sh: _Sheet, table) -> Lo
     except ValueError:
         raise UnusableLog(f"{name}: the {TABLE_NAME} table's range {table.get('ref')!r} is not valid") from None
     scan = z.scan_sheet(sh.part)
-    grid = _load_grid(p, name, sh, scan, (r1, r2))
+    grid = _load_grid(p, name, sh, scan, (r1, r2), alongside)
     if header_rows == 0:  # a table without a header row: its column names are the headers
         header = [el.get("name") for el in table.iter() if _local(el.tag) == "tableColumn"]
         first_row = r1
@@ -1017,14 +1092,14 @@ def _read_table(p: Path, name: str, z: _Zip, kind: str, sh: _Sheet, table) -> Lo
     return _finish(p, name, kind, sh, scan, grid, header, first_row, c1, c2, r2 - totals, TABLE_NAME)
 
 
-def _read_sheet(p: Path, name: str, z: _Zip, kind: str, sh: _Sheet,
-                mapping: ColumnMap | None = None) -> tuple[LogData | None, int, str]:
+def _read_sheet(p: Path, name: str, z: _Zip, kind: str, sh: _Sheet, mapping: ColumnMap | None = None,
+                alongside: _Once | None = None) -> tuple[LogData | None, int, str]:
     """(the log on this sheet, its header's recognised columns, '') when a header row is within its
     first 30 rows; else (None, 0, why not)."""
     scan = z.scan_sheet(sh.part)
     if scan.max_row == 0:
         return None, 0, f"sheet '{sh.name}': it is empty"
-    grid = _load_grid(p, name, sh, scan, None)
+    grid = _load_grid(p, name, sh, scan, None, alongside)
     hit = find_header(grid.rows, mapping)
     if hit is None:
         return None, 0, f"sheet '{sh.name}': {header_miss(grid.rows, mapping)}"

@@ -1,0 +1,49 @@
+"""``python -m ptbilling check`` ends without freeing the checked log (``cli.main.exit_process``).
+
+The process writes what ``main`` in-process writes, with the same status, its
+notes on stderr included; a command run in-process keeps nothing for the exit;
+any other command ends through ``sys.exit`` as before.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ptbilling.cli import main as cli
+from test_check import ADDIN, CLEAN, HEADER, WITH_ERROR, write_xlsx
+
+
+def _process(*argv: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ADDIN))
+    return subprocess.run([sys.executable, "-m", "ptbilling", *argv], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+@pytest.mark.parametrize("rows", [CLEAN, WITH_ERROR], ids=["clean", "errors"])
+def test_the_process_writes_what_main_writes(tmp_path, capsys, fmt, rows):
+    path = write_xlsx(tmp_path / "log.xlsx", HEADER, rows)
+    code = cli.main(["check", str(path), "--format", fmt])
+    out, err = capsys.readouterr()
+    assert not cli.AT_EXIT  # in-process: nothing kept
+    got = _process("check", str(path), "--format", fmt)
+    assert (got.returncode, got.stdout, got.stderr) == (code, out, err)
+
+
+def test_notes_on_stderr_and_a_refusal_come_out_whole(tmp_path):
+    csv = tmp_path / "log.csv"
+    csv.write_bytes((";".join(HEADER) + "\nP1;2025-03-03;Médicare;PT;97110;GP;23;2\n").encode("cp1252"))
+    got = _process("check", str(csv), "--format", "json")
+    assert got.returncode == 0 and "read it as Windows-1252" in got.stderr and got.stdout.endswith("}\n")
+    got = _process("check", str(tmp_path / "none.xlsx"))
+    assert got.returncode == 2 and got.stdout == "" and "no such file" in got.stderr
+
+
+def test_exit_process_without_kept_results_is_sys_exit(monkeypatch):
+    monkeypatch.setattr(cli, "AT_EXIT", [])
+    with pytest.raises(SystemExit) as e:
+        cli.exit_process(3)
+    assert e.value.code == 3
