@@ -47,3 +47,12 @@ def test_exit_process_without_kept_results_is_sys_exit(monkeypatch):
     with pytest.raises(SystemExit) as e:
         cli.exit_process(3)
     assert e.value.code == 3
+
+
+def test_the_installed_command_ends_as_python_m_does():
+    """The ``ptbilling`` console script and ``python -m ptbilling`` both go through ``run``."""
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "ptbilling"]
+    assert script.value == "ptbilling.cli.main:run"
+    assert (ADDIN / "ptbilling" / "__main__.py").read_text().strip().endswith("run()")

@@ -1,4 +1,3 @@
-from .cli import main as cli
+from .cli.main import run
 
-cli.EXIT_FAST = True  # this process ends when main returns
-cli.exit_process(cli.main())
+run()

@@ -23,7 +23,7 @@ COMMANDS = {
 }
 
 
-#: Set by ``python -m ptbilling`` (a process that ends when ``main`` returns): a command may then
+#: Set by ``run`` (the ``ptbilling`` command and ``python -m ptbilling``: a process that ends when ``main`` returns): a command may then
 #: leave its large results in AT_EXIT for ``exit_process`` to drop with the process.
 EXIT_FAST = False
 AT_EXIT: list = []
@@ -47,6 +47,13 @@ def exit_process(status: int) -> None:
     except (OSError, ValueError):  # a closed or broken stream: let the usual shutdown report it
         sys.exit(status)
     os._exit(status)
+
+
+def run() -> None:
+    """The ``ptbilling`` command and ``python -m ptbilling``: ``main``, in a process that ends when it returns."""
+    global EXIT_FAST
+    EXIT_FAST = True
+    exit_process(main())
 
 
 class _Version(argparse.Action):
