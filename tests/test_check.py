@@ -991,3 +991,13 @@ def test_summary_reports_each_medicare_patients_year_totals(tmp_path, capsys):
     main(["check", str(log)])
     text = capsys.readouterr().out
     assert "Medicare allowed per patient" in text and "$2,428.79" in text and "needs KX" in text
+
+
+@pytest.mark.parametrize("field", ["date", "prior allowed"])
+def test_an_int_past_floats_range_is_a_cell_problem_not_an_internal_error(field):
+    """openpyxl reads a 400-digit cell as an int that no float holds: the cell is refused with its value."""
+    from ptbilling.logs.cells import coerce_amount, coerce_date
+    from ptbilling.rules.service_units import LineProblem
+
+    with pytest.raises(LineProblem, match="not a date" if field == "date" else "not an amount"):
+        (coerce_date if field == "date" else coerce_amount)(10 ** 400)

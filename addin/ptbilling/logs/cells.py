@@ -40,7 +40,9 @@ def from_serial(value: int | float) -> dt.date:
     time of day and is dropped. Raises LineProblem outside 1 .. 2958465.
     """
     if not 1 <= value < LAST_SERIAL + 1:
-        raise LineProblem(f"{value:g} is not a date (Excel's dates are serial numbers 1 to {LAST_SERIAL:,})")
+        # an int past float's range (openpyxl reads one from a long digit string) cannot take :g
+        shown = f"{value:g}" if isinstance(value, float) or abs(value) < 10 ** 15 else f"{str(value)[:12]}..."
+        raise LineProblem(f"{shown} is not a date (Excel's dates are serial numbers 1 to {LAST_SERIAL:,})")
     day = int(value)
     if day == FAKE_LEAP_DAY:
         raise LineProblem("serial 60 is Excel's 29 February 1900, a day that never existed (Excel's 1900 "
@@ -174,7 +176,7 @@ def coerce_amount(value: object) -> float | None:
     try:
         # float() of any other cell value: its TypeError or ValueError is the check, answered below
         amount = float(str(value).replace("$", "").replace(",", "")) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int past float's range
         raise LineProblem(f"prior allowed {str(value)[:20]!r} is not an amount") from None
     if math.isnan(amount) or math.isinf(amount) or amount < 0:
         raise LineProblem(f"prior allowed {value} is not an amount")
