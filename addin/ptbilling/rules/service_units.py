@@ -33,7 +33,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import count, repeat
+from itertools import count, islice, repeat
 from typing import Protocol, TypeVar
 
 from .assistant_split import Split, split_timed, split_untimed
@@ -235,35 +235,66 @@ class VisitUnits:
         return " ".join(parts)
 
 
+def _rank(minutes: int, name: str) -> tuple[int, int, str]:
+    """THE tie rule's ranking of one timed service for a leftover unit (lowest first): most
+    leftover minutes, then more total minutes, then the lower code ("" for an unnamed service)."""
+    return (-(minutes % 15), -minutes, name)
+
+
 def _tie_key(key: K, totals: Mapping[K, int]) -> tuple[int, int, str]:
-    """Ranking for leftover units: most leftover, then more total minutes, then the lower code."""
-    m = totals[key]
-    return (-(m % 15), -m, key if isinstance(key, str) else "")
+    """``_rank`` of a service of ``code_units``: a code, or any other key (an unnamed service) as ""."""
+    return _rank(totals[key], key if isinstance(key, str) else "")
+
+
+def log_code_units(bounds: Sequence[int], minutes: Sequence[int], names: Sequence[str],
+                   cms: Sequence[bool]) -> list[int]:
+    """THE unit rule over many visits at once: timed minutes per service -> units per service.
+
+    Columns, one entry per timed service (a code's minutes of a visit, added
+    over its lines): ``minutes`` (whole, not over a day), ``names`` (the code,
+    "" for an unnamed service; only the tie rule reads it). Visit ``v``'s
+    services are ``bounds[v]:bounds[v + 1]``, in the order the visit met them
+    (an unnamed tie falls to the earlier one); ``cms[v]``: the visit's method
+    is CMS, else per code (AMA).
+
+    CMS: the chart for the visit's total; one unit per whole 15 minutes of each
+    service; the remaining units one each to the services with the most
+    leftover minutes (tie rule in ``_rank``). AMA: each service on its own.
+    ``code_units`` is this on one visit, so PT_UNITS, PT_VALIDATE and
+    PT_EXPLAIN cannot disagree.
+    """
+    # The per-code units are also CMS's answer for a visit of one service (its total is its minutes).
+    units = [(m + 7) // 15 if m >= 8 else 0 for m in minutes]
+    for a, b, is_cms in zip(bounds, islice(bounds, 1, None), cms):
+        if b - a < 2 or not is_cms:
+            continue
+        ms = minutes[a:b]
+        # chart(total) - sum(whole) = (sum(leftover) + 7) // 15 (total = 15 * whole + leftover, and
+        # under 8 minutes both are 0): never negative, never more than the services with a leftover
+        left = [m % 15 for m in ms]
+        remaining = (sum(left) + 7) // 15
+        if remaining == 0:
+            units[a:b] = [m // 15 for m in ms]
+        elif remaining == b - a - left.count(0):  # every leftover gets its unit: no ranking to do
+            units[a:b] = [m // 15 + (r > 0) for m, r in zip(ms, left)]
+        else:
+            units[a:b] = [m // 15 for m in ms]
+            ranked = sorted((j for j in range(a, b) if left[j - a]), key=lambda j: _rank(minutes[j], names[j]))
+            for j in ranked[:remaining]:
+                units[j] += 1
+    return units
 
 
 def code_units(totals: Mapping[K, int], method: str) -> dict[K, int]:
-    """THE unit rule: timed minutes per code of one visit -> units per code.
+    """THE unit rule for one visit: timed minutes per code -> units per code (``log_code_units``).
 
-    CMS: the chart for the visit's total; one unit per whole 15 minutes of each
-    code; the remaining units one each to the codes with the most leftover
-    minutes (tie rule in ``_tie_key``). AMA: each code on its own. Keys are
-    codes (or any hashable for unnamed services); values whole minutes.
+    Keys are codes (or any hashable for unnamed services, which rank as "");
+    values whole minutes. ``method``: CMS, anything else per code (AMA).
     """
-    if method != CMS:
-        return {k: (m + 7) // 15 if m >= 8 else 0 for k, m in totals.items()}
-    units: dict[K, int] = {}
-    whole_sum = total = 0
-    for k, m in totals.items():
-        w = m // 15
-        units[k] = w
-        whole_sum += w
-        total += m
-    remaining = ((total + 7) // 15 if total >= 8 else 0) - whole_sum  # never negative
-    if remaining > 0:
-        ranked = sorted((k for k, m in totals.items() if m % 15), key=lambda k: _tie_key(k, totals))
-        for k in ranked[:remaining]:
-            units[k] += 1
-    return units
+    keys = list(totals)
+    got = log_code_units((0, len(keys)), list(totals.values()),
+                         [k if isinstance(k, str) else "" for k in keys], (method == CMS,))
+    return dict(zip(keys, got))
 
 
 def tie_alternative(totals: Mapping[K, int], want: Mapping[K, int], billed: Mapping[K, int]) -> bool:

@@ -1,0 +1,2 @@
+"""Scalar reference implementations replaced in production by whole-log passes: the test oracles
+of the randomised equivalence tests (``tests/test_equivalence_<area>.py``)."""
