@@ -3,12 +3,14 @@ the answers of the scalar per-visit code it replaced (``tests/oracle/service_uni
 seeded random logs: ties, repeated codes, unnamed services, CMS and AMA mixed, huge and tiny minutes."""
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import pytest
 
 from oracle import service_units as oracle
-from ptbilling.rules.service_units import AMA, CMS, code_units, log_code_units
+from ptbilling.rules.per_application import site_of
+from ptbilling.rules.service_units import AMA, CMS, LineProblem, _log_units, code_units, log_code_units
 
 TIMED = ["97110", "97112", "97116", "97140", "97530", "97035", "97032", "97535"]
 SEEDS = range(40)
@@ -60,3 +62,103 @@ def test_ties_at_the_cut_go_by_total_minutes_then_the_lower_code_then_the_earlie
     assert log_code_units([0, 2, 4, 7, 9], [20, 20, 20, 20, 20, 20, 5, 20, 20],
                           ["97112", "97110", "", "", "97530", "97110", "97140", "97112", "97110"],
                           [True, True, True, False]) == [1, 2, 2, 1, 1, 2, 0, 1, 1]
+
+
+# --- PT_UNITS over a whole log: _log_units, the kernel run once ------------------------------
+
+UNTIMED = ["97010", "97161", "97150", "G0283", "97012"]
+STRAPPING = ["29530", "29540", "29240"]
+SITE_MODS = [(), ("RT",), ("LT",), ("59",), ("50",), ("XS",), ("RT", "59"), ("F1",), ("T2",)]
+DAYS = [dt.date(2019, 6, 3), dt.date(2020, 7, 1), dt.date(2021, 4, 18), dt.date(2021, 4, 19),
+        dt.date(2022, 1, 1), dt.date(2025, 3, 3), dt.date(2026, 2, 2)]
+
+
+def _minutes_cell(rnd: random.Random) -> object:
+    r = rnd.random()
+    if r < 0.55:
+        return float(rnd.choice((rnd.randint(0, 60), 15 * rnd.randint(0, 4) + rnd.choice((7, 8, 14)))))
+    if r < 0.7:
+        return rnd.randint(0, 45)
+    if r < 0.8:
+        return None
+    if r < 0.9:
+        return str(rnd.randint(0, 40))
+    if r < 0.91:
+        return rnd.choice((700.0, 1000, 1440))  # a visit over 24 hours, a line of exactly one day
+    return rnd.choice(("x", -5, 12.5, True, float("nan"), 1441, " ", "  20 "))
+
+
+def _code_cell(rnd: random.Random) -> object:
+    r = rnd.random()
+    if r < 0.6:
+        c = rnd.choice(TIMED[:5])
+        return float(c) if rnd.random() < 0.5 else c
+    if r < 0.72:
+        return rnd.choice(UNTIMED)
+    if r < 0.82:
+        return rnd.choice(STRAPPING)
+    if r < 0.95:
+        return None  # an unnamed timed service
+    return rnd.choice(("97111", "97545", "92507", " 97110 ", "g0283", True, "97153"))
+
+
+def _random_log(rnd: random.Random, n_visits: int):
+    """Columns as the front doors hand them: raw minutes, codes, visit keys, flags, assistant
+    minutes, dates and sites; visits of 1-8 lines, some split across the log, keys as typed."""
+    rows = []
+    for v in range(n_visits):
+        key: object = rnd.choice((f"P{v}|45931", float(v), v))
+        day: object = rnd.choice(DAYS)
+        if rnd.random() < 0.03:
+            day = LineProblem("the date cannot be read")
+        elif rnd.random() < 0.03:
+            day = None
+        for _ in range(rnd.choice((1, 2, 2, 3, 3, 4, 5, 8))):
+            shown = key
+            if isinstance(key, str) and rnd.random() < 0.2:
+                shown = rnd.choice((key.upper() + " ", " " + key.lower()))
+            elif rnd.random() < 0.02:
+                shown = rnd.choice((None, "  "))  # no visit key: a LineProblem on the line
+            flag = rnd.choice((None, None, None, "CQ", "CO", True, "GO", "GP"))
+            asst = None
+            if rnd.random() < 0.15:
+                asst = rnd.choice((rnd.randint(0, 30), float(rnd.randint(0, 30)), "x", 99, None))
+            rows.append((_minutes_cell(rnd), _code_cell(rnd), shown, flag, asst, day,
+                         site_of(rnd.choice(SITE_MODS))))
+    rnd.shuffle(rows) if rnd.random() < 0.5 else None  # a log not sorted by visit
+    return [list(col) for col in zip(*rows)]
+
+
+def _same(a: list[object], b: list[object]) -> bool:
+    """Units per line, with a LineProblem compared by its message."""
+    norm = lambda xs: [(type(x).__name__, str(x)) if isinstance(x, Exception) else x for x in xs]  # noqa: E731
+    return norm(a) == norm(b)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_log_units_is_the_per_visit_oracle(seed):
+    rnd = random.Random(2000 + seed)
+    minutes, codes, keys, flags, asst, days, sites = _random_log(rnd, rnd.randint(150, 400))
+    calls = [
+        dict(),
+        dict(visits=keys),
+        dict(visits=keys, assisted=flags),
+        dict(visits=keys, assisted=flags, assistant_minutes=asst, dates=days),
+        dict(visits=keys, assisted=flags, assistant_minutes=asst, dates=days, sites=sites),
+        dict(visits=keys, sites=sites),
+    ]
+    for method in (CMS, AMA):
+        for kw in calls:
+            args = (minutes, codes, method, kw.get("visits"), None, kw.get("assisted"),
+                    kw.get("assistant_minutes"), kw.get("dates"))
+            for explain in (False, True):
+                try:
+                    want = oracle._log_units(*args, explain=explain, sites=kw.get("sites"))
+                except Exception as e:  # noqa: BLE001  (the new code must raise the same)
+                    with pytest.raises(type(e)):
+                        _log_units(*args, explain=explain, sites=kw.get("sites"))
+                    continue
+                got = _log_units(*args, explain=explain, sites=kw.get("sites"))
+                assert _same(got[0], want[0]), (method, kw.keys(), explain)
+                assert got[1] == want[1]
+                assert list(got[1]) == list(want[1])  # the splits in the same visit order

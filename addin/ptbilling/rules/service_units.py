@@ -263,25 +263,29 @@ def log_code_units(bounds: Sequence[int], minutes: Sequence[int], names: Sequenc
     ``code_units`` is this on one visit, so PT_UNITS, PT_VALIDATE and
     PT_EXPLAIN cannot disagree.
     """
-    # The per-code units are also CMS's answer for a visit of one service (its total is its minutes).
-    units = [(m + 7) // 15 if m >= 8 else 0 for m in minutes]
+    units = [m // 15 for m in minutes]  # whole units
+    left = [m - 15 * w for m, w in zip(minutes, units)]
     for a, b, is_cms in zip(bounds, islice(bounds, 1, None), cms):
-        if b - a < 2 or not is_cms:
+        if b - a == 1 or not is_cms:  # per code, as CMS's chart is for a visit of one service
+            for j in range(a, b):
+                if left[j] >= 8:
+                    units[j] += 1
             continue
-        ms = minutes[a:b]
-        # chart(total) - sum(whole) = (sum(leftover) + 7) // 15 (total = 15 * whole + leftover, and
-        # under 8 minutes both are 0): never negative, never more than the services with a leftover
-        left = [m % 15 for m in ms]
-        remaining = (sum(left) + 7) // 15
-        if remaining == 0:
-            units[a:b] = [m // 15 for m in ms]
-        elif remaining == b - a - left.count(0):  # every leftover gets its unit: no ranking to do
-            units[a:b] = [m // 15 + (r > 0) for m, r in zip(ms, left)]
-        else:
-            units[a:b] = [m // 15 for m in ms]
-            ranked = sorted((j for j in range(a, b) if left[j - a]), key=lambda j: _rank(minutes[j], names[j]))
-            for j in ranked[:remaining]:
-                units[j] += 1
+        # chart(total) - sum(whole) = (sum(leftover) + 7) // 15, as total = 15 * whole + leftover
+        # (and under 8 minutes both are 0): never negative, never more than the leftovers
+        lf = left[a:b]
+        remaining = (sum(lf) + 7) // 15
+        if not remaining:
+            continue
+        if remaining == b - a - lf.count(0):  # every leftover gets its unit: nothing to rank
+            for j in range(a, b):
+                if left[j]:
+                    units[j] += 1
+            continue
+        ranks = list(map(_rank, minutes[a:b], names[a:b]))
+        # a leftover of 0 ranks after every other (remaining never reaches it); sorted() is stable
+        for j in sorted(range(b - a), key=ranks.__getitem__)[:remaining]:
+            units[a + j] += 1
     return units
 
 
@@ -575,40 +579,60 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
             groups[key] = sorted(groups[key] + idxs)
         else:
             groups[key] = idxs
-    splits: dict[object, list[Split]] = {}
+    # Every visit's timed services as columns, for ONE run of the kernel over the whole log: a code's
+    # minutes added over its lines of the visit, its units on its first line (its repeats get 0).
+    s_min: list[int] = []
+    s_name: list[str] = []  # the tie rule's name: the code, "" for an unnamed line
+    s_line: list[int] = []  # the line that bills the service's units
+    bounds = [0]
+    # the visits with per-application lines, or lines the CQ/CO split may divide: done after the units
+    later: list[tuple[object, list[int], dict[object, list[int]] | None]] = []
+    # a line the split may divide: an assistant's, or one with assistant minutes (see the split below)
+    maybe = [h or a is not None for h, a in zip(helped_of, asst_of)] if split else []
     for key, idxs in groups.items():
-        totals: dict[object, int] = {}
-        first: dict[object, int] = {}
-        untimed: set[object] = set()
+        start = len(s_min)
+        seen: dict[object, int] = {}  # code -> its timed service's column position; -1 for an untimed code
         per_app: dict[object, list[int]] | None = None
+        total = 0
         for i in idxs:
             c = line_code[i]
             if line_timed[i]:
-                if c in totals:
-                    totals[c] += line_min[i]
-                    out[i] = 0
+                m = line_min[i]
+                total += m
+                j = seen.get(c)
+                if j is None:
+                    seen[c] = len(s_min)
+                    s_min.append(m)
+                    s_name.append(c if c.__class__ is str else "")  # a code, or "" for an unnamed line
+                    s_line.append(i)
                 else:
-                    totals[c] = line_min[i]
-                    first[c] = i
+                    s_min[j] += m
+                    out[i] = 0
             elif sites is not None and line_pa[i]:
                 if per_app is None:
                     per_app = {}
                 per_app.setdefault(c, []).append(i)
-            elif c in untimed:
+            elif c in seen:
                 out[i] = 0  # one service per visit, however many lines record it
             else:
-                untimed.add(c)
+                seen[c] = -1
                 out[i] = 1
-        if len(idxs) > 1 and sum(totals.values()) > MAX_MINUTES:
+        if len(idxs) > 1 and total > MAX_MINUTES:
             try:
-                over_a_day(sum(totals.values()))
+                over_a_day(total)
             except LineProblem as e:
                 for i in idxs:
                     out[i] = e
+            del s_min[start:], s_name[start:], s_line[start:]  # no units for this visit: its rows say why
             continue
-        if totals:
-            for c, u in code_units(totals, method).items():
-                out[first[c]] = u
+        bounds.append(len(s_min))
+        if per_app is not None or (split and any(map(maybe.__getitem__, idxs))):
+            later.append((key, idxs, per_app))
+    if s_min:
+        for i, u in zip(s_line, log_code_units(bounds, s_min, s_name, [method == CMS] * (len(bounds) - 1))):
+            out[i] = u
+    splits: dict[object, list[Split]] = {}
+    for key, idxs, per_app in later:
         divide = idxs
         if per_app is not None:
             assert sites is not None  # per_app is only filled when sites are given
