@@ -9,8 +9,20 @@ import random
 import pytest
 
 from oracle import service_units as oracle
+from ptbilling.rules.assistant_modifiers import untimed_keeper
+from ptbilling.rules.claim_lines import ClaimLine
+from ptbilling.rules.code_catalog import catalog_for
 from ptbilling.rules.per_application import site_of
-from ptbilling.rules.service_units import AMA, CMS, LineProblem, _log_units, code_units, log_code_units
+from ptbilling.rules.service_units import (
+    AMA,
+    CMS,
+    LineProblem,
+    _log_units,
+    code_units,
+    log_code_units,
+    unit_findings,
+    unit_log_findings,
+)
 
 TIMED = ["97110", "97112", "97116", "97140", "97530", "97035", "97032", "97535"]
 SEEDS = range(40)
@@ -162,3 +174,68 @@ def test_log_units_is_the_per_visit_oracle(seed):
                 assert _same(got[0], want[0]), (method, kw.keys(), explain)
                 assert got[1] == want[1]
                 assert list(got[1]) == list(want[1])  # the splits in the same visit order
+
+
+# --- PT_VALIDATE's unit checks: unit_log_findings, the kernel run once ----------------------
+
+PROVIDERS = ["PT", "PT", "PTA", "OT", "OTA", "DPT"]
+LINE_MODS = [("GP",), ("GP", "CQ"), ("GO", "CO"), ("GP", "RT"), ("GP", "LT"), ("GP", "59"), ("GP", "50"),
+             ("GP", "CQ", "RT"), ()]
+
+
+def _random_visit(rnd: random.Random, index: int) -> tuple[list[ClaimLine], str, bool]:
+    """One visit's ClaimLines (indexes from ``index``), its method and whether Medicare."""
+    medicare = rnd.random() < 0.6
+    method = CMS if medicare or rnd.random() < 0.3 else AMA
+    day = rnd.choice(DAYS)
+    assistant_column = rnd.random() < 0.5
+    lines = []
+    codes = rnd.sample(TIMED, 4) + rnd.sample(UNTIMED, 2) + [rnd.choice(STRAPPING), "97153", "99999"]
+    weights = [8, 8, 4, 4, 2, 2, 2, 1, 1]
+    for _ in range(rnd.choice((1, 2, 2, 3, 3, 4, 5, 7))):
+        code = rnd.choices(codes, weights)[0]
+        r = rnd.random()
+        minutes = (None if r < 0.05 else rnd.choice((800, 1000)) if r < 0.07
+                   else 15 * rnd.randint(0, 3) + rnd.choice((0, 7, 8, 14, rnd.randint(0, 14))))
+        # billed units: mostly what one code alone would give, often off by one, blank, or many
+        guess = (minutes or 0) // 15 + rnd.choice((0, 0, 1))
+        units = rnd.choice((guess, guess, guess, guess + 1, max(0, guess - 1), None, 0, 1, 2))
+        asst = rnd.choice((None, None, None, 0, rnd.randint(0, 20))) if assistant_column else None
+        lines.append(ClaimLine(index + len(lines), "P", day, "Medicare" if medicare else "Aetna",
+                               rnd.choice(PROVIDERS), code, rnd.choice(LINE_MODS), minutes, units,
+                               asst, None, assistant_column))
+    if rnd.random() < 0.5:  # billed as the rule says (by the oracle): the visits with nothing to say
+        catalog = catalog_for(day)
+        totals: dict[str, int] = {}
+        for ln in lines:
+            info = catalog.get(ln.code)
+            if info is not None and info.timing == "timed" and ln.minutes is not None:
+                totals[ln.code] = totals.get(ln.code, 0) + ln.minutes
+        right = oracle.code_units(totals, method)
+        done: set[str] = set()
+        for k, ln in enumerate(lines):
+            if ln.code in right or ln.code in UNTIMED + STRAPPING:
+                lines[k] = ln._replace(units=0 if ln.code in done else right.get(ln.code, 1))
+                done.add(ln.code)
+    return lines, method, medicare
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_unit_log_findings_is_the_per_visit_oracle(seed):
+    rnd = random.Random(3000 + seed)
+    visits, index = [], 0
+    for _ in range(rnd.randint(200, 500)):
+        lines, method, medicare = _random_visit(rnd, index)
+        index += len(lines)
+        keeper = untimed_keeper if medicare else None
+        visits.append((lines, method, catalog_for(lines[0].dos), medicare, keeper))
+    got = unit_log_findings(visits)
+    assert len(got) == len(visits)
+    for (lines, method, catalog, medicare, keeper), (found, services) in zip(visits, got):
+        want_services: dict = {}
+        want = oracle.unit_findings(lines, method, catalog, medicare, want_services, keeper)
+        assert found == want, lines
+        assert list(services.items()) == list(want_services.items()), lines
+        one: dict = {}
+        assert unit_findings(lines, method, catalog, medicare, one, keeper) == want  # the one-visit door
+        assert list(one.items()) == list(want_services.items())

@@ -1,5 +1,6 @@
 """The scalar unit rule as it was before ``service_units.log_code_units`` (the whole-log kernel):
-``code_units`` ran once per visit, and ``_log_units`` (PT_UNITS over a log) called it visit by visit. Kept only as the oracle of ``tests/test_equivalence_units.py``.
+``code_units`` ran once per visit, and ``_log_units`` (PT_UNITS over a log) and ``unit_findings``
+(PT_VALIDATE's unit checks, through ``_timed_findings``) called it visit by visit. Kept only as the oracle of ``tests/test_equivalence_units.py``.
 
 CMS Pub. 100-04 ch.5 §20.2 (the 8-minute rule, its chart and leftover units); the CPT midpoint rule
 per code (AMA). The tie rule: most leftover minutes, then more total minutes, then the lower code.
@@ -12,22 +13,31 @@ from itertools import count, repeat
 from typing import TypeVar
 
 from ptbilling.rules.assistant_split import Split
-from ptbilling.rules.code_catalog import TIMED, Catalog, catalog_for
+from ptbilling.rules.code_catalog import TIMED, UNTIMED, Catalog, catalog_for
 from ptbilling.rules.errors import BadValue
+from ptbilling.rules.findings import ERROR, WARN, Finding
 from ptbilling.rules.per_application import Site
 from ptbilling.rules.service_units import (
     CMS,
     MAX_MINUTES,
+    SINGLE_LINE_FROM,
+    Keeper,
+    L,
     LineProblem,
+    Services,
     Units,
     _code_entry,
     _divide,
+    _per_application_findings,
     _place_applications,
+    _untimed_findings,
     _visit_key,
+    chart_units,
     coerce_minutes,
     is_assistant_flag,
     normalize_method,
     over_a_day,
+    tie_alternative,
 )
 
 K = TypeVar("K", bound=Hashable)
@@ -227,3 +237,123 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
                 if made:
                     splits[key] = made
     return out, splits
+
+
+def unit_findings(visit_lines: Sequence[L], method: str, catalog: Catalog, medicare: bool,
+                  services: Services[L] | None = None, keeper: Keeper[L] | None = None) -> list[Finding]:
+    """Billed units against the method, for the lines of ONE visit (ClaimLine-like objects).
+
+    Reuses ``code_units`` (the PT_UNITS rule). Lines of the same timed code
+    are added together, as the rule requires; their billed units are compared
+    as a total on the code's first line. A CQ/CO line and a line without are
+    different lines of the same code by design (CMS's CQ/CO billing examples).
+    A different allocation of a tie at the cut is the biller's choice and is
+    accepted (``tie_alternative``). An untimed code is one unit per visit,
+    however many lines record it; a per-application code (strapping) one unit
+    per application, its lines grouped by ``per_application.applications``
+    from their modifiers, as ``log_units`` groups them.
+
+    ``services`` (a dict), when given, receives each service billed right in
+    total, code -> (lines, units, timed): the CQ/CO split is checked on those
+    (``assistant_modifiers.split_findings``, called by ``validate``).
+    ``keeper(code, lines, billed)`` picks, of the lines billing an untimed code
+    twice, the one that keeps the unit, with the split that says so (or None).
+    """
+    out: list[Finding] = []
+    usable: list[L] = []
+    untimed: dict[str, list[L]] = {}
+    for ln in visit_lines:
+        info = catalog.get(ln.code)
+        if info is None or info.timing not in (TIMED, UNTIMED):
+            continue
+        if info.timing == UNTIMED:
+            untimed.setdefault(ln.code, []).append(ln)
+            continue
+        if ln.minutes is None:
+            out.append(Finding(ln.index, ERROR, "MINUTES-MISSING",
+                               f"{ln.code} is timed but Minutes is blank — enter the treatment minutes"))
+            continue
+        usable.append(ln)
+    if services is None:
+        services = {}
+    for code, lns in untimed.items():
+        if catalog[code].per_application:
+            out += _per_application_findings(code, lns, keeper, services)
+            continue
+        found = _untimed_findings(code, lns, keeper)
+        out += found
+        if not found and sum(ln.units or 0 for ln in lns) == 1:
+            services[code] = (lns, 1, False)
+    if usable:
+        out += _timed_findings(usable, method, medicare, services)
+    return out
+
+
+def _timed_findings(usable: list[L], method: str, medicare: bool, services: Services[L]) -> list[Finding]:
+    """``usable``: lines of timed codes, each with minutes (``unit_findings`` leaves out the others)."""
+    out: list[Finding] = []
+    by_code: dict[str, list[L]] = {}
+    for ln in usable:
+        g = by_code.get(ln.code)
+        if g is None:
+            by_code[ln.code] = [ln]
+        else:
+            g.append(ln)
+    totals: dict[str, int] = {}
+    billed_of: dict[str, int] = {}
+    complete_of: dict[str, bool] = {}
+    for code, lns in by_code.items():
+        if len(lns) == 1:  # the usual case: one line per code, nothing to add up or to call a duplicate
+            ln = lns[0]
+            totals[code] = ln.minutes  # type: ignore[assignment]  # not None: see the docstring
+            billed_of[code] = ln.units or 0
+            complete_of[code] = ln.units is not None
+            continue
+        totals[code] = sum(ln.minutes for ln in lns)  # type: ignore[misc]  # not None: see the docstring
+        billed_of[code] = sum(ln.units or 0 for ln in lns)
+        complete_of[code] = all(ln.units is not None for ln in lns)
+        seen: dict[bool, object] = {}
+        for ln in lns:
+            assisted = "CQ" in ln.modifiers or "CO" in ln.modifiers
+            first = seen.setdefault(assisted, ln)
+            if first is not ln:
+                strict = medicare and ln.dos >= SINGLE_LINE_FROM
+                out.append(Finding(ln.index, ERROR if strict else WARN, "UNITS-DUPLICATE",
+                                   f"{code} is on another line of this visit — put all {code} minutes on one line"))
+    timed_total = sum(totals.values())
+    if timed_total > MAX_MINUTES:  # as a line over 24 hours: no units can be judged, the rows say why
+        try:
+            over_a_day(timed_total)
+        except LineProblem as e:
+            return out + [Finding(ln.index, ERROR, "INPUT", f"Minutes cells: {e}") for ln in usable]
+    units_of = code_units(totals, method)
+    if (method == CMS and billed_of != units_of and all(complete_of.values())
+            and tie_alternative(totals, units_of, billed_of)):
+        units_of = dict(billed_of)  # the biller broke the tie the other way: CMS lets them
+    alone = len(by_code) == 1
+    for code, lns in by_code.items():
+        want = units_of[code]
+        first = lns[0]
+        billed, complete = billed_of[code], complete_of[code]
+        minutes = totals[code]
+        if alone and minutes < 8 and billed >= 1:
+            out.append(Finding(first.index, ERROR, "UNITS-UNDER-8",
+                               f"{code} {minutes} min alone is under 8 minutes — not billable, bill 0 units"))
+            continue
+        if billed == want and complete:
+            services[code] = (lns, want, True)
+            continue
+        if method == CMS:
+            timed_total = sum(totals.values())
+            chart = chart_units(timed_total)
+            why = (f"{timed_total} timed min allow {chart} unit{'s' if chart != 1 else ''}"
+                   + ("" if alone else f", {want} to {code} by the 8-minute rule"))
+        else:
+            why = f"{code} {minutes} min allow {want} unit{'s' if want != 1 else ''} (per code)"
+        if billed > want:
+            out.append(Finding(first.index, ERROR, "UNITS-OVER", f"{why}, {billed} billed — bill {want}"))
+        elif not complete and billed == 0:
+            out.append(Finding(first.index, WARN, "UNITS-UNDER", f"Units blank; {why} — bill {want}"))
+        elif billed < want:
+            out.append(Finding(first.index, WARN, "UNITS-UNDER", f"{why}, {billed} billed — bill {want}"))
+    return out

@@ -828,15 +828,16 @@ def unit_findings(visit_lines: Sequence[L], method: str, catalog: Catalog, medic
                   services: Services[L] | None = None, keeper: Keeper[L] | None = None) -> list[Finding]:
     """Billed units against the method, for the lines of ONE visit (ClaimLine-like objects).
 
-    Reuses ``code_units`` (the PT_UNITS rule). Lines of the same timed code
-    are added together, as the rule requires; their billed units are compared
-    as a total on the code's first line. A CQ/CO line and a line without are
-    different lines of the same code by design (CMS's CQ/CO billing examples).
-    A different allocation of a tie at the cut is the biller's choice and is
-    accepted (``tie_alternative``). An untimed code is one unit per visit,
-    however many lines record it; a per-application code (strapping) one unit
-    per application, its lines grouped by ``per_application.applications``
-    from their modifiers, as ``log_units`` groups them.
+    ``unit_log_findings`` on one visit (the PT_UNITS rule, ``log_code_units``).
+    Lines of the same timed code are added together, as the rule requires;
+    their billed units are compared as a total on the code's first line. A
+    CQ/CO line and a line without are different lines of the same code by
+    design (CMS's CQ/CO billing examples). A different allocation of a tie at
+    the cut is the biller's choice and is accepted (``tie_alternative``). An
+    untimed code is one unit per visit, however many lines record it; a
+    per-application code (strapping) one unit per application, its lines
+    grouped by ``per_application.applications`` from their modifiers, as
+    ``log_units`` groups them.
 
     ``services`` (a dict), when given, receives each service billed right in
     total, code -> (lines, units, timed): the CQ/CO split is checked on those
@@ -844,34 +845,102 @@ def unit_findings(visit_lines: Sequence[L], method: str, catalog: Catalog, medic
     ``keeper(code, lines, billed)`` picks, of the lines billing an untimed code
     twice, the one that keeps the unit, with the split that says so (or None).
     """
-    out: list[Finding] = []
-    usable: list[L] = []
-    untimed: dict[str, list[L]] = {}
-    for ln in visit_lines:
-        info = catalog.get(ln.code)
-        if info is None or info.timing not in (TIMED, UNTIMED):
+    found, billed_right = unit_log_findings([(visit_lines, method, catalog, medicare, keeper)])[0]
+    if services is not None:
+        services.update(billed_right)
+    return found
+
+
+def unit_log_findings(visits: Iterable[tuple[Sequence[L], str, Catalog, bool, Keeper[L] | None]]
+                      ) -> list[tuple[list[Finding], Services[L]]]:
+    """``unit_findings`` for many visits at once: per visit (lines, method, catalog, Medicare,
+    keeper), its findings and its services billed right in total, in the visits' order.
+
+    The timed services of every visit go through the kernel (``log_code_units``)
+    once. A visit whose timed codes are each on one line billing the kernel's
+    units is right and needs nothing more; only the others (units that differ
+    or are blank, repeated lines, untimed and per-application codes, missing
+    minutes) run the per-visit message code. Nothing here reads a dated
+    release (the catalogs come in), so no visit can fail for its date here.
+    """
+    results: list[tuple[list[Finding], Services[L]]] = []
+    bounds = [0]
+    s_min: list[int] = []  # per timed service of every visit: minutes, code, as the kernel reads them
+    s_name: list[str] = []
+    cms: list[bool] = []
+    # per visit in the kernel, in its order: its findings, services, timed lines by code, method
+    judged: list[tuple[list[Finding], Services[L], dict[str, list[L]], str]] = []
+    for visit_lines, method, catalog, medicare, keeper in visits:
+        out: list[Finding] = []
+        services: Services[L] = {}
+        results.append((out, services))
+        by_code: dict[str, list[L]] = {}  # the timed lines with minutes, by code
+        untimed: dict[str, list[L]] | None = None
+        for ln in visit_lines:
+            info = catalog.get(ln.code)
+            if info is None:
+                continue
+            if info.timing == TIMED:
+                if ln.minutes is None:
+                    out.append(Finding(ln.index, ERROR, "MINUTES-MISSING",
+                                       f"{ln.code} is timed but Minutes is blank — enter the treatment minutes"))
+                    continue
+                g = by_code.get(ln.code)
+                if g is None:
+                    by_code[ln.code] = [ln]
+                else:
+                    g.append(ln)
+            elif info.timing == UNTIMED:
+                if untimed is None:
+                    untimed = {}
+                untimed.setdefault(ln.code, []).append(ln)
+        if untimed is not None:
+            for code, lns in untimed.items():
+                if catalog[code].per_application:
+                    out += _per_application_findings(code, lns, keeper, services)
+                    continue
+                found = _untimed_findings(code, lns, keeper)
+                out += found
+                if not found and sum(ln.units or 0 for ln in lns) == 1:
+                    services[code] = (lns, 1, False)
+        if not by_code:
             continue
-        if info.timing == UNTIMED:
-            untimed.setdefault(ln.code, []).append(ln)
+        start = len(s_min)
+        timed_total = 0
+        for code, lns in by_code.items():
+            if len(lns) == 1:  # the usual case: one line per code, nothing to add up or to call a duplicate
+                m: int = lns[0].minutes  # type: ignore[assignment]  # not None: by_code holds lines with minutes
+            else:
+                m = sum(ln.minutes for ln in lns)  # type: ignore[misc]  # not None, as above
+                out += _duplicate_findings(code, lns, medicare)
+            s_min.append(m)
+            s_name.append(code)
+            timed_total += m
+        if timed_total > MAX_MINUTES:  # as a line over 24 hours: no units can be judged, the rows say why
+            del s_min[start:], s_name[start:]
+            try:
+                over_a_day(timed_total)
+            except LineProblem as e:
+                out += [Finding(ln.index, ERROR, "INPUT", f"Minutes cells: {e}") for ln in visit_lines
+                        if ln.minutes is not None and ln.code in by_code]
             continue
-        if ln.minutes is None:
-            out.append(Finding(ln.index, ERROR, "MINUTES-MISSING",
-                               f"{ln.code} is timed but Minutes is blank — enter the treatment minutes"))
+        bounds.append(len(s_min))
+        cms.append(method == CMS)
+        judged.append((out, services, by_code, method))
+    units = log_code_units(bounds, s_min, s_name, cms)
+    for (out, services, by_code, method), a in zip(judged, bounds):
+        j = a
+        for lns in by_code.values():
+            if len(lns) > 1 or lns[0].units != units[j]:  # blank units (None) differ too
+                break
+            j += 1
+        else:  # every code on one line, billed as the kernel says: right, nothing to say
+            for code, lns in by_code.items():
+                services[code] = (lns, units[a], True)
+                a += 1
             continue
-        usable.append(ln)
-    if services is None:
-        services = {}
-    for code, lns in untimed.items():
-        if catalog[code].per_application:
-            out += _per_application_findings(code, lns, keeper, services)
-            continue
-        found = _untimed_findings(code, lns, keeper)
-        out += found
-        if not found and sum(ln.units or 0 for ln in lns) == 1:
-            services[code] = (lns, 1, False)
-    if usable:
-        out += _timed_findings(usable, method, medicare, services)
-    return out
+        out += _timed_messages(by_code, units[a:a + len(by_code)], method, services)
+    return results
 
 
 def _per_application_findings(code: str, lines: list[L], keeper: Keeper[L] | None,
@@ -937,44 +1006,34 @@ def _untimed_findings(code: str, lines: list[L], keeper: Keeper[L] | None,
     return out
 
 
-def _timed_findings(usable: list[L], method: str, medicare: bool, services: Services[L]) -> list[Finding]:
-    """``usable``: lines of timed codes, each with minutes (``unit_findings`` leaves out the others)."""
+def _duplicate_findings(code: str, lines: list[L], medicare: bool) -> list[Finding]:
+    """A timed code on more than one line of a visit: each repeat of its CQ/CO line or of its
+    line without is a duplicate (ERROR for Medicare from 2021-04-19, else WARN)."""
+    out = []
+    seen: dict[bool, object] = {}
+    for ln in lines:
+        assisted = "CQ" in ln.modifiers or "CO" in ln.modifiers
+        first = seen.setdefault(assisted, ln)
+        if first is not ln:
+            strict = medicare and ln.dos >= SINGLE_LINE_FROM
+            out.append(Finding(ln.index, ERROR if strict else WARN, "UNITS-DUPLICATE",
+                               f"{code} is on another line of this visit — put all {code} minutes on one line"))
+    return out
+
+
+def _timed_messages(by_code: dict[str, list[L]], kernel_units: list[int], method: str,
+                    services: Services[L]) -> list[Finding]:
+    """The findings of one visit's timed codes (``by_code``: their lines, each with minutes), given
+    the kernel's units per code (``kernel_units``, in ``by_code``'s order); fills ``services``."""
     out: list[Finding] = []
-    by_code: dict[str, list[L]] = {}
-    for ln in usable:
-        g = by_code.get(ln.code)
-        if g is None:
-            by_code[ln.code] = [ln]
-        else:
-            g.append(ln)
     totals: dict[str, int] = {}
     billed_of: dict[str, int] = {}
     complete_of: dict[str, bool] = {}
     for code, lns in by_code.items():
-        if len(lns) == 1:  # the usual case: one line per code, nothing to add up or to call a duplicate
-            ln = lns[0]
-            totals[code] = ln.minutes  # type: ignore[assignment]  # not None: see the docstring
-            billed_of[code] = ln.units or 0
-            complete_of[code] = ln.units is not None
-            continue
         totals[code] = sum(ln.minutes for ln in lns)  # type: ignore[misc]  # not None: see the docstring
         billed_of[code] = sum(ln.units or 0 for ln in lns)
         complete_of[code] = all(ln.units is not None for ln in lns)
-        seen: dict[bool, object] = {}
-        for ln in lns:
-            assisted = "CQ" in ln.modifiers or "CO" in ln.modifiers
-            first = seen.setdefault(assisted, ln)
-            if first is not ln:
-                strict = medicare and ln.dos >= SINGLE_LINE_FROM
-                out.append(Finding(ln.index, ERROR if strict else WARN, "UNITS-DUPLICATE",
-                                   f"{code} is on another line of this visit — put all {code} minutes on one line"))
-    timed_total = sum(totals.values())
-    if timed_total > MAX_MINUTES:  # as a line over 24 hours: no units can be judged, the rows say why
-        try:
-            over_a_day(timed_total)
-        except LineProblem as e:
-            return out + [Finding(ln.index, ERROR, "INPUT", f"Minutes cells: {e}") for ln in usable]
-    units_of = code_units(totals, method)
+    units_of = dict(zip(by_code, kernel_units))
     if (method == CMS and billed_of != units_of and all(complete_of.values())
             and tie_alternative(totals, units_of, billed_of)):
         units_of = dict(billed_of)  # the biller broke the tie the other way: CMS lets them
