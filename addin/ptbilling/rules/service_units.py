@@ -198,7 +198,7 @@ class VisitUnits:
                 bits.append(f"{name} {s.minutes} min{rep}: {s.whole} whole + {s.leftover} left")
             if bits:
                 parts.append("; ".join(bits) + ";")
-            rank = lambda s: (-s.leftover, -s.minutes, s.code)  # noqa: E731  (the tie rule)
+            rank = lambda s: _rank(s.minutes, s.code)  # noqa: E731  (the tie rule; s.leftover is minutes % 15)
             got = sorted((s for s in timed if s.extra), key=rank)
             missed = sorted((s for s in timed if not s.extra and s.leftover), key=rank)
             if got:
@@ -280,6 +280,13 @@ def log_code_units(bounds: Sequence[int], minutes: Sequence[int], names: Sequenc
         if remaining == b - a - lf.count(0):  # every leftover gets its unit: nothing to rank
             for j in range(a, b):
                 if left[j]:
+                    units[j] += 1
+            continue
+        by_left = sorted(lf, reverse=True)
+        cut = by_left[remaining - 1]  # the least leftover that gets a unit (never 0: remaining <= leftovers)
+        if by_left[remaining] < cut:  # no tie at the cut: the most leftover take the units, nothing to rank
+            for j in range(a, b):
+                if left[j] >= cut:
                     units[j] += 1
             continue
         ranks = list(map(_rank, minutes[a:b], names[a:b]))
@@ -508,7 +515,7 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
     code_cache: dict[object, tuple[str | None, str, bool] | LineProblem] = {None: (None, TIMED, False)}
     min_cache: dict[float, int] = {}
     raw_groups: dict[object, list[int]] = {}
-    float_, bool_, problem = float, bool, LineProblem
+    float_, int_, bool_, problem = float, int, bool, LineProblem
     codes_it = codes if codes is not None else repeat(None, n)
     visits_it = visits if visits is not None else repeat(None, n)
     for i, rc, rm, rv in zip(count(), codes_it, minutes, visits_it):
@@ -519,7 +526,8 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
                 entry = code_cache[rc]
             except KeyError:
                 entry = code_cache[rc] = _code_entry(rc, catalog)
-        if rm.__class__ is float_ and rm in min_cache:
+        number = rm.__class__ is float_ or rm.__class__ is int_  # not a bool: its class is bool
+        if number and rm in min_cache:
             m: int | None = min_cache[rm]
         else:
             try:
@@ -527,9 +535,10 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
             except LineProblem as e:
                 out[i] = e
                 continue
-            if rm.__class__ is float_:
-                # rm is a float (checked by class, which mypy does not follow), and a float's minutes are never None
-                min_cache[rm] = m  # type: ignore[assignment]
+            if number:
+                # rm is a number (checked by class, which mypy does not follow), whose minutes are never None;
+                # 20.0 and 20 are one key, as they are the same minutes
+                min_cache[rm] = m  # type: ignore[index, assignment]
         if entry.__class__ is problem:
             out[i] = entry
             continue
@@ -870,17 +879,24 @@ def unit_log_findings(visits: Iterable[tuple[Sequence[L], str, Catalog, bool, Ke
     cms: list[bool] = []
     # per visit in the kernel, in its order: its findings, services, timed lines by code, method
     judged: list[tuple[list[Finding], Services[L], dict[str, list[L]], str]] = []
+    # catalog -> code -> its timing ("" for a code the catalog lacks): a log has a catalog a year
+    # and a few dozen codes, looked up on every line
+    timings: dict[Catalog, dict[str, str]] = {}
     for visit_lines, method, catalog, medicare, keeper in visits:
         out: list[Finding] = []
         services: Services[L] = {}
         results.append((out, services))
         by_code: dict[str, list[L]] = {}  # the timed lines with minutes, by code
         untimed: dict[str, list[L]] | None = None
+        timing_of = timings.get(catalog)
+        if timing_of is None:
+            timing_of = timings[catalog] = {}
         for ln in visit_lines:
-            info = catalog.get(ln.code)
-            if info is None:
-                continue
-            if info.timing == TIMED:
+            timing = timing_of.get(ln.code)
+            if timing is None:
+                info = catalog.get(ln.code)
+                timing = timing_of[ln.code] = info.timing if info is not None else ""
+            if timing == TIMED:
                 if ln.minutes is None:
                     out.append(Finding(ln.index, ERROR, "MINUTES-MISSING",
                                        f"{ln.code} is timed but Minutes is blank — enter the treatment minutes"))
@@ -890,7 +906,7 @@ def unit_log_findings(visits: Iterable[tuple[Sequence[L], str, Catalog, bool, Ke
                     by_code[ln.code] = [ln]
                 else:
                     g.append(ln)
-            elif info.timing == UNTIMED:
+            elif timing == UNTIMED:
                 if untimed is None:
                     untimed = {}
                 untimed.setdefault(ln.code, []).append(ln)
