@@ -946,15 +946,15 @@ def unit_log_findings(visits: Iterable[tuple[Sequence[L], str, Catalog, bool, Ke
     units = log_code_units(bounds, s_min, s_name, cms)
     for (out, services, by_code, method), a in zip(judged, bounds):
         j = a
-        for lns in by_code.values():
+        for code, lns in by_code.items():
             if len(lns) > 1 or lns[0].units != units[j]:  # blank units (None) differ too
                 break
+            services[code] = (lns, units[j], True)  # one line, billed as the kernel says: right
             j += 1
-        else:  # every code on one line, billed as the kernel says: right, nothing to say
-            for code, lns in by_code.items():
-                services[code] = (lns, units[a], True)
-                a += 1
+        else:  # every code right: nothing to say
             continue
+        for code in islice(by_code, j - a):  # the message code says it all, in its order
+            del services[code]
         out += _timed_messages(by_code, units[a:a + len(by_code)], method, services)
     return results
 
