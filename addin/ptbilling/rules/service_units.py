@@ -514,8 +514,9 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
     # raw cell value -> (code, timing) or the LineProblem it causes; -> whole minutes
     code_cache: dict[object, tuple[str | None, str, bool] | LineProblem] = {None: (None, TIMED, False)}
     min_cache: dict[float, int] = {}
+    asst_cache: dict[object, int | None] = {}  # assistant minutes cell -> minutes (often '' -> None)
     raw_groups: dict[object, list[int]] = {}
-    float_, int_, bool_, problem = float, int, bool, LineProblem
+    float_, int_, str_, bool_, problem = float, int, str, bool, LineProblem
     codes_it = codes if codes is not None else repeat(None, n)
     visits_it = visits if visits is not None else repeat(None, n)
     for i, rc, rm, rv in zip(count(), codes_it, minutes, visits_it):
@@ -553,12 +554,19 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
         if dates is not None and dates[i].__class__ is problem:
             out[i] = dates[i]  # type: ignore[call-overload]  # a LineProblem: its class was just checked
             continue
-        if assistant_minutes is not None and assistant_minutes[i] is not None:
-            try:
-                a = coerce_minutes(assistant_minutes[i])
-            except LineProblem as e:
-                out[i] = problem(f"assistant {e}")
-                continue
+        if assistant_minutes is not None and (ra := assistant_minutes[i]) is not None:
+            kind = ra.__class__
+            plain = kind is str_ or kind is float_ or kind is int_  # the cells a column holds, by value
+            if plain and ra in asst_cache:
+                a = asst_cache[ra]
+            else:
+                try:
+                    a = coerce_minutes(ra)
+                except LineProblem as e:
+                    out[i] = problem(f"assistant {e}")
+                    continue
+                if plain:
+                    asst_cache[ra] = a
             if a is not None and a > m:
                 out[i] = problem(f"{a} assistant minutes exceed the line's {m} minutes")
                 continue
