@@ -132,9 +132,9 @@ def _random_log(rnd: random.Random, n_visits: int):
             elif rnd.random() < 0.02:
                 shown = rnd.choice((None, "  "))  # no visit key: a LineProblem on the line
             flag = rnd.choice((None, None, None, "CQ", "CO", True, "GO", "GP"))
-            asst = None
+            asst: object = rnd.choice((None, ""))  # a blank cell, as None or as the empty text a sheet gives
             if rnd.random() < 0.15:
-                asst = rnd.choice((rnd.randint(0, 30), float(rnd.randint(0, 30)), "x", 99, None))
+                asst = rnd.choice((rnd.randint(0, 30), float(rnd.randint(0, 30)), "x", 99, " 12 ", "  ", 12.5))
             rows.append((_minutes_cell(rnd), _code_cell(rnd), shown, flag, asst, day,
                          site_of(rnd.choice(SITE_MODS))))
     rnd.shuffle(rows) if rnd.random() < 0.5 else None  # a log not sorted by visit
