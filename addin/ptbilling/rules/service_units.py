@@ -896,6 +896,8 @@ def unit_log_findings(visits: Iterable[tuple[Sequence[L], str, Catalog, bool, Ke
         results.append((out, services))
         by_code: dict[str, list[L]] = {}  # the timed lines with minutes, by code
         untimed: dict[str, list[L]] | None = None
+        repeated = False  # a timed code on two lines
+        start = len(s_min)  # this visit's timed services go on the columns as its lines meet them
         timing_of = timings.get(catalog)
         if timing_of is None:
             timing_of = timings[catalog] = {}
@@ -912,8 +914,11 @@ def unit_log_findings(visits: Iterable[tuple[Sequence[L], str, Catalog, bool, Ke
                 g = by_code.get(ln.code)
                 if g is None:
                     by_code[ln.code] = [ln]
+                    s_min.append(ln.minutes)
+                    s_name.append(ln.code)
                 else:
                     g.append(ln)
+                    repeated = True
             elif timing == UNTIMED:
                 if untimed is None:
                     untimed = {}
@@ -929,17 +934,12 @@ def unit_log_findings(visits: Iterable[tuple[Sequence[L], str, Catalog, bool, Ke
                     services[code] = (lns, 1, False)
         if not by_code:
             continue
-        start = len(s_min)
-        timed_total = 0
-        for code, lns in by_code.items():
-            if len(lns) == 1:  # the usual case: one line per code, nothing to add up or to call a duplicate
-                m: int = lns[0].minutes  # type: ignore[assignment]  # not None: by_code holds lines with minutes
-            else:
-                m = sum(ln.minutes for ln in lns)  # type: ignore[misc]  # not None, as above
-                out += _duplicate_findings(code, lns, medicare)
-            s_min.append(m)
-            s_name.append(code)
-            timed_total += m
+        if repeated:  # the repeated codes' minutes added up, and each repeat called a duplicate
+            for k, (code, lns) in enumerate(by_code.items(), start):
+                if len(lns) > 1:
+                    s_min[k] = sum(ln.minutes for ln in lns)  # type: ignore[misc]  # not None: by_code's lines have minutes
+                    out += _duplicate_findings(code, lns, medicare)
+        timed_total = sum(s_min[start:])
         if timed_total > MAX_MINUTES:  # as a line over 24 hours: no units can be judged, the rows say why
             del s_min[start:], s_name[start:]
             try:
