@@ -33,7 +33,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import count, repeat
+from itertools import count, islice, repeat
 from typing import Protocol, TypeVar
 
 from .assistant_split import Split, split_timed, split_untimed
@@ -198,7 +198,7 @@ class VisitUnits:
                 bits.append(f"{name} {s.minutes} min{rep}: {s.whole} whole + {s.leftover} left")
             if bits:
                 parts.append("; ".join(bits) + ";")
-            rank = lambda s: (-s.leftover, -s.minutes, s.code)  # noqa: E731  (the tie rule)
+            rank = lambda s: _rank(s.minutes, s.code)  # noqa: E731  (the tie rule; s.leftover is minutes % 15)
             got = sorted((s for s in timed if s.extra), key=rank)
             missed = sorted((s for s in timed if not s.extra and s.leftover), key=rank)
             if got:
@@ -235,35 +235,77 @@ class VisitUnits:
         return " ".join(parts)
 
 
+def _rank(minutes: int, name: str) -> tuple[int, int, str]:
+    """THE tie rule's ranking of one timed service for a leftover unit (lowest first): most
+    leftover minutes, then more total minutes, then the lower code ("" for an unnamed service)."""
+    return (-(minutes % 15), -minutes, name)
+
+
 def _tie_key(key: K, totals: Mapping[K, int]) -> tuple[int, int, str]:
-    """Ranking for leftover units: most leftover, then more total minutes, then the lower code."""
-    m = totals[key]
-    return (-(m % 15), -m, key if isinstance(key, str) else "")
+    """``_rank`` of a service of ``code_units``: a code, or any other key (an unnamed service) as ""."""
+    return _rank(totals[key], key if isinstance(key, str) else "")
+
+
+def log_code_units(bounds: Sequence[int], minutes: Sequence[int], names: Sequence[str],
+                   cms: Sequence[bool]) -> list[int]:
+    """THE unit rule over many visits at once: timed minutes per service -> units per service.
+
+    Columns, one entry per timed service (a code's minutes of a visit, added
+    over its lines): ``minutes`` (whole, not over a day), ``names`` (the code,
+    "" for an unnamed service; only the tie rule reads it). Visit ``v``'s
+    services are ``bounds[v]:bounds[v + 1]``, in the order the visit met them
+    (an unnamed tie falls to the earlier one); ``cms[v]``: the visit's method
+    is CMS, else per code (AMA).
+
+    CMS: the chart for the visit's total; one unit per whole 15 minutes of each
+    service; the remaining units one each to the services with the most
+    leftover minutes (tie rule in ``_rank``). AMA: each service on its own.
+    ``code_units`` is this on one visit, so PT_UNITS, PT_VALIDATE and
+    PT_EXPLAIN cannot disagree.
+    """
+    units = [m // 15 for m in minutes]  # whole units
+    left = [m - 15 * w for m, w in zip(minutes, units)]
+    for a, b, is_cms in zip(bounds, islice(bounds, 1, None), cms):
+        if b - a == 1 or not is_cms:  # per code, as CMS's chart is for a visit of one service
+            for j in range(a, b):
+                if left[j] >= 8:
+                    units[j] += 1
+            continue
+        # chart(total) - sum(whole) = (sum(leftover) + 7) // 15, as total = 15 * whole + leftover
+        # (and under 8 minutes both are 0): never negative, never more than the leftovers
+        lf = left[a:b]
+        remaining = (sum(lf) + 7) // 15
+        if not remaining:
+            continue
+        if remaining == b - a - lf.count(0):  # every leftover gets its unit: nothing to rank
+            for j in range(a, b):
+                if left[j]:
+                    units[j] += 1
+            continue
+        by_left = sorted(lf, reverse=True)
+        cut = by_left[remaining - 1]  # the least leftover that gets a unit (never 0: remaining <= leftovers)
+        if by_left[remaining] < cut:  # no tie at the cut: the most leftover take the units, nothing to rank
+            for j in range(a, b):
+                if left[j] >= cut:
+                    units[j] += 1
+            continue
+        ranks = list(map(_rank, minutes[a:b], names[a:b]))
+        # a leftover of 0 ranks after every other (remaining never reaches it); sorted() is stable
+        for j in sorted(range(b - a), key=ranks.__getitem__)[:remaining]:
+            units[a + j] += 1
+    return units
 
 
 def code_units(totals: Mapping[K, int], method: str) -> dict[K, int]:
-    """THE unit rule: timed minutes per code of one visit -> units per code.
+    """THE unit rule for one visit: timed minutes per code -> units per code (``log_code_units``).
 
-    CMS: the chart for the visit's total; one unit per whole 15 minutes of each
-    code; the remaining units one each to the codes with the most leftover
-    minutes (tie rule in ``_tie_key``). AMA: each code on its own. Keys are
-    codes (or any hashable for unnamed services); values whole minutes.
+    Keys are codes (or any hashable for unnamed services, which rank as "");
+    values whole minutes. ``method``: CMS, anything else per code (AMA).
     """
-    if method != CMS:
-        return {k: (m + 7) // 15 if m >= 8 else 0 for k, m in totals.items()}
-    units: dict[K, int] = {}
-    whole_sum = total = 0
-    for k, m in totals.items():
-        w = m // 15
-        units[k] = w
-        whole_sum += w
-        total += m
-    remaining = ((total + 7) // 15 if total >= 8 else 0) - whole_sum  # never negative
-    if remaining > 0:
-        ranked = sorted((k for k, m in totals.items() if m % 15), key=lambda k: _tie_key(k, totals))
-        for k in ranked[:remaining]:
-            units[k] += 1
-    return units
+    keys = list(totals)
+    got = log_code_units((0, len(keys)), list(totals.values()),
+                         [k if isinstance(k, str) else "" for k in keys], (method == CMS,))
+    return dict(zip(keys, got))
 
 
 def tie_alternative(totals: Mapping[K, int], want: Mapping[K, int], billed: Mapping[K, int]) -> bool:
@@ -472,8 +514,9 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
     # raw cell value -> (code, timing) or the LineProblem it causes; -> whole minutes
     code_cache: dict[object, tuple[str | None, str, bool] | LineProblem] = {None: (None, TIMED, False)}
     min_cache: dict[float, int] = {}
+    asst_cache: dict[object, int | None] = {}  # assistant minutes cell -> minutes (often '' -> None)
     raw_groups: dict[object, list[int]] = {}
-    float_, bool_, problem = float, bool, LineProblem
+    float_, int_, str_, bool_, problem = float, int, str, bool, LineProblem
     codes_it = codes if codes is not None else repeat(None, n)
     visits_it = visits if visits is not None else repeat(None, n)
     for i, rc, rm, rv in zip(count(), codes_it, minutes, visits_it):
@@ -484,7 +527,8 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
                 entry = code_cache[rc]
             except KeyError:
                 entry = code_cache[rc] = _code_entry(rc, catalog)
-        if rm.__class__ is float_ and rm in min_cache:
+        number = rm.__class__ is float_ or rm.__class__ is int_  # not a bool: its class is bool
+        if number and rm in min_cache:
             m: int | None = min_cache[rm]
         else:
             try:
@@ -492,9 +536,10 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
             except LineProblem as e:
                 out[i] = e
                 continue
-            if rm.__class__ is float_:
-                # rm is a float (checked by class, which mypy does not follow), and a float's minutes are never None
-                min_cache[rm] = m  # type: ignore[assignment]
+            if number:
+                # rm is a number (checked by class, which mypy does not follow), whose minutes are never None;
+                # 20.0 and 20 are one key, as they are the same minutes
+                min_cache[rm] = m  # type: ignore[index, assignment]
         if entry.__class__ is problem:
             out[i] = entry
             continue
@@ -509,12 +554,19 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
         if dates is not None and dates[i].__class__ is problem:
             out[i] = dates[i]  # type: ignore[call-overload]  # a LineProblem: its class was just checked
             continue
-        if assistant_minutes is not None and assistant_minutes[i] is not None:
-            try:
-                a = coerce_minutes(assistant_minutes[i])
-            except LineProblem as e:
-                out[i] = problem(f"assistant {e}")
-                continue
+        if assistant_minutes is not None and (ra := assistant_minutes[i]) is not None:
+            kind = ra.__class__
+            plain = kind is str_ or kind is float_ or kind is int_  # the cells a column holds, by value
+            if plain and ra in asst_cache:
+                a = asst_cache[ra]
+            else:
+                try:
+                    a = coerce_minutes(ra)
+                except LineProblem as e:
+                    out[i] = problem(f"assistant {e}")
+                    continue
+                if plain:
+                    asst_cache[ra] = a
             if a is not None and a > m:
                 out[i] = problem(f"{a} assistant minutes exceed the line's {m} minutes")
                 continue
@@ -544,40 +596,60 @@ def _log_units(minutes: Sequence[object], codes: Sequence[object] | None, method
             groups[key] = sorted(groups[key] + idxs)
         else:
             groups[key] = idxs
-    splits: dict[object, list[Split]] = {}
+    # Every visit's timed services as columns, for ONE run of the kernel over the whole log: a code's
+    # minutes added over its lines of the visit, its units on its first line (its repeats get 0).
+    s_min: list[int] = []
+    s_name: list[str] = []  # the tie rule's name: the code, "" for an unnamed line
+    s_line: list[int] = []  # the line that bills the service's units
+    bounds = [0]
+    # the visits with per-application lines, or lines the CQ/CO split may divide: done after the units
+    later: list[tuple[object, list[int], dict[object, list[int]] | None]] = []
+    # a line the split may divide: an assistant's, or one with assistant minutes (see the split below)
+    maybe = [h or a is not None for h, a in zip(helped_of, asst_of)] if split else []
     for key, idxs in groups.items():
-        totals: dict[object, int] = {}
-        first: dict[object, int] = {}
-        untimed: set[object] = set()
+        start = len(s_min)
+        seen: dict[object, int] = {}  # code -> its timed service's column position; -1 for an untimed code
         per_app: dict[object, list[int]] | None = None
+        total = 0
         for i in idxs:
             c = line_code[i]
             if line_timed[i]:
-                if c in totals:
-                    totals[c] += line_min[i]
-                    out[i] = 0
+                m = line_min[i]
+                total += m
+                j = seen.get(c)
+                if j is None:
+                    seen[c] = len(s_min)
+                    s_min.append(m)
+                    s_name.append(c if c.__class__ is str else "")  # a code, or "" for an unnamed line
+                    s_line.append(i)
                 else:
-                    totals[c] = line_min[i]
-                    first[c] = i
+                    s_min[j] += m
+                    out[i] = 0
             elif sites is not None and line_pa[i]:
                 if per_app is None:
                     per_app = {}
                 per_app.setdefault(c, []).append(i)
-            elif c in untimed:
+            elif c in seen:
                 out[i] = 0  # one service per visit, however many lines record it
             else:
-                untimed.add(c)
+                seen[c] = -1
                 out[i] = 1
-        if len(idxs) > 1 and sum(totals.values()) > MAX_MINUTES:
+        if len(idxs) > 1 and total > MAX_MINUTES:
             try:
-                over_a_day(sum(totals.values()))
+                over_a_day(total)
             except LineProblem as e:
                 for i in idxs:
                     out[i] = e
+            del s_min[start:], s_name[start:], s_line[start:]  # no units for this visit: its rows say why
             continue
-        if totals:
-            for c, u in code_units(totals, method).items():
-                out[first[c]] = u
+        bounds.append(len(s_min))
+        if per_app is not None or (split and any(map(maybe.__getitem__, idxs))):
+            later.append((key, idxs, per_app))
+    if s_min:
+        for i, u in zip(s_line, log_code_units(bounds, s_min, s_name, [method == CMS] * (len(bounds) - 1))):
+            out[i] = u
+    splits: dict[object, list[Split]] = {}
+    for key, idxs, per_app in later:
         divide = idxs
         if per_app is not None:
             assert sites is not None  # per_app is only filled when sites are given
@@ -773,15 +845,16 @@ def unit_findings(visit_lines: Sequence[L], method: str, catalog: Catalog, medic
                   services: Services[L] | None = None, keeper: Keeper[L] | None = None) -> list[Finding]:
     """Billed units against the method, for the lines of ONE visit (ClaimLine-like objects).
 
-    Reuses ``code_units`` (the PT_UNITS rule). Lines of the same timed code
-    are added together, as the rule requires; their billed units are compared
-    as a total on the code's first line. A CQ/CO line and a line without are
-    different lines of the same code by design (CMS's CQ/CO billing examples).
-    A different allocation of a tie at the cut is the biller's choice and is
-    accepted (``tie_alternative``). An untimed code is one unit per visit,
-    however many lines record it; a per-application code (strapping) one unit
-    per application, its lines grouped by ``per_application.applications``
-    from their modifiers, as ``log_units`` groups them.
+    ``unit_log_findings`` on one visit (the PT_UNITS rule, ``log_code_units``).
+    Lines of the same timed code are added together, as the rule requires;
+    their billed units are compared as a total on the code's first line. A
+    CQ/CO line and a line without are different lines of the same code by
+    design (CMS's CQ/CO billing examples). A different allocation of a tie at
+    the cut is the biller's choice and is accepted (``tie_alternative``). An
+    untimed code is one unit per visit, however many lines record it; a
+    per-application code (strapping) one unit per application, its lines
+    grouped by ``per_application.applications`` from their modifiers, as
+    ``log_units`` groups them.
 
     ``services`` (a dict), when given, receives each service billed right in
     total, code -> (lines, units, timed): the CQ/CO split is checked on those
@@ -789,34 +862,109 @@ def unit_findings(visit_lines: Sequence[L], method: str, catalog: Catalog, medic
     ``keeper(code, lines, billed)`` picks, of the lines billing an untimed code
     twice, the one that keeps the unit, with the split that says so (or None).
     """
-    out: list[Finding] = []
-    usable: list[L] = []
-    untimed: dict[str, list[L]] = {}
-    for ln in visit_lines:
-        info = catalog.get(ln.code)
-        if info is None or info.timing not in (TIMED, UNTIMED):
+    found, billed_right = unit_log_findings([(visit_lines, method, catalog, medicare, keeper)])[0]
+    if services is not None:
+        services.update(billed_right)
+    return found
+
+
+def unit_log_findings(visits: Iterable[tuple[Sequence[L], str, Catalog, bool, Keeper[L] | None]]
+                      ) -> list[tuple[list[Finding], Services[L]]]:
+    """``unit_findings`` for many visits at once: per visit (lines, method, catalog, Medicare,
+    keeper), its findings and its services billed right in total, in the visits' order.
+
+    The timed services of every visit go through the kernel (``log_code_units``)
+    once. A visit whose timed codes are each on one line billing the kernel's
+    units is right and needs nothing more; only the others (units that differ
+    or are blank, repeated lines, untimed and per-application codes, missing
+    minutes) run the per-visit message code. Nothing here reads a dated
+    release (the catalogs come in), so no visit can fail for its date here.
+    """
+    results: list[tuple[list[Finding], Services[L]]] = []
+    bounds = [0]
+    s_min: list[int] = []  # per timed service of every visit: minutes, code, as the kernel reads them
+    s_name: list[str] = []
+    cms: list[bool] = []
+    # per visit in the kernel, in its order: its findings, services, timed lines by code, method
+    judged: list[tuple[list[Finding], Services[L], dict[str, list[L]], str]] = []
+    # catalog -> code -> its timing ("" for a code the catalog lacks): a log has a catalog a year
+    # and a few dozen codes, looked up on every line
+    timings: dict[Catalog, dict[str, str]] = {}
+    for visit_lines, method, catalog, medicare, keeper in visits:
+        out: list[Finding] = []
+        services: Services[L] = {}
+        results.append((out, services))
+        by_code: dict[str, list[L]] = {}  # the timed lines with minutes, by code
+        untimed: dict[str, list[L]] | None = None
+        repeated = False  # a timed code on two lines
+        start = len(s_min)  # this visit's timed services go on the columns as its lines meet them
+        timing_of = timings.get(catalog)
+        if timing_of is None:
+            timing_of = timings[catalog] = {}
+        for ln in visit_lines:
+            timing = timing_of.get(ln.code)
+            if timing is None:
+                info = catalog.get(ln.code)
+                timing = timing_of[ln.code] = info.timing if info is not None else ""
+            if timing == TIMED:
+                if ln.minutes is None:
+                    out.append(Finding(ln.index, ERROR, "MINUTES-MISSING",
+                                       f"{ln.code} is timed but Minutes is blank — enter the treatment minutes"))
+                    continue
+                g = by_code.get(ln.code)
+                if g is None:
+                    by_code[ln.code] = [ln]
+                    s_min.append(ln.minutes)
+                    s_name.append(ln.code)
+                else:
+                    g.append(ln)
+                    repeated = True
+            elif timing == UNTIMED:
+                if untimed is None:
+                    untimed = {}
+                untimed.setdefault(ln.code, []).append(ln)
+        if untimed is not None:
+            for code, lns in untimed.items():
+                if catalog[code].per_application:
+                    out += _per_application_findings(code, lns, keeper, services)
+                    continue
+                found = _untimed_findings(code, lns, keeper)
+                out += found
+                if not found and sum(ln.units or 0 for ln in lns) == 1:
+                    services[code] = (lns, 1, False)
+        if not by_code:
             continue
-        if info.timing == UNTIMED:
-            untimed.setdefault(ln.code, []).append(ln)
+        if repeated:  # the repeated codes' minutes added up, and each repeat called a duplicate
+            for k, (code, lns) in enumerate(by_code.items(), start):
+                if len(lns) > 1:
+                    s_min[k] = sum(ln.minutes for ln in lns)  # type: ignore[misc]  # not None: by_code's lines have minutes
+                    out += _duplicate_findings(code, lns, medicare)
+        timed_total = sum(s_min[start:])
+        if timed_total > MAX_MINUTES:  # as a line over 24 hours: no units can be judged, the rows say why
+            del s_min[start:], s_name[start:]
+            try:
+                over_a_day(timed_total)
+            except LineProblem as e:
+                out += [Finding(ln.index, ERROR, "INPUT", f"Minutes cells: {e}") for ln in visit_lines
+                        if ln.minutes is not None and ln.code in by_code]
             continue
-        if ln.minutes is None:
-            out.append(Finding(ln.index, ERROR, "MINUTES-MISSING",
-                               f"{ln.code} is timed but Minutes is blank — enter the treatment minutes"))
+        bounds.append(len(s_min))
+        cms.append(method == CMS)
+        judged.append((out, services, by_code, method))
+    units = log_code_units(bounds, s_min, s_name, cms)
+    for (out, services, by_code, method), a in zip(judged, bounds):
+        j = a
+        for code, lns in by_code.items():
+            if len(lns) > 1 or lns[0].units != units[j]:  # blank units (None) differ too
+                break
+            services[code] = (lns, units[j], True)  # one line, billed as the kernel says: right
+            j += 1
+        else:  # every code right: nothing to say
             continue
-        usable.append(ln)
-    if services is None:
-        services = {}
-    for code, lns in untimed.items():
-        if catalog[code].per_application:
-            out += _per_application_findings(code, lns, keeper, services)
-            continue
-        found = _untimed_findings(code, lns, keeper)
-        out += found
-        if not found and sum(ln.units or 0 for ln in lns) == 1:
-            services[code] = (lns, 1, False)
-    if usable:
-        out += _timed_findings(usable, method, medicare, services)
-    return out
+        for code in islice(by_code, j - a):  # the message code says it all, in its order
+            del services[code]
+        out += _timed_messages(by_code, units[a:a + len(by_code)], method, services)
+    return results
 
 
 def _per_application_findings(code: str, lines: list[L], keeper: Keeper[L] | None,
@@ -882,44 +1030,34 @@ def _untimed_findings(code: str, lines: list[L], keeper: Keeper[L] | None,
     return out
 
 
-def _timed_findings(usable: list[L], method: str, medicare: bool, services: Services[L]) -> list[Finding]:
-    """``usable``: lines of timed codes, each with minutes (``unit_findings`` leaves out the others)."""
+def _duplicate_findings(code: str, lines: list[L], medicare: bool) -> list[Finding]:
+    """A timed code on more than one line of a visit: each repeat of its CQ/CO line or of its
+    line without is a duplicate (ERROR for Medicare from 2021-04-19, else WARN)."""
+    out = []
+    seen: dict[bool, object] = {}
+    for ln in lines:
+        assisted = "CQ" in ln.modifiers or "CO" in ln.modifiers
+        first = seen.setdefault(assisted, ln)
+        if first is not ln:
+            strict = medicare and ln.dos >= SINGLE_LINE_FROM
+            out.append(Finding(ln.index, ERROR if strict else WARN, "UNITS-DUPLICATE",
+                               f"{code} is on another line of this visit — put all {code} minutes on one line"))
+    return out
+
+
+def _timed_messages(by_code: dict[str, list[L]], kernel_units: list[int], method: str,
+                    services: Services[L]) -> list[Finding]:
+    """The findings of one visit's timed codes (``by_code``: their lines, each with minutes), given
+    the kernel's units per code (``kernel_units``, in ``by_code``'s order); fills ``services``."""
     out: list[Finding] = []
-    by_code: dict[str, list[L]] = {}
-    for ln in usable:
-        g = by_code.get(ln.code)
-        if g is None:
-            by_code[ln.code] = [ln]
-        else:
-            g.append(ln)
     totals: dict[str, int] = {}
     billed_of: dict[str, int] = {}
     complete_of: dict[str, bool] = {}
     for code, lns in by_code.items():
-        if len(lns) == 1:  # the usual case: one line per code, nothing to add up or to call a duplicate
-            ln = lns[0]
-            totals[code] = ln.minutes  # type: ignore[assignment]  # not None: see the docstring
-            billed_of[code] = ln.units or 0
-            complete_of[code] = ln.units is not None
-            continue
         totals[code] = sum(ln.minutes for ln in lns)  # type: ignore[misc]  # not None: see the docstring
         billed_of[code] = sum(ln.units or 0 for ln in lns)
         complete_of[code] = all(ln.units is not None for ln in lns)
-        seen: dict[bool, object] = {}
-        for ln in lns:
-            assisted = "CQ" in ln.modifiers or "CO" in ln.modifiers
-            first = seen.setdefault(assisted, ln)
-            if first is not ln:
-                strict = medicare and ln.dos >= SINGLE_LINE_FROM
-                out.append(Finding(ln.index, ERROR if strict else WARN, "UNITS-DUPLICATE",
-                                   f"{code} is on another line of this visit — put all {code} minutes on one line"))
-    timed_total = sum(totals.values())
-    if timed_total > MAX_MINUTES:  # as a line over 24 hours: no units can be judged, the rows say why
-        try:
-            over_a_day(timed_total)
-        except LineProblem as e:
-            return out + [Finding(ln.index, ERROR, "INPUT", f"Minutes cells: {e}") for ln in usable]
-    units_of = code_units(totals, method)
+    units_of = dict(zip(by_code, kernel_units))
     if (method == CMS and billed_of != units_of and all(complete_of.values())
             and tie_alternative(totals, units_of, billed_of)):
         units_of = dict(billed_of)  # the biller broke the tie the other way: CMS lets them

@@ -40,7 +40,7 @@ from .claim_lines import ClaimLine, is_medicare, unit_method
 from .code_catalog import Catalog, CodeInfo, catalog_for
 from .errors import DamagedStore, UnknownCode, UnsupportedDate
 from .findings import ERROR, WARN, Finding
-from .service_units import UNIT_RULES, unit_findings
+from .service_units import UNIT_RULES, unit_log_findings
 
 INPUT_RULES = {
     "INPUT": (ERROR, "A cell could not be read (patient, date, code, minutes, units, a blank payer...), a date no "
@@ -198,6 +198,19 @@ def _validate(lines: Sequence[ClaimLine | None], method: object, problems: dict[
             out[ln.index] += [Finding(ln.index, *f) for f in said]
         visits.setdefault(ln.visit, []).append(ln)
         known.append(ln)
+    # The unit checks of every visit at once (their kernel runs once over the log); the loop below
+    # takes each visit's findings and services in turn. They read no dated release, so cannot
+    # fail for a visit's date: the visit's try below does not need to hold them.
+    unit_visits = []
+    for (_, dos, _), vlines in visits.items():
+        payer = vlines[0].payer
+        m = method_of.get(payer)
+        if m is None:
+            m = method_of[payer] = unit_method(payer, method)
+        medicare = medicare_of[payer]
+        unit_visits.append((vlines, m, catalogs[dos.year], medicare,
+                            assistant_modifiers.untimed_keeper if medicare else None))
+    unit_results = iter(unit_log_findings(unit_visits))
     for (_, dos, _), vlines in visits.items():
         payer = vlines[0].payer  # every line of the visit has this payer, up to case and spaces
         medicare = medicare_of[payer]
@@ -206,10 +219,9 @@ def _validate(lines: Sequence[ClaimLine | None], method: object, problems: dict[
         if m is None:
             m = method_of[payer] = unit_method(payer, method)
         found: list[Finding] = []
-        services: Services = {}  # billed right in total: their CQ/CO split is checked next
+        unit_found, services = next(unit_results)  # services billed right in total: their CQ/CO split is checked next
         try:
-            found += unit_findings(vlines, m, catalog, medicare, services,
-                                   assistant_modifiers.untimed_keeper if medicare else None)
+            found += unit_found
             if medicare and services:
                 found += assistant_modifiers.split_findings(services, dos)
             found += evaluations.evaluation_findings(vlines)
