@@ -7,8 +7,13 @@ from collections.abc import Sequence
 
 from ptbilling.rules import datasets
 from ptbilling.rules.findings import ERROR, Finding
-from ptbilling.rules.mue import _on, _units, _visit_code
+from ptbilling.rules.mue import _on, _unit_count, _visit_code
 from ptbilling.rules.ncci_ptp import CheckedLine
+
+
+def _units(ln: object) -> int | None:
+    """A line's billed units as a whole number, read from whatever the line holds; None if none."""
+    return _unit_count(getattr(ln, "units", None))
 
 
 def mue_findings(visit_lines: Sequence[CheckedLine | None], dos: dt.date) -> list[Finding]:

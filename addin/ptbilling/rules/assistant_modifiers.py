@@ -85,6 +85,13 @@ def _line_rule_pending(ln: ClaimLine) -> bool:
             and ln.has_assistant_column and not ln.assistant_minutes)
 
 
+def assistant_took_part(ln: ClaimLine) -> bool:
+    """Whether the line can make its service one an assistant took part in: Assistant Minutes, CQ/CO,
+    or a PTA/OTA. ``service_split`` is None for a service none of whose lines can, so a visit without
+    such a line has no CQ/CO split to check (``validate`` screens visits with it)."""
+    return bool(ln.assistant_minutes) or _flagged(ln) or ln.provider.replace(" ", "") in _ASSISTANT_CREDENTIALS
+
+
 def service_split(code: str, lines: list[ClaimLine], units: int,
                   timed: bool) -> tuple[Split, list[ClaimLine], list[ClaimLine]] | None:
     """The split of one service of a visit from its lines, with its CQ/CO lines and its other lines.

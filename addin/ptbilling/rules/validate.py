@@ -21,9 +21,13 @@ and the rest of the log is still checked.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from decimal import Decimal
+from itertools import compress
+from operator import itemgetter
+from typing import NamedTuple
 
 from . import (
     assistant_modifiers,
@@ -36,7 +40,7 @@ from . import (
     provider_scope,
     therapy_modifiers,
 )
-from .claim_lines import ClaimLine, is_medicare, unit_method
+from .claim_lines import ClaimLine, is_medicare, payer_key, person_key, unit_method
 from .code_catalog import Catalog, CodeInfo, catalog_for
 from .errors import DamagedStore, UnknownCode, UnsupportedDate
 from .findings import ERROR, WARN, Finding
@@ -148,86 +152,257 @@ def _date_problem(dos: dt.date) -> str | None:
 
 
 def _date_finding(i: int, dos: dt.date, why: object) -> Finding:
-    return Finding(i, ERROR, "INPUT", f"Date cell: {dos:%Y-%m-%d} is outside the installed data ({why}) "
-                                      "— check the date of service")
+    return Finding(i, ERROR, "INPUT", _date_message(dos, why))
+
+
+def _date_message(dos: dt.date, why: object) -> str:
+    return f"Date cell: {dos:%Y-%m-%d} is outside the installed data ({why}) — check the date of service"
+
+
+#: what a line's own rules and the visit screens read of it, by position (``_FACTS``); not its
+#: patient, minutes or units, nor its position in the log
+Facts = tuple[str, dt.date, str, str, tuple[str, ...], "int | None", bool]
+_FACT_FIELDS = ("code", "dos", "payer", "provider", "modifiers", "assistant_minutes", "has_assistant_column")
+_FACTS = itemgetter(*(ClaimLine._fields.index(name) for name in _FACT_FIELDS))
+_INDEX, _PATIENT, _DOS, _CODE, _UNITS = (itemgetter(ClaimLine._fields.index(name))
+                                         for name in ("index", "patient", "dos", "code", "units"))
+#: a visit: (patient key, date of service, payer key), as ``ClaimLine.visit``
+VisitKey = tuple[str, dt.date, str]
+_EVALUATION_CODES = frozenset(evaluations.EVALUATIONS) | frozenset(evaluations.REEVALUATIONS)
+
+
+class _Verdict(NamedTuple):
+    """What the per-line steps make of a line's ``Facts``."""
+
+    said: tuple[tuple[str, str, str], ...]  # the line's own findings: (severity, rule, message)
+    checked: bool  # its code and date could be judged: it goes on to its visit's rules
+    payer_key: str = ""
+    paired: bool = False  # its code is in a PTP pair in force on its date (or the pairs could not be read)
+    evaluation: bool = False  # an evaluation or re-evaluation code
+    assisted: bool = False  # ``assistant_took_part``: its visit may have a CQ/CO split to check
+
+
+_SAID, _CHECKED, _PAYER_KEY, _PAIRED, _EVALUATION, _ASSISTED = (itemgetter(k) for k in range(6))
+
+
+def _refused(rule: str, message: str) -> _Verdict:
+    return _Verdict(((ERROR, rule, message),), False)
+
+
+class _Lines(dict[Facts, _Verdict]):
+    """``Facts`` -> ``_Verdict``, judged when a log first shows those facts (``__missing__``), so that
+    ``map`` over a log's lines runs the branchy per-line code once per distinct kind of line.
+
+    The memos below it are those a line-by-line loop kept, and fill in the same order (a log's
+    first line of a year fixes that year's catalog, as it did)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.catalogs: dict[int, Catalog] = {}  # by year: the catalog only changes with the year
+        self.medicare_of: dict[str, bool] = {}
+        self._date_problem: dict[dt.date, str | None] = {}
+        self._said: dict[LineSignature, tuple[tuple[str, str, str], ...]] = {}  # line_signature -> findings
+        self._paired: dict[dt.date, frozenset[str] | None] = {}
+
+    def __missing__(self, facts: Facts) -> _Verdict:
+        v = self[facts] = self._judge(facts)
+        return v
+
+    def _judge(self, facts: Facts) -> _Verdict:
+        code, dos, payer, provider, modifiers, assistant_minutes, has_assistant_column = facts
+        # the rules read no other field (``line_signature``): the line stands for all lines of these facts
+        ln = ClaimLine(0, "", dos, payer, provider, code, modifiers, None, None, assistant_minutes, None,
+                       has_assistant_column)
+        try:
+            catalog = self.catalogs.get(dos.year)
+            if catalog is None:
+                catalog = self.catalogs[dos.year] = catalog_for(dos)
+            info = catalog[code]
+        except UnsupportedDate as e:
+            return _refused("INPUT", _date_message(dos, e))
+        except UnknownCode as e:
+            return _refused("CODE-UNKNOWN", f"{e} — correct the code")
+        except DamagedStore as e:  # only the lines of the damaged release's dates
+            return _refused("DATA-DAMAGED", str(e))
+        if dos in self._date_problem:
+            why = self._date_problem[dos]
+        else:
+            why = self._date_problem[dos] = _date_problem(dos)
+        if why is not None:
+            return _refused("INPUT", _date_message(dos, why))
+        medicare = self.medicare_of.get(payer)
+        if medicare is None:
+            medicare = self.medicare_of[payer] = is_medicare(payer)
+        key = line_signature(ln, medicare)
+        said = self._said.get(key)
+        if said is None:
+            said = self._said[key] = tuple((f.severity, f.rule, f.message) for f in _line_rules(ln, info, medicare))
+        return _Verdict(said, True, payer_key(payer), self._is_paired(code, dos), code in _EVALUATION_CODES,
+                        assistant_modifiers.assistant_took_part(ln))
+
+    def _is_paired(self, code: str, dos: dt.date) -> bool:
+        if dos not in self._paired:
+            try:
+                self._paired[dos] = ncci_ptp.paired_codes_on(dos)
+            except Exception:  # noqa: BLE001  # not swallowed: the PTP step reads the pairs again, raising it where it did
+                self._paired[dos] = None
+        paired = self._paired[dos]
+        return paired is None or code in paired
+
+
+class _PersonKeys(dict[str, str]):
+    """Patient as typed -> ``person_key``, once per distinct spelling."""
+
+    def __missing__(self, text: str) -> str:
+        key = self[text] = person_key(text)
+        return key
 
 
 def _validate(lines: Sequence[ClaimLine | None], method: object, problems: dict[int, Finding] | None,
               kx_totals: KxTotals | None = None) -> list[list[Finding]]:
+    """The rules as whole-log passes: columns of the lines, the branchy code once per distinct key
+    (``_Lines``), and the per-visit scalar rules only for the visits a screen says can have a finding.
+
+    The findings of each family (units, CQ/CO split, evaluations, PTP, MUE) are added family after
+    family; a line is in one visit, so each line gets them in the order a visit-by-visit loop gave."""
     out: list[list[Finding]] = [[] for _ in lines]
     for i, f in (problems or {}).items():
         out[i].append(f)
-    visits: dict[tuple[str, dt.date, str], list[ClaimLine]] = {}
-    date_problem: dict[dt.date, str | None] = {}
-    known: list[ClaimLine] = []
-    medicare_of: dict[str, bool] = {}
-    method_of: dict[str, str] = {}  # payer -> unit method: a log has a handful of payers, thousands of visits
-    catalogs: dict[int, Catalog] = {}  # by year: the catalog only changes with the year
-    line_memo: dict[LineSignature, tuple[tuple[str, str, str], ...]] = {}  # line_signature -> what the line rules say
-    for ln in lines:
-        if ln is None:
-            continue
-        try:
-            catalog = catalogs.get(ln.dos.year)
-            if catalog is None:
-                catalog = catalogs[ln.dos.year] = catalog_for(ln.dos)
-            info = catalog[ln.code]
-        except UnsupportedDate as e:
-            out[ln.index].append(_date_finding(ln.index, ln.dos, e))
-            continue
-        except UnknownCode as e:
-            out[ln.index].append(Finding(ln.index, ERROR, "CODE-UNKNOWN", f"{e} — correct the code"))
-            continue
-        except DamagedStore as e:  # only the lines of the damaged release's dates
-            out[ln.index].append(Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)))
-            continue
-        why = date_problem.get(ln.dos, _UNSEEN)
-        if why is _UNSEEN:
-            why = date_problem[ln.dos] = _date_problem(ln.dos)
-        if why is not None:
-            out[ln.index].append(_date_finding(ln.index, ln.dos, why))
-            continue
-        medicare = medicare_of.get(ln.payer)
-        if medicare is None:
-            medicare = medicare_of[ln.payer] = is_medicare(ln.payer)
-        key = line_signature(ln, medicare)
-        said = line_memo.get(key)
-        if said is None:
-            said = line_memo[key] = tuple((f.severity, f.rule, f.message) for f in _line_rules(ln, info, medicare))
-        if said:
-            out[ln.index] += [Finding(ln.index, *f) for f in said]
-        visits.setdefault(ln.visit, []).append(ln)
-        known.append(ln)
-    for (_, dos, _), vlines in visits.items():
-        payer = vlines[0].payer  # every line of the visit has this payer, up to case and spaces
-        medicare = medicare_of[payer]
-        catalog = catalogs[dos.year]
-        m = method_of.get(payer)
-        if m is None:
-            m = method_of[payer] = unit_method(payer, method)
-        found: list[Finding] = []
-        services: Services = {}  # billed right in total: their CQ/CO split is checked next
-        try:
-            found += unit_findings(vlines, m, catalog, medicare, services,
-                                   assistant_modifiers.untimed_keeper if medicare else None)
-            if medicare and services:
-                found += assistant_modifiers.split_findings(services, dos)
-            found += evaluations.evaluation_findings(vlines)
-            for visit_rule in (_ptp_findings, mue.mue_findings):
-                try:
-                    found += visit_rule(vlines, dos)
-                except DamagedStore as e:  # the visit's lines say so; other visits are checked
-                    found += [Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)) for ln in vlines]
-        except UnsupportedDate as e:  # a figure missing for this date: this visit's rows say so, the log goes on
-            found = [_date_finding(ln.index, dos, e) for ln in vlines]
+    present = [ln for ln in lines if ln is not None]
+    judged = _Lines()
+    verdicts = list(map(judged.__getitem__, map(_FACTS, present)))
+    saids = list(map(_SAID, verdicts))
+    for ln, said in compress(zip(present, saids), saids):
+        i = ln.index
+        out[i] += [Finding(i, *f) for f in said]
+    checked = list(map(_CHECKED, verdicts))
+    known = list(compress(present, checked))
+    verdicts = list(compress(verdicts, checked))
+    dates = list(map(_DOS, known))
+    vkeys: list[VisitKey] = list(zip(map(_PersonKeys().__getitem__, map(_PATIENT, known)), dates,
+                                     map(_PAYER_KEY, verdicts)))
+    visits: dict[VisitKey, list[ClaimLine]] = {}
+    for key, ln in zip(vkeys, known):
+        g = visits.get(key)
+        if g is None:
+            visits[key] = [ln]
+        else:
+            g.append(ln)
+    failed: dict[VisitKey, UnsupportedDate] = {}  # a figure missing for the date: the visit's rows say so
+    codes = list(map(_CODE, known))
+    # the unit step: the one call per visit that PT_UNITS' rule makes; the rest are screened
+    units_found, services_of = _unit_step(visits, method, judged, failed)
+    families = (
+        units_found,
+        _split_step(visits, services_of, compress(vkeys, map(_ASSISTED, verdicts)), judged, failed),
+        _evaluation_step(visits, compress(vkeys, map(_EVALUATION, verdicts)), failed),
+        _ptp_step(visits, compress(zip(vkeys, codes), map(_PAIRED, verdicts)), failed),
+        _mue_step(visits, known, codes, vkeys, dates, failed),
+    )
+    dropped = {ln.index for key in failed for ln in visits[key]}  # the steps ran on; the date finding replaces them
+    for found in families:
         for f in found:
-            out[f.line].append(f)
+            if f.line not in dropped:
+                out[f.line].append(f)
+    for key, e in failed.items():
+        out_date = key[1]
+        for ln in visits[key]:
+            out[ln.index].append(_date_finding(ln.index, out_date, e))
     for f in kx_modifier.kx_findings(known, kx_totals):
         out[f.line].append(f)
     for row in out:
         if len(row) > 1:
             row.sort(key=_finding_order)
     return out
+
+
+def _unit_step(visits: dict[VisitKey, list[ClaimLine]], method: object, judged: _Lines,
+               failed: dict[VisitKey, UnsupportedDate]) -> tuple[list[Finding], dict[VisitKey, Services]]:
+    """Billed units per visit (``service_units.unit_findings``), each visit with its payer's method;
+    and, per Medicare visit, the services billed right in total, whose CQ/CO split is checked next."""
+    found: list[Finding] = []
+    services_of: dict[VisitKey, Services] = {}
+    method_of: dict[str, str] = {}  # payer -> unit method: a log has a handful of payers, thousands of visits
+    for key, vlines in visits.items():
+        payer = vlines[0].payer  # every line of the visit has this payer, up to case and spaces
+        medicare = judged.medicare_of[payer]
+        m = method_of.get(payer)
+        if m is None:
+            m = method_of[payer] = unit_method(payer, method)
+        services: Services = {}
+        try:
+            found += unit_findings(vlines, m, judged.catalogs[key[1].year], medicare, services,
+                                   assistant_modifiers.untimed_keeper if medicare else None)
+        except UnsupportedDate as e:
+            failed[key] = e
+            continue
+        if medicare and services:
+            services_of[key] = services
+    return found, services_of
+
+
+def _split_step(visits: dict[VisitKey, list[ClaimLine]], services_of: dict[VisitKey, Services],
+                assisted: Iterable[VisitKey], judged: _Lines, failed: dict[VisitKey, UnsupportedDate]) -> list[Finding]:
+    """The CQ/CO split of each service billed right in total, for the visits with a line an assistant
+    may have taken part in (``assisted``: the visit of each such line): without one no service has a split."""
+    found: list[Finding] = []
+    for key in dict.fromkeys(assisted):
+        services = services_of.get(key)
+        if services is None or key in failed:
+            continue
+        try:
+            found += assistant_modifiers.split_findings(services, key[1])
+        except UnsupportedDate as e:
+            failed[key] = e
+    return found
+
+
+def _evaluation_step(visits: dict[VisitKey, list[ClaimLine]], evaluated: Iterable[VisitKey],
+                     failed: dict[VisitKey, UnsupportedDate]) -> list[Finding]:
+    """Evaluations per visit, for the visits with two or more evaluation lines (``evaluated``: the visit of
+    each evaluation or re-evaluation line): one alone breaks no rule."""
+    found: list[Finding] = []
+    for key, n in Counter(evaluated).items():
+        if n > 1 and key not in failed:
+            found += evaluations.evaluation_findings(visits[key])
+    return found
+
+
+def _ptp_step(visits: dict[VisitKey, list[ClaimLine]], paired: Iterable[tuple[VisitKey, str]],
+              failed: dict[VisitKey, UnsupportedDate]) -> list[Finding]:
+    """NCCI pairs per visit, for the visits with two or more codes in some pair in force on their date
+    (``paired``: (visit, code) of each such line; every code where the pairs could not be read, so
+    that ``_ptp_findings`` meets the failure on the visits it always met it on)."""
+    found: list[Finding] = []
+    for key, n in Counter(visit for visit, _ in dict.fromkeys(paired)).items():
+        if n < 2 or key in failed:
+            continue
+        vlines = visits[key]
+        try:
+            found += _ptp_findings(vlines, key[1])
+        except DamagedStore as e:  # the visit's lines say so; other visits are checked
+            found += [Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)) for ln in vlines]
+        except UnsupportedDate as e:
+            failed[key] = e
+    return found
+
+
+def _mue_step(visits: dict[VisitKey, list[ClaimLine]], known: list[ClaimLine], codes: list[str],
+              vkeys: list[VisitKey], dates: list[dt.date], failed: dict[VisitKey, UnsupportedDate]) -> list[Finding]:
+    """MUEs of the whole log in one pass (``mue.log_mue_findings``; catalog codes are as the MUE table
+    keys them). A date whose table cannot be read: its visits' lines say DATA-DAMAGED, or the date is
+    outside the data."""
+    found, unread = mue.log_mue_findings(list(map(_INDEX, known)), codes, list(map(_UNITS, known)), vkeys, dates)
+    if unread:
+        for key, vlines in visits.items():
+            e = unread.get(key[1])
+            if e is None or key in failed:
+                continue
+            if isinstance(e, UnsupportedDate):
+                failed[key] = e
+            else:
+                found += [Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)) for ln in vlines]
+    return found
 
 
 def _finding_order(f: Finding) -> tuple[int, str]:
