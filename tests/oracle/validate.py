@@ -22,6 +22,7 @@ from ptbilling.rules.findings import ERROR, Finding
 from ptbilling.rules.service_units import unit_findings  # the units helper's whole-log check replaces it
 from ptbilling.rules.validate import KxTotals, Services, _finding_order, _line_rules
 
+from . import assistant_modifiers as oracle_assistant
 from . import mue
 
 VISIT_RELEASES = ("ptp", "mue")
@@ -101,7 +102,7 @@ def _validate(lines: Sequence[ClaimLine | None], method: object, problems: dict[
             found += unit_findings(vlines, m, catalog, medicare, services,
                                    assistant_modifiers.untimed_keeper if medicare else None)
             if medicare and services:
-                found += assistant_modifiers.split_findings(services, dos)
+                found += oracle_assistant.split_findings(services, dos)
             found += evaluations.evaluation_findings(vlines)
             for visit_rule in (ncci_ptp.ptp_findings, mue.mue_findings):
                 try:

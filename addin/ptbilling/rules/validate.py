@@ -25,8 +25,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from decimal import Decimal
-from itertools import compress
-from operator import itemgetter
+from itertools import chain, compress, islice
+from operator import itemgetter, ne
 from typing import NamedTuple
 
 from . import (
@@ -240,6 +240,10 @@ class _Lines(dict[Facts, _Verdict]):
         return _Verdict(said, True, payer_key(payer), self._is_paired(code, dos), code in _EVALUATION_CODES,
                         assistant_modifiers.assistant_took_part(ln))
 
+    def pairs_read(self, dos: dt.date) -> bool:
+        """Whether the PTP pairs in force on ``dos`` could be read (asked of dates with a checked line)."""
+        return self._paired[dos] is not None
+
     def _is_paired(self, code: str, dos: dt.date) -> bool:
         if dos not in self._paired:
             try:
@@ -271,32 +275,30 @@ def _validate(lines: Sequence[ClaimLine | None], method: object, problems: dict[
     present = [ln for ln in lines if ln is not None]
     judged = _Lines()
     verdicts = list(map(judged.__getitem__, map(_FACTS, present)))
-    saids = list(map(_SAID, verdicts))
-    for ln, said in compress(zip(present, saids), saids):
-        i = ln.index
-        out[i] += [Finding(i, *f) for f in said]
-    checked = list(map(_CHECKED, verdicts))
-    known = list(compress(present, checked))
-    verdicts = list(compress(verdicts, checked))
+    kinds = judged.values()  # a log has a few hundred kinds of line: ask them first, the lines only if need be
+    if any(v.said for v in kinds):
+        saids = list(map(_SAID, verdicts))
+        for ln, said in compress(zip(present, saids), saids):
+            i = ln.index
+            out[i] += [Finding(i, *f) for f in said]
+    known = present
+    if not all(v.checked for v in kinds):
+        checked = list(map(_CHECKED, verdicts))
+        known = list(compress(present, checked))
+        verdicts = list(compress(verdicts, checked))
     dates = list(map(_DOS, known))
     vkeys: list[VisitKey] = list(zip(map(_PersonKeys().__getitem__, map(_PATIENT, known)), dates,
                                      map(_PAYER_KEY, verdicts)))
-    visits: dict[VisitKey, list[ClaimLine]] = {}
-    for key, ln in zip(vkeys, known):
-        g = visits.get(key)
-        if g is None:
-            visits[key] = [ln]
-        else:
-            g.append(ln)
+    visits = _group(known, vkeys)
     failed: dict[VisitKey, UnsupportedDate] = {}  # a figure missing for the date: the visit's rows say so
     codes = list(map(_CODE, known))
     # the unit step: the one call per visit that PT_UNITS' rule makes; the rest are screened
     units_found, services_of = _unit_step(visits, method, judged, failed)
     families = (
         units_found,
-        _split_step(visits, services_of, compress(vkeys, map(_ASSISTED, verdicts)), judged, failed),
+        _split_step(services_of, compress(vkeys, map(_ASSISTED, verdicts)), failed),
         _evaluation_step(visits, compress(vkeys, map(_EVALUATION, verdicts)), failed),
-        _ptp_step(visits, compress(zip(vkeys, codes), map(_PAIRED, verdicts)), failed),
+        _ptp_step(visits, compress(zip(vkeys, codes), map(_PAIRED, verdicts)), judged, failed),
         _mue_step(visits, known, codes, vkeys, dates, failed),
     )
     dropped = {ln.index for key in failed for ln in visits[key]}  # the steps ran on; the date finding replaces them
@@ -314,6 +316,27 @@ def _validate(lines: Sequence[ClaimLine | None], method: object, problems: dict[
         if len(row) > 1:
             row.sort(key=_finding_order)
     return out
+
+
+def _group(known: list[ClaimLine], vkeys: list[VisitKey]) -> dict[VisitKey, list[ClaimLine]]:
+    """The lines of each visit, in the log's order, visits in the order of their first line.
+
+    A log's rows mostly come a visit at a time: the runs of equal keys are found in C (``ne`` over
+    the key column and its shift) and joined per run, so Python steps once per run, not per line;
+    a visit whose rows are spread over the log gets each run added in order."""
+    visits: dict[VisitKey, list[ClaimLine]] = {}
+    n = len(vkeys)
+    if not n:
+        return visits
+    starts = [0, *compress(range(1, n), map(ne, islice(vkeys, 1, None), vkeys))]
+    for start, end in zip(starts, chain(islice(starts, 1, None), (n,))):
+        key = vkeys[start]
+        g = visits.get(key)
+        if g is None:
+            visits[key] = known[start:end]
+        else:
+            g += known[start:end]
+    return visits
 
 
 def _unit_step(visits: dict[VisitKey, list[ClaimLine]], method: object, judged: _Lines,
@@ -341,20 +364,13 @@ def _unit_step(visits: dict[VisitKey, list[ClaimLine]], method: object, judged: 
     return found, services_of
 
 
-def _split_step(visits: dict[VisitKey, list[ClaimLine]], services_of: dict[VisitKey, Services],
-                assisted: Iterable[VisitKey], judged: _Lines, failed: dict[VisitKey, UnsupportedDate]) -> list[Finding]:
+def _split_step(services_of: dict[VisitKey, Services], assisted: Iterable[VisitKey],
+                failed: dict[VisitKey, UnsupportedDate]) -> list[Finding]:
     """The CQ/CO split of each service billed right in total, for the visits with a line an assistant
-    may have taken part in (``assisted``: the visit of each such line): without one no service has a split."""
-    found: list[Finding] = []
-    for key in dict.fromkeys(assisted):
-        services = services_of.get(key)
-        if services is None or key in failed:
-            continue
-        try:
-            found += assistant_modifiers.split_findings(services, key[1])
-        except UnsupportedDate as e:
-            failed[key] = e
-    return found
+    may have taken part in (``assisted``: the visit of each such line): without one no service has a
+    split. (The split reads no dated release, only the shipped rule's dates: it cannot fail a visit.)"""
+    return assistant_modifiers.log_split_findings(
+        (services_of[key], key[1]) for key in dict.fromkeys(assisted) if key in services_of and key not in failed)
 
 
 def _evaluation_step(visits: dict[VisitKey, list[ClaimLine]], evaluated: Iterable[VisitKey],
@@ -368,18 +384,34 @@ def _evaluation_step(visits: dict[VisitKey, list[ClaimLine]], evaluated: Iterabl
     return found
 
 
-def _ptp_step(visits: dict[VisitKey, list[ClaimLine]], paired: Iterable[tuple[VisitKey, str]],
+def _ptp_step(visits: dict[VisitKey, list[ClaimLine]], paired: Iterable[tuple[VisitKey, str]], judged: _Lines,
               failed: dict[VisitKey, UnsupportedDate]) -> list[Finding]:
-    """NCCI pairs per visit, for the visits with two or more codes in some pair in force on their date
-    (``paired``: (visit, code) of each such line; every code where the pairs could not be read, so
-    that ``_ptp_findings`` meets the failure on the visits it always met it on)."""
+    """NCCI pairs per visit, for the visits with two codes of some pair of the release in force on their
+    date (``paired``: (visit, code) of each line whose code is in a pair; every line where the pairs
+    could not be read, so that ``_ptp_findings`` meets the failure on the visits it always met it on)."""
+    codes_of: dict[VisitKey, list[str]] = {}  # visit -> its distinct paired codes
+    for key, code in dict.fromkeys(paired):
+        g = codes_of.get(key)
+        if g is None:
+            codes_of[key] = [code]
+        else:
+            g.append(code)
     found: list[Finding] = []
-    for key, n in Counter(visit for visit, _ in dict.fromkeys(paired)).items():
-        if n < 2 or key in failed:
+    has_pair: dict[tuple[dt.date, frozenset[str]], bool] = {}  # a log's visits share a few sets of codes
+    for key, codes in codes_of.items():
+        if len(codes) < 2 or key in failed:
             continue
+        dos = key[1]
+        if judged.pairs_read(dos):
+            among = (dos, frozenset(codes))
+            has = has_pair.get(among)
+            if has is None:
+                has = has_pair[among] = ncci_ptp.pair_among_on(dos, among[1])
+            if not has:
+                continue
         vlines = visits[key]
         try:
-            found += _ptp_findings(vlines, key[1])
+            found += _ptp_findings(vlines, dos)
         except DamagedStore as e:  # the visit's lines say so; other visits are checked
             found += [Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)) for ln in vlines]
         except UnsupportedDate as e:
