@@ -23,11 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import attrgetter, gt, is_not
 from pathlib import Path
-from typing import SupportsInt, cast
+from typing import Any, SupportsInt, cast
 
 from . import datasets
 from .errors import DamagedStore, DataImportError, UnsupportedDate
@@ -296,38 +299,48 @@ def log_mue_findings(index: Sequence[int], codes: Sequence[str], units: Sequence
     table_of.update((d, {}) for d in failed)
     # each line's MUE row, looked up in C: most lines' codes have none and drop out here
     rows: list[MueRow | None] = list(map(dict.get, map(table_of.__getitem__, dates), codes))
-    # (visit, code) -> [first line, units added up, first line over the MUE or -1, its units]
-    acc: dict[tuple[Hashable, str], list[int]] = {}
-    for j, row in enumerate(rows):
-        if row is None:
-            continue
-        raw = units[j]
-        u = raw if type(raw) is int else _unit_count(raw)  # a ClaimLine's units are an int or None
-        if u is None:
-            continue
-        key = (visits[j], codes[j])
-        a = acc.get(key)
-        over = u > row.mue
-        if a is None:
-            acc[key] = [j, u, j, u] if over else [j, u, -1, 0]
-        else:
-            a[1] += u
-            if over and a[2] < 0:
-                a[2], a[3] = j, u
-    out: list[Finding] = []
-    for (_, code), (first, total, over_at, over_units) in acc.items():  # in the order of each code's first line
-        row = rows[first]
-        assert row is not None  # acc holds only lines with a row
-        if row.adjudication == "1":
-            if over_at < 0:
-                continue
-            at, billed = over_at, over_units
-        elif total > row.mue:
-            at, billed = first, total
-        else:
-            continue
-        out.append(Finding(index[at], ERROR, "MUE", _message(code, billed, row, tables[dates[first]][0])))
-    return out, failed
+    # the lines of a code with an MUE and with units, found in C: most lines drop out here
+    billed = list(compress(range(len(rows)), map(is_not, rows, repeat(None))))
+    counts: list[Any] = list(map(units.__getitem__, billed))
+    if set(map(type, counts)) - {int}:  # not all ClaimLine-like: read the units (2.0, "3"; True is none)
+        read = [u if type(u) is int else _unit_count(u) for u in counts]
+        has = [u is not None for u in read]
+        billed, counts = list(compress(billed, has)), list(compress(read, has))
+    limits = list(map(_MUE, map(rows.__getitem__, billed)))
+    keys = list(zip(map(visits.__getitem__, billed), map(codes.__getitem__, billed)))
+    tally = Counter(keys)
+    found: list[tuple[int, int, int]] = []  # (the code's first line in the visit, the finding's line, units)
+    if len(tally) == len(keys):  # each code on one line of its visit (the usual): that line against the MUE
+        found += ((j, j, u) for j, u in compress(zip(billed, counts), map(gt, counts, limits)))
+    else:
+        several: dict[tuple[Hashable, str], list[tuple[int, int]]] = {}  # (visit, code) -> [(line, units)]
+        for j, u, limit, key in zip(billed, counts, limits, keys):
+            if tally[key] == 1:
+                if u > limit:
+                    found.append((j, j, u))
+            else:
+                several.setdefault(key, []).append((j, u))
+        for g in several.values():
+            first = g[0][0]
+            row = _row(rows, first)
+            if row.adjudication == "1":  # a line edit: the first line over it
+                over = next(((j, u) for j, u in g if u > row.mue), None)
+                if over is not None:
+                    found.append((first, *over))
+            elif (total := sum(u for _, u in g)) > row.mue:
+                found.append((first, first, total))
+        found.sort()  # in the order of each code's first line, as the check of one visit gives them
+    return [Finding(index[at], ERROR, "MUE", _message(codes[first], n, _row(rows, first), tables[dates[first]][0]))
+            for first, at, n in found], failed
+
+
+def _row(rows: list[MueRow | None], j: int) -> MueRow:
+    row = rows[j]
+    assert row is not None  # asked only of the lines of a code with an MUE
+    return row
+
+
+_MUE = attrgetter("mue")
 
 
 def _message(code: str, units: int, row: MueRow, release: datasets.Release) -> str:

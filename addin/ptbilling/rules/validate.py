@@ -25,8 +25,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from decimal import Decimal
-from itertools import chain, compress, islice
-from operator import itemgetter, ne
+from itertools import chain, compress, islice, repeat
+from operator import itemgetter, ne, sub
 from typing import NamedTuple
 
 from . import (
@@ -289,27 +289,29 @@ def _validate(lines: Sequence[ClaimLine | None], method: object, problems: dict[
     dates = list(map(_DOS, known))
     vkeys: list[VisitKey] = list(zip(map(_PersonKeys().__getitem__, map(_PATIENT, known)), dates,
                                      map(_PAYER_KEY, verdicts)))
-    visits = _group(known, vkeys)
-    failed: dict[VisitKey, UnsupportedDate] = {}  # a figure missing for the date: the visit's rows say so
+    visits = _Visits(known, vkeys)
+    del vkeys
+    vids = visits.of_line
+    failed: dict[int, UnsupportedDate] = {}  # visit -> a figure missing for its date: its rows say so
     codes = list(map(_CODE, known))
     # the unit step: the one call per visit that PT_UNITS' rule makes; the rest are screened
     units_found, services_of = _unit_step(visits, method, judged, failed)
     families = (
         units_found,
-        _split_step(services_of, compress(vkeys, map(_ASSISTED, verdicts)), failed),
-        _evaluation_step(visits, compress(vkeys, map(_EVALUATION, verdicts)), failed),
-        _ptp_step(visits, compress(zip(vkeys, codes), map(_PAIRED, verdicts)), judged, failed),
-        _mue_step(visits, known, codes, vkeys, dates, failed),
+        _split_step(visits, services_of, compress(vids, map(_ASSISTED, verdicts)), failed),
+        _evaluation_step(visits, compress(vids, map(_EVALUATION, verdicts)), failed),
+        _ptp_step(visits, compress(zip(vids, codes), map(_PAIRED, verdicts)), judged, failed),
+        _mue_step(visits, known, codes, dates, failed),
     )
-    dropped = {ln.index for key in failed for ln in visits[key]}  # the steps ran on; the date finding replaces them
+    dropped = {ln.index for v in failed for ln in visits.lines[v]}  # the steps ran on; the date finding replaces them
     for found in families:
         for f in found:
             if f.line not in dropped:
                 out[f.line].append(f)
-    for key, e in failed.items():
-        out_date = key[1]
-        for ln in visits[key]:
-            out[ln.index].append(_date_finding(ln.index, out_date, e))
+    for v, e in failed.items():
+        dos = visits.keys[v][1]
+        for ln in visits.lines[v]:
+            out[ln.index].append(_date_finding(ln.index, dos, e))
     for f in kx_modifier.kx_findings(known, kx_totals):
         out[f.line].append(f)
     for row in out:
@@ -318,35 +320,44 @@ def _validate(lines: Sequence[ClaimLine | None], method: object, problems: dict[
     return out
 
 
-def _group(known: list[ClaimLine], vkeys: list[VisitKey]) -> dict[VisitKey, list[ClaimLine]]:
-    """The lines of each visit, in the log's order, visits in the order of their first line.
+class _Visits:
+    """The visits of a log: numbered in the order of their first line, each with its key and its
+    lines in the log's order, and the number of each line's visit (``of_line``, a column the screens
+    count in C: ints hash faster than the keys).
 
     A log's rows mostly come a visit at a time: the runs of equal keys are found in C (``ne`` over
     the key column and its shift) and joined per run, so Python steps once per run, not per line;
     a visit whose rows are spread over the log gets each run added in order."""
-    visits: dict[VisitKey, list[ClaimLine]] = {}
-    n = len(vkeys)
-    if not n:
-        return visits
-    starts = [0, *compress(range(1, n), map(ne, islice(vkeys, 1, None), vkeys))]
-    for start, end in zip(starts, chain(islice(starts, 1, None), (n,))):
-        key = vkeys[start]
-        g = visits.get(key)
-        if g is None:
-            visits[key] = known[start:end]
-        else:
-            g += known[start:end]
-    return visits
+
+    def __init__(self, known: list[ClaimLine], vkeys: list[VisitKey]) -> None:
+        self.keys: list[VisitKey] = []
+        self.lines: list[list[ClaimLine]] = []
+        number: dict[VisitKey, int] = {}
+        n = len(vkeys)
+        starts = [0, *compress(range(1, n), map(ne, islice(vkeys, 1, None), vkeys))] if n else []
+        ends = [*islice(starts, 1, None), n] if n else []
+        run_of: list[int] = []
+        for start, end in zip(starts, ends):
+            key = vkeys[start]
+            v = number.get(key)
+            if v is None:
+                v = number[key] = len(self.keys)
+                self.keys.append(key)
+                self.lines.append(known[start:end])
+            else:
+                self.lines[v] += known[start:end]
+            run_of.append(v)
+        self.of_line: list[int] = list(chain.from_iterable(map(repeat, run_of, map(sub, ends, starts))))
 
 
-def _unit_step(visits: dict[VisitKey, list[ClaimLine]], method: object, judged: _Lines,
-               failed: dict[VisitKey, UnsupportedDate]) -> tuple[list[Finding], dict[VisitKey, Services]]:
+def _unit_step(visits: _Visits, method: object, judged: _Lines,
+               failed: dict[int, UnsupportedDate]) -> tuple[list[Finding], dict[int, Services]]:
     """Billed units per visit (``service_units.unit_findings``), each visit with its payer's method;
     and, per Medicare visit, the services billed right in total, whose CQ/CO split is checked next."""
     found: list[Finding] = []
-    services_of: dict[VisitKey, Services] = {}
+    services_of: dict[int, Services] = {}
     method_of: dict[str, str] = {}  # payer -> unit method: a log has a handful of payers, thousands of visits
-    for key, vlines in visits.items():
+    for v, ((_, dos, _), vlines) in enumerate(zip(visits.keys, visits.lines)):
         payer = vlines[0].payer  # every line of the visit has this payer, up to case and spaces
         medicare = judged.medicare_of[payer]
         m = method_of.get(payer)
@@ -354,54 +365,53 @@ def _unit_step(visits: dict[VisitKey, list[ClaimLine]], method: object, judged: 
             m = method_of[payer] = unit_method(payer, method)
         services: Services = {}
         try:
-            found += unit_findings(vlines, m, judged.catalogs[key[1].year], medicare, services,
+            found += unit_findings(vlines, m, judged.catalogs[dos.year], medicare, services,
                                    assistant_modifiers.untimed_keeper if medicare else None)
         except UnsupportedDate as e:
-            failed[key] = e
+            failed[v] = e
             continue
         if medicare and services:
-            services_of[key] = services
+            services_of[v] = services
     return found, services_of
 
 
-def _split_step(services_of: dict[VisitKey, Services], assisted: Iterable[VisitKey],
-                failed: dict[VisitKey, UnsupportedDate]) -> list[Finding]:
+def _split_step(visits: _Visits, services_of: dict[int, Services], assisted: Iterable[int],
+                failed: dict[int, UnsupportedDate]) -> list[Finding]:
     """The CQ/CO split of each service billed right in total, for the visits with a line an assistant
     may have taken part in (``assisted``: the visit of each such line): without one no service has a
     split. (The split reads no dated release, only the shipped rule's dates: it cannot fail a visit.)"""
     return assistant_modifiers.log_split_findings(
-        (services_of[key], key[1]) for key in dict.fromkeys(assisted) if key in services_of and key not in failed)
+        (services_of[v], visits.keys[v][1]) for v in dict.fromkeys(assisted) if v in services_of and v not in failed)
 
 
-def _evaluation_step(visits: dict[VisitKey, list[ClaimLine]], evaluated: Iterable[VisitKey],
-                     failed: dict[VisitKey, UnsupportedDate]) -> list[Finding]:
+def _evaluation_step(visits: _Visits, evaluated: Iterable[int], failed: dict[int, UnsupportedDate]) -> list[Finding]:
     """Evaluations per visit, for the visits with two or more evaluation lines (``evaluated``: the visit of
     each evaluation or re-evaluation line): one alone breaks no rule."""
     found: list[Finding] = []
-    for key, n in Counter(evaluated).items():
-        if n > 1 and key not in failed:
-            found += evaluations.evaluation_findings(visits[key])
+    for v, n in Counter(evaluated).items():
+        if n > 1 and v not in failed:
+            found += evaluations.evaluation_findings(visits.lines[v])
     return found
 
 
-def _ptp_step(visits: dict[VisitKey, list[ClaimLine]], paired: Iterable[tuple[VisitKey, str]], judged: _Lines,
-              failed: dict[VisitKey, UnsupportedDate]) -> list[Finding]:
+def _ptp_step(visits: _Visits, paired: Iterable[tuple[int, str]], judged: _Lines,
+              failed: dict[int, UnsupportedDate]) -> list[Finding]:
     """NCCI pairs per visit, for the visits with two codes of some pair of the release in force on their
     date (``paired``: (visit, code) of each line whose code is in a pair; every line where the pairs
     could not be read, so that ``_ptp_findings`` meets the failure on the visits it always met it on)."""
-    codes_of: dict[VisitKey, list[str]] = {}  # visit -> its distinct paired codes
-    for key, code in dict.fromkeys(paired):
-        g = codes_of.get(key)
+    codes_of: dict[int, list[str]] = {}  # visit -> its distinct paired codes
+    for v, code in dict.fromkeys(paired):
+        g = codes_of.get(v)
         if g is None:
-            codes_of[key] = [code]
+            codes_of[v] = [code]
         else:
             g.append(code)
     found: list[Finding] = []
     has_pair: dict[tuple[dt.date, frozenset[str]], bool] = {}  # a log's visits share a few sets of codes
-    for key, codes in codes_of.items():
-        if len(codes) < 2 or key in failed:
+    for v, codes in codes_of.items():
+        if len(codes) < 2 or v in failed:
             continue
-        dos = key[1]
+        dos = visits.keys[v][1]
         if judged.pairs_read(dos):
             among = (dos, frozenset(codes))
             has = has_pair.get(among)
@@ -409,29 +419,30 @@ def _ptp_step(visits: dict[VisitKey, list[ClaimLine]], paired: Iterable[tuple[Vi
                 has = has_pair[among] = ncci_ptp.pair_among_on(dos, among[1])
             if not has:
                 continue
-        vlines = visits[key]
+        vlines = visits.lines[v]
         try:
             found += _ptp_findings(vlines, dos)
         except DamagedStore as e:  # the visit's lines say so; other visits are checked
             found += [Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)) for ln in vlines]
         except UnsupportedDate as e:
-            failed[key] = e
+            failed[v] = e
     return found
 
 
-def _mue_step(visits: dict[VisitKey, list[ClaimLine]], known: list[ClaimLine], codes: list[str],
-              vkeys: list[VisitKey], dates: list[dt.date], failed: dict[VisitKey, UnsupportedDate]) -> list[Finding]:
+def _mue_step(visits: _Visits, known: list[ClaimLine], codes: list[str], dates: list[dt.date],
+              failed: dict[int, UnsupportedDate]) -> list[Finding]:
     """MUEs of the whole log in one pass (``mue.log_mue_findings``; catalog codes are as the MUE table
     keys them). A date whose table cannot be read: its visits' lines say DATA-DAMAGED, or the date is
     outside the data."""
-    found, unread = mue.log_mue_findings(list(map(_INDEX, known)), codes, list(map(_UNITS, known)), vkeys, dates)
+    found, unread = mue.log_mue_findings(list(map(_INDEX, known)), codes, list(map(_UNITS, known)),
+                                         visits.of_line, dates)
     if unread:
-        for key, vlines in visits.items():
-            e = unread.get(key[1])
-            if e is None or key in failed:
+        for v, ((_, dos, _), vlines) in enumerate(zip(visits.keys, visits.lines)):
+            e = unread.get(dos)
+            if e is None or v in failed:
                 continue
             if isinstance(e, UnsupportedDate):
-                failed[key] = e
+                failed[v] = e
             else:
                 found += [Finding(ln.index, ERROR, "DATA-DAMAGED", str(e)) for ln in vlines]
     return found
