@@ -17,6 +17,12 @@ lines of one claim, whatever the order of the rows. Rules never read today's
 date; every dated figure comes from the release in force on the line's date of
 service. A date no release covers (2100, 1899) is an INPUT finding on its row
 and the rest of the log is still checked.
+
+The log is checked in whole-log passes (``_validate``): the per-line rules run
+once per distinct kind of line, the MUE sums in one pass over the log, and the
+per-visit rules (CQ/CO split, evaluations, NCCI pairs) only on the visits a
+screen says can have a finding. tests/oracle keeps the line-by-line, visit-by-
+visit version they replaced, as the reference they are tested against.
 """
 from __future__ import annotations
 
@@ -118,8 +124,8 @@ def line_signature(ln: ClaimLine, medicare: bool) -> LineSignature:
     only as what the line rules use it for: the year (the catalog entry) and
     the CQ/CO start date. Of the minutes, only whether the line has assistant
     minutes (the CQ/CO split, which reads them, is a visit rule).
-    ``tests/test_validate.py`` checks the memo against calling the rules on
-    every line.
+    ``tests/test_validate.py`` and ``tests/test_equivalence_visits.py`` check
+    the memos against calling the rules on every line (tests/oracle).
     """
     return (ln.code, ln.dos.year, ln.dos >= assistant_modifiers.CQ_CO_FROM, medicare, ln.provider, ln.modifiers,
             ln.has_assistant_column, bool(ln.assistant_minutes))
