@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from decimal import Decimal
-from itertools import chain, compress, islice, repeat
+from itertools import chain, compress, count, islice, repeat
 from operator import itemgetter, ne, sub
 from typing import NamedTuple
 
@@ -336,23 +336,28 @@ class _Visits:
     a visit whose rows are spread over the log gets each run added in order."""
 
     def __init__(self, known: list[ClaimLine], vkeys: list[VisitKey]) -> None:
-        self.keys: list[VisitKey] = []
-        self.lines: list[list[ClaimLine]] = []
-        number: dict[VisitKey, int] = {}
         n = len(vkeys)
         starts = [0, *compress(range(1, n), map(ne, islice(vkeys, 1, None), vkeys))] if n else []
         ends = [*islice(starts, 1, None), n] if n else []
-        run_of: list[int] = []
-        for start, end in zip(starts, ends):
-            key = vkeys[start]
-            v = number.get(key)
-            if v is None:
-                v = number[key] = len(self.keys)
-                self.keys.append(key)
-                self.lines.append(known[start:end])
-            else:
-                self.lines[v] += known[start:end]
-            run_of.append(v)
+        run_keys = list(map(vkeys.__getitem__, starts))
+        first_run: dict[VisitKey, int] = {}
+        run_of = list(map(first_run.setdefault, run_keys, count()))  # each run -> its visit's first run
+        runs = list(map(known.__getitem__, map(slice, starts, ends)))
+        #: each visit's key (patient key, date, payer key) and lines, in the order of its first line
+        self.keys: list[VisitKey] = run_keys
+        self.lines: list[list[ClaimLine]] = runs
+        if len(first_run) < len(run_of):  # a visit's rows spread over the log: its runs are joined, in order
+            self.keys, self.lines = [], []
+            number: dict[int, int] = {}  # first run -> visit number
+            for r, first in enumerate(run_of):
+                v = number.get(first)
+                if v is None:
+                    v = number[first] = len(self.keys)
+                    self.keys.append(run_keys[r])
+                    self.lines.append(runs[r])
+                else:
+                    self.lines[v] += runs[r]
+                run_of[r] = v
         self.of_line: list[int] = list(chain.from_iterable(map(repeat, run_of, map(sub, ends, starts))))
 
 
