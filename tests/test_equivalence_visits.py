@@ -44,15 +44,17 @@ DAYS = [dt.date(2016, 6, 1),  # before the catalog
 
 
 def random_log(seed: int, n: int) -> tuple[list[ClaimLine | None], dict[int, Finding]]:
-    """``n`` rows: visits of one to six lines (often one code twice), rows shuffled, a few blank or unreadable."""
+    """``n`` rows: visits of one to six lines (often one code twice), a few blank or unreadable; the rows
+    shuffled, or (one seed in three) a visit at a time, as EMR exports write them."""
     rnd = random.Random(seed)
     codes = sorted(c.code for c in catalog_for(None)) + HOT * 4 + ["99999", "97001", "9711"]
     providers = sorted(PROVIDERS) + ["", "XYZ", "PT", "PT", "PTA", "PTA", "OT", "COTA"]
     with_asst = rnd.random() < 0.6
     days = rnd.sample(DAYS, rnd.randint(1, len(DAYS)))
     specs = []
+    in_order = seed % 3 == 0  # a visit at a time, each visit its own patient and payer: no key comes twice
     while len(specs) < n:
-        patient = rnd.randint(1, 30)
+        patient = len(specs) if in_order else rnd.randint(1, 30)
         dos = rnd.choice(days)
         payer = rnd.choice(PAYERS)
         visit_codes = rnd.sample(HOT if rnd.random() < 0.5 else codes, rnd.randint(1, 4))
@@ -61,7 +63,7 @@ def random_log(seed: int, n: int) -> tuple[list[ClaimLine | None], dict[int, Fin
         for _ in range(rnd.choice([1, 1, 2, 3, 4, 6])):
             code = rnd.choice(visit_codes)
             spelt = rnd.choice([f"P{patient}", f"P{patient}", f"p{patient}", f" P{patient} "])
-            line_payer = payer if rnd.random() < 0.8 else rnd.choice(PAYERS)
+            line_payer = payer if in_order or rnd.random() < 0.8 else rnd.choice(PAYERS)
             minutes = rnd.choice([None, 0, 5, 7, 8, 10, 15, 22, 23, 30, 38, 45, 60, 75])
             if rnd.random() < 0.005:
                 minutes = 1000  # two such lines put a visit over a day
@@ -80,7 +82,8 @@ def random_log(seed: int, n: int) -> tuple[list[ClaimLine | None], dict[int, Fin
             specs.append((spelt, dos, line_payer, provider, code, tuple(dict.fromkeys(mods)), minutes, units, asst,
                           rnd.choice([None, None, None, 1800.0, 2500.0])))
     specs = specs[:n]
-    rnd.shuffle(specs)
+    if not in_order:
+        rnd.shuffle(specs)
     lines: list[ClaimLine | None] = []
     problems: dict[int, Finding] = {}
     for i, s in enumerate(specs):
