@@ -183,12 +183,11 @@ class _Verdict(NamedTuple):
     said: tuple[tuple[str, str, str], ...]  # the line's own findings: (severity, rule, message)
     checked: bool  # its code and date could be judged: it goes on to its visit's rules
     payer_key: str = ""
-    paired: bool = False  # its code is in a PTP pair in force on its date (or the pairs could not be read)
     evaluation: bool = False  # an evaluation or re-evaluation code
     assisted: bool = False  # ``assistant_took_part``: its visit may have a CQ/CO split to check
 
 
-_SAID, _CHECKED, _PAYER_KEY, _PAIRED, _EVALUATION, _ASSISTED = (itemgetter(k) for k in range(6))
+_SAID, _CHECKED, _PAYER_KEY, _EVALUATION, _ASSISTED = (itemgetter(k) for k in range(5))
 
 
 def _refused(rule: str, message: str) -> _Verdict:
@@ -208,7 +207,7 @@ class _Lines(dict[Facts, _Verdict]):
         self.medicare_of: dict[str, bool] = {}
         self._date_problem: dict[dt.date, str | None] = {}
         self._said: dict[LineSignature, tuple[tuple[str, str, str], ...]] = {}  # line_signature -> findings
-        self._paired: dict[dt.date, frozenset[str] | None] = {}
+        self.pairs_unread: set[dt.date] = set()  # dates whose PTP pairs could not be read (``partnered``)
 
     def __missing__(self, facts: Facts) -> _Verdict:
         v = self[facts] = self._judge(facts)
@@ -243,21 +242,32 @@ class _Lines(dict[Facts, _Verdict]):
         said = self._said.get(key)
         if said is None:
             said = self._said[key] = tuple((f.severity, f.rule, f.message) for f in _line_rules(ln, info, medicare))
-        return _Verdict(said, True, payer_key(payer), self._is_paired(code, dos), code in _EVALUATION_CODES,
+        return _Verdict(said, True, payer_key(payer), code in _EVALUATION_CODES,
                         assistant_modifiers.assistant_took_part(ln))
 
-    def pairs_read(self, dos: dt.date) -> bool:
-        """Whether the PTP pairs in force on ``dos`` could be read (asked of dates with a checked line)."""
-        return self._paired[dos] is not None
-
-    def _is_paired(self, code: str, dos: dt.date) -> bool:
-        if dos not in self._paired:
+    def partnered(self) -> set[tuple[str, dt.date]]:
+        """(code, date) of the checked lines whose code has a PTP partner (``ncci_ptp.partners_on``) among
+        the codes of the log's checked lines of that date: only a visit with two such codes can have a PTP
+        finding. Worked out from the kinds of line, not the lines. A date whose pairs cannot be read
+        gives every code of it (``pairs_unread``): the PTP step reads them again, meeting the failure on
+        the visits it always met it on (those with two codes)."""
+        codes_on: dict[dt.date, set[str]] = {}
+        for facts, v in self.items():
+            if v.checked:
+                codes_on.setdefault(facts[1], set()).add(facts[0])
+        out: set[tuple[str, dt.date]] = set()
+        for dos, codes in codes_on.items():
             try:
-                self._paired[dos] = ncci_ptp.paired_codes_on(dos)
-            except Exception:  # noqa: BLE001  # not swallowed: the PTP step reads the pairs again, raising it where it did
-                self._paired[dos] = None
-        paired = self._paired[dos]
-        return paired is None or code in paired
+                partners = ncci_ptp.partners_on(dos)
+            except Exception:  # noqa: BLE001  # not swallowed: see above
+                self.pairs_unread.add(dos)
+                out.update((code, dos) for code in codes)
+                continue
+            out.update((code, dos) for code in codes if not partners.get(code, _NO_PARTNER).isdisjoint(codes))
+        return out
+
+
+_NO_PARTNER: frozenset[str] = frozenset()
 
 
 class _PersonKeys(dict[str, str]):
@@ -305,8 +315,10 @@ def _validate(lines: Sequence[ClaimLine | None], method: object, problems: dict[
     families = (
         units_found,
         _split_step(visits, services_of, compress(vids, map(_ASSISTED, verdicts)), failed),
-        _evaluation_step(visits, compress(vids, map(_EVALUATION, verdicts)), failed),
-        _ptp_step(visits, compress(zip(vids, codes), map(_PAIRED, verdicts)), judged, failed),
+        _evaluation_step(visits, compress(vids, map(_EVALUATION, verdicts)) if any(v.evaluation for v in kinds) else (),
+                         failed),
+        _ptp_step(visits, compress(zip(vids, codes), map(partnered.__contains__, zip(codes, dates)))
+                  if (partnered := judged.partnered()) else (), judged, failed),
         _mue_step(visits, known, codes, dates, failed),
     )
     dropped = {ln.index for v in failed for ln in visits.lines[v]}  # the steps ran on; the date finding replaces them
@@ -407,9 +419,10 @@ def _evaluation_step(visits: _Visits, evaluated: Iterable[int], failed: dict[int
 
 def _ptp_step(visits: _Visits, paired: Iterable[tuple[int, str]], judged: _Lines,
               failed: dict[int, UnsupportedDate]) -> list[Finding]:
-    """NCCI pairs per visit, for the visits with two codes of some pair of the release in force on their
-    date (``paired``: (visit, code) of each line whose code is in a pair; every line where the pairs
-    could not be read, so that ``_ptp_findings`` meets the failure on the visits it always met it on)."""
+    """NCCI pairs per visit, for the visits with two codes paired in the release in force on their date
+    (``paired``: (visit, code) of each line whose code has a partner on that date, ``_Lines.partnered``;
+    every line where the pairs could not be read, so that ``_ptp_findings`` meets the failure on the
+    visits it always met it on)."""
     codes_of: dict[int, list[str]] = {}  # visit -> its distinct paired codes
     for v, code in dict.fromkeys(paired):
         g = codes_of.get(v)
@@ -423,7 +436,7 @@ def _ptp_step(visits: _Visits, paired: Iterable[tuple[int, str]], judged: _Lines
         if len(codes) < 2 or v in failed:
             continue
         dos = visits.keys[v][1]
-        if judged.pairs_read(dos):
+        if dos not in judged.pairs_unread:
             among = (dos, frozenset(codes))
             has = has_pair.get(among)
             if has is None:
