@@ -167,7 +167,7 @@ def _date_message(dos: dt.date, why: object) -> str:
 
 #: what a line's own rules and the visit screens read of it, by position (``_FACTS``); not its
 #: patient, minutes or units, nor its position in the log
-Facts = tuple[str, dt.date, str, str, tuple[str, ...], "int | None", bool]
+Facts = tuple[str, dt.date, str, str, tuple[str, ...], int | None, bool]
 _FACT_FIELDS = ("code", "dos", "payer", "provider", "modifiers", "assistant_minutes", "has_assistant_column")
 _FACTS = itemgetter(*(ClaimLine._fields.index(name) for name in _FACT_FIELDS))
 _INDEX, _PATIENT, _DOS, _CODE, _UNITS = (itemgetter(ClaimLine._fields.index(name))
@@ -310,15 +310,19 @@ def _validate(lines: Sequence[ClaimLine | None], method: object, problems: dict[
     vids = visits.of_line
     failed: dict[int, UnsupportedDate] = {}  # visit -> a figure missing for its date: its rows say so
     codes = list(map(_CODE, known))
+    # the screens' columns, each skipped when no kind of line can need it: (visit, code) of the lines
+    # whose code has a PTP partner on their date, the visit of each evaluation and each assisted line
+    partnered = judged.partnered()
+    paired = compress(zip(vids, codes), map(partnered.__contains__, zip(codes, dates))) if partnered else ()
+    evaluated = compress(vids, map(_EVALUATION, verdicts)) if any(v.evaluation for v in kinds) else ()
+    assisted = compress(vids, map(_ASSISTED, verdicts)) if any(v.assisted for v in kinds) else ()
     # the unit step: the one call per visit that PT_UNITS' rule makes; the rest are screened
     units_found, services_of = _unit_step(visits, method, judged, failed)
     families = (
         units_found,
-        _split_step(visits, services_of, compress(vids, map(_ASSISTED, verdicts)), failed),
-        _evaluation_step(visits, compress(vids, map(_EVALUATION, verdicts)) if any(v.evaluation for v in kinds) else (),
-                         failed),
-        _ptp_step(visits, compress(zip(vids, codes), map(partnered.__contains__, zip(codes, dates)))
-                  if (partnered := judged.partnered()) else (), judged, failed),
+        _split_step(visits, services_of, assisted, failed),
+        _evaluation_step(visits, evaluated, failed),
+        _ptp_step(visits, paired, judged, failed),
         _mue_step(visits, known, codes, dates, failed),
     )
     dropped = {ln.index for v in failed for ln in visits.lines[v]}  # the steps ran on; the date finding replaces them
