@@ -43,14 +43,14 @@ DAYS = [dt.date(2016, 6, 1),  # before the catalog
         dt.date(2100, 1, 4)]  # after every PTP and MUE release
 
 
-def random_log(seed: int, n: int) -> tuple[list[ClaimLine | None], dict[int, Finding]]:
+def random_log(seed: int, n: int, days: list[dt.date] | None = None) -> tuple[list[ClaimLine | None], dict[int, Finding]]:
     """``n`` rows: visits of one to six lines (often one code twice), a few blank or unreadable; the rows
     shuffled, or (one seed in three) a visit at a time, as EMR exports write them."""
     rnd = random.Random(seed)
     codes = sorted(c.code for c in catalog_for(None)) + HOT * 4 + ["99999", "97001", "9711"]
     providers = sorted(PROVIDERS) + ["", "XYZ", "PT", "PT", "PTA", "PTA", "OT", "COTA"]
     with_asst = rnd.random() < 0.6
-    days = rnd.sample(DAYS, rnd.randint(1, len(DAYS)))
+    days = days or rnd.sample(DAYS, rnd.randint(1, len(DAYS)))
     specs = []
     in_order = seed % 3 == 0  # a visit at a time, each visit its own patient and payer: no key comes twice
     while len(specs) < n:
@@ -219,3 +219,35 @@ def test_claim_line_visit_is_the_key_of_its_patient_date_and_payer():
     assert ClaimLine._fields[1:4] == ("patient", "dos", "payer")
     ln = ClaimLine(0, " P01 ", dt.date(2025, 1, 2), "MCR", "PT", "97110", (), 8, 1)
     assert ln.visit == ("p01", dt.date(2025, 1, 2), "medicare") == visit_key(" P01 ", dt.date(2025, 1, 2), "MCR")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_visit_rule_missing_a_figure_for_the_date_fails_that_visit_as_the_oracle_did(seed, monkeypatch):
+    """No shipped release makes a visit rule raise UnsupportedDate (a date no release covers is caught
+    per line first), but a dated figure may one day: then the visit's rows say so instead of its visit
+    findings, and the log goes on. Forced here for the units of one date and the MUE table of another."""
+    units_day, mue_day = dt.date(2024, 5, 1), dt.date(2026, 1, 2)
+
+    def failing(real):
+        def unit_findings(vlines, *args):
+            if vlines[0].dos == units_day:
+                raise UnsupportedDate("unit figure", units_day.year)
+            return real(vlines, *args)
+        return unit_findings
+
+    real_on = mue._on
+
+    def on(dos):
+        if dos == mue_day:
+            raise UnsupportedDate("MUE table", dos.year)
+        return real_on(dos)
+
+    monkeypatch.setattr(validate, "unit_findings", failing(validate.unit_findings))
+    monkeypatch.setattr(oracle, "unit_findings", failing(oracle.unit_findings))
+    monkeypatch.setattr(mue, "_on", on)
+    monkeypatch.setattr(oracle_mue, "_on", on)
+    lines, problems = random_log(100 + seed, 500, [units_day, mue_day, dt.date(2025, 8, 4)])
+    got = validate.validate_lines(lines, None, problems)
+    assert answers(got) == answers(oracle.validate_lines(lines, None, problems))
+    assert any("no unit figure for 2024" in f.message for row in got for f in row)
+    assert any("no MUE table for 2026" in f.message for row in got for f in row)
