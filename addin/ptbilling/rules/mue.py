@@ -302,10 +302,12 @@ def log_mue_findings(index: Sequence[int], codes: Sequence[str], units: Sequence
     # the lines of a code with an MUE and with units, found in C: most lines drop out here
     billed = list(compress(range(len(rows)), map(is_not, rows, repeat(None))))
     counts: list[Any] = list(map(units.__getitem__, billed))
-    if set(map(type, counts)) - {int}:  # not all ClaimLine-like: read the units (2.0, "3"; True is none)
-        read = [u if type(u) is int else _unit_count(u) for u in counts]
-        has = [u is not None for u in read]
-        billed, counts = list(compress(billed, has)), list(compress(read, has))
+    held = set(map(type, counts))
+    if held - {int, type(None)}:  # not all ClaimLine-like: read the units (2.0, "3"; True is none)
+        counts = [u if type(u) is int else _unit_count(u) for u in counts]
+    if held != {int}:  # lines without units are left to the unit rules
+        has = list(map(is_not, counts, repeat(None)))
+        billed, counts = list(compress(billed, has)), list(compress(counts, has))
     limits = list(map(_MUE, map(rows.__getitem__, billed)))
     keys = list(zip(map(visits.__getitem__, billed), map(codes.__getitem__, billed)))
     tally = Counter(keys)
