@@ -1,5 +1,2 @@
-"""Scalar reference implementations, kept only as oracles for the randomised equivalence tests.
-
-Production has one implementation of every rule; when a rule became a whole-log pass, its
-former per-line or per-visit version moved here, unchanged in what it answers.
-"""
+"""Scalar reference implementations replaced in production by whole-log passes: the test oracles
+of the randomised equivalence tests (``tests/test_equivalence_<area>.py``)."""
