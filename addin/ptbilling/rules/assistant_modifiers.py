@@ -21,6 +21,8 @@ of a PTA/OTA or CQ/CO line's minutes; else none.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from operator import itemgetter
 
 from .assistant_split import Split, era_for, modifiers_from, split_timed, split_untimed
 from .claim_lines import PROVIDERS, THERAPISTS, ClaimLine, provider_discipline, with_article
@@ -85,6 +87,13 @@ def _line_rule_pending(ln: ClaimLine) -> bool:
             and ln.has_assistant_column and not ln.assistant_minutes)
 
 
+def assistant_took_part(ln: ClaimLine) -> bool:
+    """Whether the line can make its service one an assistant took part in: Assistant Minutes, CQ/CO,
+    or a PTA/OTA. ``service_split`` is None for a service none of whose lines can, so a visit without
+    such a line has no CQ/CO split to check (``validate`` screens visits with it)."""
+    return bool(ln.assistant_minutes) or _flagged(ln) or ln.provider.replace(" ", "") in _ASSISTANT_CREDENTIALS
+
+
 def service_split(code: str, lines: list[ClaimLine], units: int,
                   timed: bool) -> tuple[Split, list[ClaimLine], list[ClaimLine]] | None:
     """The split of one service of a visit from its lines, with its CQ/CO lines and its other lines.
@@ -121,39 +130,67 @@ def service_split(code: str, lines: list[ClaimLine], units: int,
 
 def split_findings(services: Services[ClaimLine], dos: dt.date) -> list[Finding]:
     """For each service billed right in total (code, or (code, k) for the k-th application of a
-    per-application code, -> (lines, units, timed)): its CQ/CO units are the split's."""
-    if era_for(dos) is None:
-        return []
-    out = []
-    for lines, units, timed in services.values():  # keyed by code, or (code, k) for a further application
-        code = lines[0].code
-        got = service_split(code, lines, units, timed)
-        if got is None:
+    per-application code, -> (lines, units, timed)): its CQ/CO units are the split's.
+    ``log_split_findings`` on one visit."""
+    return log_split_findings([(services, dos)])
+
+
+#: what the split of a service reads of each of its lines: everything but the line's position
+_SPLIT_FACTS = itemgetter(*(ClaimLine._fields.index(name) for name in (
+    "code", "provider", "modifiers", "minutes", "units", "assistant_minutes", "has_assistant_column")))
+#: a service's findings without its lines' positions: (which of its lines, rule, message)
+_Said = tuple[tuple[int, str, str], ...]
+
+
+def log_split_findings(visits: Iterable[tuple[Services[ClaimLine], dt.date]]) -> list[Finding]:
+    """``split_findings`` for many visits ((services, date of service) each) at once.
+
+    A log's assisted services come in a few shapes (one PTA line of 97110, 23 minutes, 2 units, GP
+    CQ): each shape is split once, for the dated rule in force (``era_for``, the only way the date
+    enters), and its findings are put on the lines of every service of that shape."""
+    memo: dict[tuple[object, ...], _Said] = {}
+    out: list[Finding] = []
+    for services, dos in visits:
+        era = era_for(dos)
+        if era is None:
             continue
-        split, flagged, plain = got
-        mod = split.modifier
-        billed_a = sum(ln.units or 0 for ln in flagged)
-        if billed_a == split.assistant_units:
-            continue
-        why = split.explain()
-        if not flagged:
-            target = next((ln for ln in lines if ln.assistant_minutes), lines[0])
-            fix = (f"bill {split.assistant_units} with {mod} and {split.therapist_units} without, on two lines"
-                   if split.therapist_units else f"add {mod}")
-            out.append(Finding(target.index, ERROR, "ASSIST-MISSING", f"{why} — {fix}"))
-            continue
-        a_ln = flagged[0]
-        if plain:
-            fix = (f"bill {split.assistant_units} on the {mod} line ({describe_line(a_ln)}) and "
-                   f"{split.therapist_units} on the line without ({describe_line(plain[0])})")
-        elif split.assistant_units == 0:
-            fix = f"remove {mod}: no unit of it is the assistant's"
-        else:
-            fix = (f"bill {split.assistant_units} with {mod} on this line and {split.therapist_units} "
-                   f"on a second {code} line without {mod}")
-        out.append(Finding(a_ln.index, ERROR, "UNITS-ASSISTANT-SPLIT",
-                           f"{why}; billed {billed_a} {mod} + {units - billed_a} without — {fix}"))
+        for lines, units, timed in services.values():  # keyed by code, or (code, k) for a further application
+            key = (era, units, timed, *map(_SPLIT_FACTS, lines))
+            said = memo.get(key)
+            if said is None:
+                said = memo[key] = _service_findings(lines, units, timed)
+            for at, rule, message in said:
+                out.append(Finding(lines[at].index, ERROR, rule, message))
     return out
+
+
+def _service_findings(lines: list[ClaimLine], units: int, timed: bool) -> _Said:
+    code = lines[0].code
+    got = service_split(code, lines, units, timed)
+    if got is None:
+        return ()
+    split, flagged, plain = got
+    mod = split.modifier
+    billed_a = sum(ln.units or 0 for ln in flagged)
+    if billed_a == split.assistant_units:
+        return ()
+    why = split.explain()
+    if not flagged:
+        target = next((k for k, ln in enumerate(lines) if ln.assistant_minutes), 0)
+        fix = (f"bill {split.assistant_units} with {mod} and {split.therapist_units} without, on two lines"
+               if split.therapist_units else f"add {mod}")
+        return ((target, "ASSIST-MISSING", f"{why} — {fix}"),)
+    a_ln = flagged[0]
+    if plain:
+        fix = (f"bill {split.assistant_units} on the {mod} line ({describe_line(a_ln)}) and "
+               f"{split.therapist_units} on the line without ({describe_line(plain[0])})")
+    elif split.assistant_units == 0:
+        fix = f"remove {mod}: no unit of it is the assistant's"
+    else:
+        fix = (f"bill {split.assistant_units} with {mod} on this line and {split.therapist_units} "
+               f"on a second {code} line without {mod}")
+    at = next(k for k, ln in enumerate(lines) if ln is a_ln)
+    return ((at, "UNITS-ASSISTANT-SPLIT", f"{why}; billed {billed_a} {mod} + {units - billed_a} without — {fix}"),)
 
 
 def untimed_keeper(code: str, lines: list[ClaimLine], billed: list[ClaimLine]) -> tuple[ClaimLine, Split] | None:

@@ -68,7 +68,7 @@ class ClaimLine(NamedTuple):
     @property
     def visit(self) -> tuple[str, dt.date, str]:
         """(patient key, date of service, payer key): the lines of one claim."""
-        return (person_key(self.patient), self.dos, payer_key(self.payer))
+        return visit_key(*self[1:4])  # patient, dos, payer
 
     @property
     def patient_key(self) -> str:
@@ -76,6 +76,15 @@ class ClaimLine(NamedTuple):
 
     def has(self, *mods: str) -> bool:
         return any(m in self.modifiers for m in mods)
+
+
+#: a log's lines share their visit's (patient, date, payer), and a check asks each line for its
+#: visit three times (the rules, the units column, the summary): the key is made once per visit.
+#: Bounded, so that a long Excel session keeps no log's visits for good.
+@functools.lru_cache(maxsize=1 << 16)
+def visit_key(patient: str, dos: dt.date, payer: str) -> tuple[str, dt.date, str]:
+    """``ClaimLine.visit`` of a line with this patient, date and payer."""
+    return (person_key(patient), dos, payer_key(payer))
 
 
 def person_key(text: str) -> str:

@@ -23,13 +23,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import attrgetter, gt, is_not
 from pathlib import Path
+from typing import Any, SupportsInt, cast
 
 from . import datasets
-from .errors import DataImportError
+from .errors import DamagedStore, DataImportError, UnsupportedDate
 from .findings import ERROR, Finding
 from .ncci_ptp import (
     _CODE,
@@ -46,7 +50,7 @@ from .ncci_ptp import (
     resolve_dates,
 )
 
-__all__ = ["MueRow", "VisitLine", "RULES", "parse_mue_file", "mue_for", "mue_findings", "import_mue",
+__all__ = ["MueRow", "VisitLine", "RULES", "parse_mue_file", "mue_for", "mue_findings", "log_mue_findings", "import_mue",
            "read_release_csv", "write_release_csv"]
 
 RULES = {
@@ -221,13 +225,12 @@ def mue_for(code: str, dos: dt.date) -> MueRow | None:
 
 # --- the check --------------------------------------------------------------------------
 
-def _units(ln: object) -> int | None:
-    """A line's billed units as a whole number, read from whatever the line holds; None if none."""
-    u = getattr(ln, "units", None)
+def _unit_count(u: object) -> int | None:
+    """Billed units as a whole number, read from whatever a line holds (2.0, "3"); None if none."""
     if u is None or isinstance(u, bool):
         return None
     try:
-        return int(u)
+        return int(cast("str | SupportsInt", u))  # what int() refuses is no number of units
     except (TypeError, ValueError):
         return None
 
@@ -246,47 +249,114 @@ def mue_findings(visit_lines: Sequence[CheckedLine | None], dos: dt.date) -> lis
     and compared with its MUE; the finding goes once, on the code's first line.
     An indicator-1 (line edit) MUE is compared per line instead, on the first
     line over it. Raises UnsupportedDate when no MUE release covers ``dos``.
+    ``log_mue_findings`` on one visit.
     """
     if isinstance(dos, dt.datetime):
         dos = dos.date()
-    release, table = datasets.remembered(("mue-table", dos), _on, dos)  # once per date in a log
-    by_code: dict[str, list[tuple[CheckedLine, int]]] = {}  # code -> [(line, units)]
-    for ln in visit_lines:
-        if ln is not None and ln.code:
-            code = _visit_code(ln.code)
-            if code in table:  # a code without an MUE needs no adding up
-                u = getattr(ln, "units", None)
-                if u.__class__ is not int:  # a ClaimLine's units are an int or None; others are read
-                    u = _units(ln)
-                if u is not None:
-                    by_code.setdefault(code, []).append((ln, u))
-    if not by_code:
+    kept = [ln for ln in visit_lines if ln is not None and ln.code]
+    if not kept:
+        _table_on(dos)  # no line to judge; a date no release covers is still said
         return []
-    out: list[Finding] = []
-    for code, lines in by_code.items():
-        row = table[code]
-        if row.adjudication == "1":
-            over = [(ln, u) for ln, u in lines if u > row.mue]
-            if not over:
-                continue
-            at, units = over[0]
-            kind = "per line (line edit)"
-            fix = (f"bill at most {row.mue} on a line; units beyond it go on another line "
-                   "with 59/XU only if distinct")
-        else:
-            units = sum(u for _, u in lines)
-            if units <= row.mue:
-                continue
-            at = lines[0][0]
-            kind = {"2": "per day (policy)", "3": "per day (clinical)"}.get(row.adjudication, "per day")
-            fix = f"bill at most {row.mue}"
-            if row.adjudication == "3":
-                fix += ", more only with documented medical necessity (appeal)"
-        unverified = row.status == "unverified" or release.status == "unverified"
-        value = f"MUE {row.mue} {kind}" + (" (value unverified)" if unverified else "")
-        out.append(Finding(at.index, ERROR, "MUE",
-                           f"{code}: {units} units billed, {value} — {fix} [{release.name}]"))
-    return out
+    found, failed = log_mue_findings([ln.index for ln in kept], [_visit_code(ln.code) for ln in kept],
+                                     [getattr(ln, "units", None) for ln in kept], [None] * len(kept),
+                                     [dos] * len(kept))
+    if failed:
+        raise failed[dos]
+    return found
+
+
+def _table_on(dos: dt.date) -> tuple[datasets.Release, dict[str, MueRow]]:
+    return datasets.remembered(("mue-table", dos), _on, dos)  # once per date in a log
+
+
+#: a date whose MUE table could not be read, as the lines of its visits report it
+TableFailure = UnsupportedDate | DamagedStore
+
+
+def log_mue_findings(index: Sequence[int], codes: Sequence[str], units: Sequence[object],
+                     visits: Sequence[Hashable], dates: Sequence[dt.date],
+                     ) -> tuple[list[Finding], dict[dt.date, TableFailure]]:
+    """MUE findings of a whole log in one pass: the columns hold one entry per line.
+
+    ``codes`` as the MUE table keys them (``_visit_code``; catalog codes are), ``units`` as
+    billed (lines without are left to the unit rules), ``visits`` a key equal for the lines of
+    one visit (one patient, one date of service: ``dates``), the lines of a visit in its order.
+    Per visit, a code's units are added up and compared with its MUE; the finding goes once, on
+    the code's first line. An indicator-1 (line edit) MUE is compared per line instead, on the
+    first line over it.
+
+    Returns (findings, date -> the UnsupportedDate or DamagedStore that reading the MUE table
+    in force on it raised): the caller says so on that date's visits, the other dates are checked.
+    """
+    tables: dict[dt.date, tuple[datasets.Release, dict[str, MueRow]]] = {}
+    failed: dict[dt.date, TableFailure] = {}
+    for d in dict.fromkeys(dates):  # a log has a few hundred dates; each reads its table once
+        try:
+            tables[d] = _table_on(d)
+        except (UnsupportedDate, DamagedStore) as e:
+            failed[d] = e
+    table_of: dict[dt.date, dict[str, MueRow]] = {d: t for d, (_, t) in tables.items()}
+    table_of.update((d, {}) for d in failed)
+    # each line's MUE row, looked up in C: most lines' codes have none and drop out here
+    rows: list[MueRow | None] = list(map(dict.get, map(table_of.__getitem__, dates), codes))
+    # the lines of a code with an MUE and with units, found in C: most lines drop out here
+    billed = list(compress(range(len(rows)), map(is_not, rows, repeat(None))))
+    counts: list[Any] = list(map(units.__getitem__, billed))
+    held = set(map(type, counts))
+    if held - {int, type(None)}:  # not all ClaimLine-like: read the units (2.0, "3"; True is none)
+        counts = [u if type(u) is int else _unit_count(u) for u in counts]
+    if held != {int}:  # lines without units are left to the unit rules
+        has = list(map(is_not, counts, repeat(None)))
+        billed, counts = list(compress(billed, has)), list(compress(counts, has))
+    limits = list(map(_MUE, map(rows.__getitem__, billed)))
+    keys = list(zip(map(visits.__getitem__, billed), map(codes.__getitem__, billed)))
+    tally = Counter(keys)
+    found: list[tuple[int, int, int]] = []  # (the code's first line in the visit, the finding's line, units)
+    if len(tally) == len(keys):  # each code on one line of its visit (the usual): that line against the MUE
+        found += ((j, j, u) for j, u in compress(zip(billed, counts), map(gt, counts, limits)))
+    else:
+        several: dict[tuple[Hashable, str], list[tuple[int, int]]] = {}  # (visit, code) -> [(line, units)]
+        for j, u, limit, key in zip(billed, counts, limits, keys):
+            if tally[key] == 1:
+                if u > limit:
+                    found.append((j, j, u))
+            else:
+                several.setdefault(key, []).append((j, u))
+        for g in several.values():
+            first = g[0][0]
+            row = _row(rows, first)
+            if row.adjudication == "1":  # a line edit: the first line over it
+                over = next(((j, u) for j, u in g if u > row.mue), None)
+                if over is not None:
+                    found.append((first, *over))
+            elif (total := sum(u for _, u in g)) > row.mue:
+                found.append((first, first, total))
+        found.sort()  # in the order of each code's first line, as the check of one visit gives them
+    return [Finding(index[at], ERROR, "MUE", _message(codes[first], n, _row(rows, first), tables[dates[first]][0]))
+            for first, at, n in found], failed
+
+
+def _row(rows: list[MueRow | None], j: int) -> MueRow:
+    row = rows[j]
+    assert row is not None  # asked only of the lines of a code with an MUE
+    return row
+
+
+_MUE = attrgetter("mue")
+
+
+def _message(code: str, units: int, row: MueRow, release: datasets.Release) -> str:
+    if row.adjudication == "1":
+        kind = "per line (line edit)"
+        fix = f"bill at most {row.mue} on a line; units beyond it go on another line with 59/XU only if distinct"
+    else:
+        kind = {"2": "per day (policy)", "3": "per day (clinical)"}.get(row.adjudication, "per day")
+        fix = f"bill at most {row.mue}"
+        if row.adjudication == "3":
+            fix += ", more only with documented medical necessity (appeal)"
+    unverified = row.status == "unverified" or release.status == "unverified"
+    value = f"MUE {row.mue} {kind}" + (" (value unverified)" if unverified else "")
+    return f"{code}: {units} units billed, {value} — {fix} [{release.name}]"
 
 
 # --- import -----------------------------------------------------------------------------

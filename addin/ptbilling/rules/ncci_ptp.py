@@ -38,7 +38,7 @@ import datetime as dt
 import io
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, islice
@@ -484,6 +484,32 @@ def paired_codes_on(dos: dt.date) -> frozenset[str]:
     """Every code in some pair of the PTP release in force on ``dos``: a visit with fewer than two of
     them has no PTP finding (``ptp_findings`` would return []). Raises UnsupportedDate as it does."""
     return _in_force_on(dos)[2]
+
+
+@lru_cache(maxsize=8)
+def _partners_cached(path: str, stamp: tuple[int, ...]) -> dict[str, frozenset[str]]:
+    partners: dict[str, set[str]] = {}
+    for c1, c2 in _index_cached(path, stamp):
+        if c1 != c2:  # a code is never its own pair on two lines (``ptp_findings`` skips it)
+            partners.setdefault(c1, set()).add(c2)
+            partners.setdefault(c2, set()).add(c1)
+    return {c: frozenset(p) for c, p in partners.items()}
+
+
+def partners_on(dos: dt.date) -> dict[str, frozenset[str]]:
+    """Each code in some pair of the PTP release in force on ``dos`` -> the codes it is paired with
+    (either column, in force on ``dos`` or not): a visit has a PTP finding only with two codes that
+    are each other's partners. Raises UnsupportedDate as ``ptp_findings`` does."""
+    release = _in_force_on(dos)[0]
+    return _partners_cached(str(release.path), datasets.file_stamp(release.path))
+
+
+def pair_among_on(dos: dt.date, codes: Collection[str]) -> bool:
+    """Whether the PTP release in force on ``dos`` has rows for two of ``codes`` (either column, in force
+    on ``dos`` or not): a visit whose codes have none has no PTP finding (``ptp_findings`` would return
+    []). Raises UnsupportedDate as it does."""
+    index = _in_force_on(dos)[1]
+    return any((c1, c2) in index for c1 in codes for c2 in codes if c1 != c2)
 
 
 def find_edit(edits: Iterable[PtpEdit], code1: str, code2: str, dos: dt.date) -> PtpEdit | None:
