@@ -56,3 +56,20 @@ def test_the_installed_command_ends_as_python_m_does():
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "ptbilling"]
     assert script.value == "ptbilling.cli.main:run"
     assert (ADDIN / "ptbilling" / "__main__.py").read_text().strip().endswith("run()")
+
+
+@pytest.mark.parametrize("closed", [1, 2], ids=["stdout", "stderr"])
+def test_a_closed_standard_stream_keeps_the_status_of_sys_exit(tmp_path, closed):
+    """``2>&-`` (or ``>&-``): Python sets that stream to None; the fast exit must end with the
+    status the usual ``sys.exit`` gives, not an AttributeError's 1 from flushing None."""
+    path = write_xlsx(tmp_path / "log.xlsx", HEADER, CLEAN)
+    env = dict(os.environ, PYTHONPATH=str(ADDIN))
+    argv = [sys.executable, "-m", "ptbilling", "check", str(path), "--format", "json"]
+    kept = subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=120,
+                          stderr=subprocess.PIPE, preexec_fn=lambda: os.close(closed))
+    usual = subprocess.run([sys.executable, "-c", "import sys; from ptbilling.cli.main import main; sys.exit(main())",
+                            *argv[3:]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
+                           preexec_fn=lambda: os.close(closed))
+    assert (kept.returncode, kept.stdout) == (usual.returncode, usual.stdout)
+    if closed == 2:
+        assert kept.returncode == 0 and kept.stdout.endswith(b"}\n")
