@@ -42,8 +42,9 @@ def exit_process(status: int) -> None:
     if not AT_EXIT:
         sys.exit(status)
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # `2>&-`: Python sets a stream closed at start to None (sys.exit skips it too)
+                stream.flush()
     except (OSError, ValueError):  # a closed or broken stream: let the usual shutdown report it
         sys.exit(status)
     os._exit(status)
