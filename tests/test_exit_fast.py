@@ -65,11 +65,9 @@ def test_a_closed_standard_stream_keeps_the_status_of_sys_exit(tmp_path, closed)
     path = write_xlsx(tmp_path / "log.xlsx", HEADER, CLEAN)
     env = dict(os.environ, PYTHONPATH=str(ADDIN))
     argv = [sys.executable, "-m", "ptbilling", "check", str(path), "--format", "json"]
-    kept = subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=120,
-                          stderr=subprocess.PIPE, preexec_fn=lambda: os.close(closed))
+    kept = subprocess.run(argv, env=env, capture_output=True, timeout=120, preexec_fn=lambda: os.close(closed))
     usual = subprocess.run([sys.executable, "-c", "import sys; from ptbilling.cli.main import main; sys.exit(main())",
-                            *argv[3:]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
-                           preexec_fn=lambda: os.close(closed))
+                            *argv[3:]], env=env, capture_output=True, timeout=120, preexec_fn=lambda: os.close(closed))
     assert (kept.returncode, kept.stdout) == (usual.returncode, usual.stdout)
     if closed == 2:
         assert kept.returncode == 0 and kept.stdout.endswith(b"}\n")

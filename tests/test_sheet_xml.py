@@ -202,7 +202,7 @@ def _break_deflate(path: Path, member: str, at: float) -> None:
                          ids=["workbook", "sheet-prolog", "sheet-body"])
 def test_a_broken_deflate_stream_is_damaged_not_an_internal_error(tmp_path, member, at):
     """zlib.error is no OSError: a bit flipped in the compressed data is still 'damaged', one line."""
-    rows = [HEADER, *[["P%d" % i, 45931 + i % 9, "Medicare", "PT", "97110", "GP", 30, 2] for i in range(6000)]]
+    rows = [HEADER, *[[f"P{i}", 45931 + i % 9, "Medicare", "PT", "97110", "GP", 30, 2] for i in range(6000)]]
     path = workbook(tmp_path / "w.xlsx", sheet_xml(rows))
     _break_deflate(path, member, at)
     with pytest.raises(UnusableLog, match="is damaged"):
