@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `ptbilling data list | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return EXIT_OK
+    except MemoryError:  # a log too big for this machine (the calamine parse says so itself): not a bug to report
+        print("ptbilling: out of memory; the input is too large for this machine's memory", file=sys.stderr)
+        return EXIT_UNUSABLE
     except OSError as e:  # unreadable file, full disk...: one line, not a traceback
         print(f"ptbilling: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_UNUSABLE
