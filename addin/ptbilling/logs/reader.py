@@ -900,9 +900,12 @@ def _parse_alongside(parse: Callable[[], list], alongside: Callable[[], None] | 
     while ``alongside()`` runs on this one.
 
     python-calamine releases the GIL while it parses (most of a big sheet's read), so the
-    command's own imports run meanwhile at no cost. The worker is always joined before this
-    returns or raises, so no thread outlives a read, whatever goes wrong on either side; an
-    exception of ``alongside`` is raised as it is (it is not calamine's), the parse thrown away.
+    command's own imports run meanwhile at no cost. The worker is joined before this returns
+    or raises, whatever goes wrong on either side; an exception of ``alongside`` is raised as it
+    is (it is not calamine's), the parse thrown away. One exception: Ctrl+C while waiting in
+    the join raises KeyboardInterrupt at once, and the worker (a daemon: it never holds the
+    process) runs on until its parse ends, as no running parse can be stopped; waiting for it
+    would make Ctrl+C on a big sheet wait the whole parse.
     """
     got: list = []
     failed: list[BaseException] = []
