@@ -71,3 +71,22 @@ def test_a_closed_standard_stream_keeps_the_status_of_sys_exit(tmp_path, closed)
     assert (kept.returncode, kept.stdout) == (usual.returncode, usual.stdout)
     if closed == 2:
         assert kept.returncode == 0 and kept.stdout.endswith(b"}\n")
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_reader_of_stderr_that_left_changes_neither_the_status_nor_stdout(tmp_path, fmt):
+    """`ptbilling check log.csv 2>&1 >out | head -c0`: the note on stderr meets a closed pipe. The
+    check still writes its output and ends with its own status (1: an error), not 0 with no output."""
+    csv = tmp_path / "log.csv"
+    csv.write_bytes((";".join(HEADER) + "\nP1;2025-03-03;Médicare;PT;97110;GP;20;3\n").encode("cp1252"))
+    env = dict(os.environ, PYTHONPATH=str(ADDIN))
+    argv = [sys.executable, "-m", "ptbilling", "check", str(csv), "--format", fmt]
+    usual = subprocess.run(argv, env=env, capture_output=True, timeout=120)
+    assert usual.returncode == 1 and b"read it as Windows-1252" in usual.stderr
+    read, write = os.pipe()
+    os.close(read)  # the reader has left before the first note
+    try:
+        got = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=write, timeout=120)
+    finally:
+        os.close(write)
+    assert (got.returncode, got.stdout) == (usual.returncode, usual.stdout)
