@@ -116,8 +116,9 @@ def cmd_check(args) -> int:
     if out is not None:
         from ..workbooks.report import dropped_note
 
-        if dropped_note(log, result):
-            _note(dropped_note(log, result))
+        dropped = dropped_note(log, result)
+        if dropped:
+            _note(dropped)
     status = EXIT_FINDINGS if result.summary["errors"] else EXIT_OK
     try:
         if args.format == "json":
