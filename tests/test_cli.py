@@ -202,3 +202,19 @@ def test_version_prints_the_installed_version_on_stdout(capsys):
         main(["--version"])
     out, err = capsys.readouterr()
     assert done.value.code == 0 and out == f"ptbilling {metadata.version('ptbilling')}\n" and err == ""
+
+
+def test_running_out_of_memory_is_one_line_saying_so_not_an_internal_error(capsys, monkeypatch, tmp_path):
+    """A log too big for this machine's memory outside the calamine parse (the rows, the check,
+    the JSON text) is the input's size, not a bug to report: one line, exit 2."""
+    from ptbilling.cli import check
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(check, "run_check", no_memory)
+    log = tmp_path / "log.csv"
+    log.write_text("Patient;Date;Payer;Provider;Code;Modifiers;Minutes;Units\nP1;2025-03-03;Medicare;PT;97110;GP;23;2\n")
+    assert main(["check", str(log)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of memory" in err and "internal error" not in err

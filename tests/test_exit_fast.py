@@ -56,3 +56,37 @@ def test_the_installed_command_ends_as_python_m_does():
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "ptbilling"]
     assert script.value == "ptbilling.cli.main:run"
     assert (ADDIN / "ptbilling" / "__main__.py").read_text().strip().endswith("run()")
+
+
+@pytest.mark.parametrize("closed", [1, 2], ids=["stdout", "stderr"])
+def test_a_closed_standard_stream_keeps_the_status_of_sys_exit(tmp_path, closed):
+    """``2>&-`` (or ``>&-``): Python sets that stream to None; the fast exit must end with the
+    status the usual ``sys.exit`` gives, not an AttributeError's 1 from flushing None."""
+    path = write_xlsx(tmp_path / "log.xlsx", HEADER, CLEAN)
+    env = dict(os.environ, PYTHONPATH=str(ADDIN))
+    argv = [sys.executable, "-m", "ptbilling", "check", str(path), "--format", "json"]
+    kept = subprocess.run(argv, env=env, capture_output=True, timeout=120, preexec_fn=lambda: os.close(closed))
+    usual = subprocess.run([sys.executable, "-c", "import sys; from ptbilling.cli.main import main; sys.exit(main())",
+                            *argv[3:]], env=env, capture_output=True, timeout=120, preexec_fn=lambda: os.close(closed))
+    assert (kept.returncode, kept.stdout) == (usual.returncode, usual.stdout)
+    if closed == 2:
+        assert kept.returncode == 0 and kept.stdout.endswith(b"}\n")
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_reader_of_stderr_that_left_changes_neither_the_status_nor_stdout(tmp_path, fmt):
+    """`ptbilling check log.csv 2>&1 >out | head -c0`: the note on stderr meets a closed pipe. The
+    check still writes its output and ends with its own status (1: an error), not 0 with no output."""
+    csv = tmp_path / "log.csv"
+    csv.write_bytes((";".join(HEADER) + "\nP1;2025-03-03;Médicare;PT;97110;GP;20;3\n").encode("cp1252"))
+    env = dict(os.environ, PYTHONPATH=str(ADDIN))
+    argv = [sys.executable, "-m", "ptbilling", "check", str(csv), "--format", fmt]
+    usual = subprocess.run(argv, env=env, capture_output=True, timeout=120)
+    assert usual.returncode == 1 and b"read it as Windows-1252" in usual.stderr
+    read, write = os.pipe()
+    os.close(read)  # the reader has left before the first note
+    try:
+        got = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=write, timeout=120)
+    finally:
+        os.close(write)
+    assert (got.returncode, got.stdout) == (usual.returncode, usual.stdout)

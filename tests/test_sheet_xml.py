@@ -180,3 +180,30 @@ def test_a_dropdown_list_on_another_sheet_is_not_a_formula_in_the_log(tmp_path, 
     assert log.formula_cells == {}
     found = check_log(log.header, log.rows).findings
     assert not any("formula" in str(f) for fs in found for f in fs)
+
+
+def _break_deflate(path: Path, member: str, at: float) -> None:
+    """Overwrite a member's compressed bytes from ``at`` (a fraction) on with 0xFF: a deflate
+    block of the reserved type 3, which zlib reports as zlib.error (not an OSError)."""
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(member)
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    data = bytearray(path.read_bytes())
+    name_len, extra_len = int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], "little"), \
+        int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len
+    first = start + int(info.compress_size * at)
+    data[first:start + info.compress_size] = b"\xff" * (start + info.compress_size - first)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("member, at", [("xl/workbook.xml", 0), ("xl/worksheets/sheet1.xml", 0),
+                                        ("xl/worksheets/sheet1.xml", 0.9)],
+                         ids=["workbook", "sheet-prolog", "sheet-body"])
+def test_a_broken_deflate_stream_is_damaged_not_an_internal_error(tmp_path, member, at):
+    """zlib.error is no OSError: a bit flipped in the compressed data is still 'damaged', one line."""
+    rows = [HEADER, *[[f"P{i}", 45931 + i % 9, "Medicare", "PT", "97110", "GP", 30, 2] for i in range(6000)]]
+    path = workbook(tmp_path / "w.xlsx", sheet_xml(rows))
+    _break_deflate(path, member, at)
+    with pytest.raises(UnusableLog, match="is damaged"):
+        read_log(path)

@@ -83,6 +83,16 @@ def check_modules() -> None:
     from ..logs import check  # noqa: F401 - imported for its cost, now
 
 
+def _note(text: str) -> None:
+    """A note on stderr. A reader of stderr that left (`2>&1 >out | head`) only loses the notes:
+    the check still writes its output and ends with its status (a BrokenPipeError here reached
+    main, which ends 0 with nothing written, even for a log with errors)."""
+    try:
+        print(f"ptbilling: note: {text}", file=sys.stderr)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())  # no second error at exit
+
+
 def cmd_check(args) -> int:
     source = Path(args.file)
     mapping = column_map(args)
@@ -96,7 +106,7 @@ def cmd_check(args) -> int:
         log = read_log(source, mapping, alongside=check_modules)
         check_modules()
         for note in log.notes:
-            print(f"ptbilling: note: {note}", file=sys.stderr)
+            _note(note)
         with _progress(len(log.rows)) as progress:
             result = run_check(log, args.payer, args.method, progress, mapping)
             if out is not None:
@@ -106,8 +116,9 @@ def cmd_check(args) -> int:
     if out is not None:
         from ..workbooks.report import dropped_note
 
-        if dropped_note(log, result):
-            print(f"ptbilling: note: {dropped_note(log, result)}", file=sys.stderr)
+        dropped = dropped_note(log, result)
+        if dropped:
+            _note(dropped)
     status = EXIT_FINDINGS if result.summary["errors"] else EXIT_OK
     try:
         if args.format == "json":

@@ -42,8 +42,9 @@ def exit_process(status: int) -> None:
     if not AT_EXIT:
         sys.exit(status)
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # `2>&-`: Python sets a stream closed at start to None (sys.exit skips it too)
+                stream.flush()
     except (OSError, ValueError):  # a closed or broken stream: let the usual shutdown report it
         sys.exit(status)
     os._exit(status)
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `ptbilling data list | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return EXIT_OK
+    except MemoryError:  # a log too big for this machine (the calamine parse says so itself): not a bug to report
+        print("ptbilling: out of memory; the input is too large for this machine's memory", file=sys.stderr)
+        return EXIT_UNUSABLE
     except OSError as e:  # unreadable file, full disk...: one line, not a traceback
         print(f"ptbilling: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_UNUSABLE

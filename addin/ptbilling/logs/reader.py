@@ -46,6 +46,7 @@ import posixpath
 import re
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,8 @@ SPARSE_BYTES_PER_CELL = 8
 MAX_CSV_ROWS = 1_048_576
 EXCEL_ROWS = 1_048_576
 PROLOG_LIMIT = 64 * 1024
+#: what reading a member of a damaged zip raises: zlib.error (broken deflate data) is no OSError
+ZIP_READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error)
 CHUNK = 1 << 20
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -634,7 +637,7 @@ class _Zip:
             raise UnusableLog(f"{self.name}: {member} is implausibly large ({info.file_size:,} bytes)")
         try:
             return self.zf.read(member)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        except ZIP_READ_ERRORS as e:
             raise UnusableLog(f"{self.name}: is damaged — {member} cannot be read ({_one_line(e)})") from None
 
     def check_xml_prologs(self):
@@ -645,7 +648,7 @@ class _Zip:
             try:
                 with self.zf.open(info) as f:
                     head = f.read(PROLOG_LIMIT)
-            except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+            except ZIP_READ_ERRORS as e:
                 raise UnusableLog(f"{self.name}: is damaged — {info.filename} cannot be read ({_one_line(e)})") from None
             problem = _prolog_problem(head, complete=info.file_size <= PROLOG_LIMIT)
             if problem:
@@ -701,7 +704,7 @@ class _Zip:
                               "XML bomb") from None
         except ExpatError as e:
             raise UnusableLog(f"{self.name}: is damaged — {part} is not valid XML ({_one_line(e)})") from None
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError) as e:
+        except (*ZIP_READ_ERRORS, RuntimeError) as e:
             raise UnusableLog(f"{self.name}: is damaged — {part} cannot be read ({_one_line(e)})") from None
         return _Scan(scan.formulas, scan.max_row, scan.max_col, size)
 
@@ -897,9 +900,12 @@ def _parse_alongside(parse: Callable[[], list], alongside: Callable[[], None] | 
     while ``alongside()`` runs on this one.
 
     python-calamine releases the GIL while it parses (most of a big sheet's read), so the
-    command's own imports run meanwhile at no cost. The worker is always joined before this
-    returns or raises, so no thread outlives a read, whatever goes wrong on either side; an
-    exception of ``alongside`` is raised as it is (it is not calamine's), the parse thrown away.
+    command's own imports run meanwhile at no cost. The worker is joined before this returns
+    or raises, whatever goes wrong on either side; an exception of ``alongside`` is raised as it
+    is (it is not calamine's), the parse thrown away. One exception: Ctrl+C while waiting in
+    the join raises KeyboardInterrupt at once, and the worker (a daemon: it never holds the
+    process) runs on until its parse ends, as no running parse can be stopped; waiting for it
+    would make Ctrl+C on a big sheet wait the whole parse.
     """
     got: list = []
     failed: list[BaseException] = []
