@@ -90,3 +90,21 @@ def test_a_reader_of_stderr_that_left_changes_neither_the_status_nor_stdout(tmp_
     finally:
         os.close(write)
     assert (got.returncode, got.stdout) == (usual.returncode, usual.stdout)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_stdout_that_cannot_write_the_logs_characters_still_gets_the_output(tmp_path, capsys, fmt):
+    """PYTHONIOENCODING=ascii (as redirected output on Windows has cp1252): JSON comes out as UTF-8,
+    the text summary with '?' for what the stream cannot show; never an internal error."""
+    rows = [["Zoë Ñandú 😀", "2025-03-03", "Medicare", "PT", "97110", "GP", 23, 2]]
+    path = write_xlsx(tmp_path / "log.xlsx", HEADER, rows)
+    code = cli.main(["check", str(path), "--format", "json"])
+    want = capsys.readouterr().out
+    env = dict(os.environ, PYTHONPATH=str(ADDIN), PYTHONIOENCODING="ascii")
+    got = subprocess.run([sys.executable, "-m", "ptbilling", "check", str(path), "--format", fmt], env=env,
+                         capture_output=True, timeout=120)
+    assert got.returncode == code and b"internal error" not in got.stderr
+    if fmt == "json":
+        assert got.stdout.decode("utf-8") == want
+    else:
+        assert "Zo? ?and?" in got.stdout.decode("ascii")

@@ -120,6 +120,7 @@ def cmd_check(args) -> int:
         if dropped:
             _note(dropped)
     status = EXIT_FINDINGS if result.summary["errors"] else EXIT_OK
+    _encodable_stdout(args.format)
     try:
         if args.format == "json":
             write_json(log, result, args.payer, args.method, sys.stdout)
@@ -135,6 +136,25 @@ def cmd_check(args) -> int:
     if main.EXIT_FAST:  # the process ends next: it drops the log and the check whole (main.exit_process)
         main.AT_EXIT.append((log, result))
     return status
+
+
+def _encodable_stdout(fmt: str) -> None:
+    """Let stdout take any character of a log, whatever the locale gives it.
+
+    Redirected output on Windows, or PYTHONIOENCODING=ascii, gives a stdout that cannot write
+    "Médicare" or an emoji in a Notes cell: the check would end with an internal error. JSON is
+    UTF-8 by its standard (RFC 8259 section 8.1), so it is written as UTF-8; the text summary is
+    for reading, so a character the terminal cannot show becomes "?".
+    """
+    stream = sys.stdout
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    reconfigure = getattr(stream, "reconfigure", None)
+    if encoding == "utf8" or reconfigure is None:
+        return
+    if fmt == "json":
+        reconfigure(encoding="utf-8")
+    else:
+        reconfigure(errors="replace")
 
 
 @contextlib.contextmanager
