@@ -54,7 +54,7 @@ def test_the_installed_command_ends_as_python_m_does():
     from importlib.metadata import entry_points
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "ptbilling"]
-    assert script.value == "ptbilling.cli.main:run"
+    assert script.value == "ptbilling.cli:run"
     assert (ADDIN / "ptbilling" / "__main__.py").read_text().strip().endswith("run()")
 
 
@@ -108,3 +108,29 @@ def test_a_stdout_that_cannot_write_the_logs_characters_still_gets_the_output(tm
         assert got.stdout.decode("utf-8") == want
     else:
         assert "Zo? ?and?" in got.stdout.decode("ascii")
+
+
+def test_ctrl_c_while_the_rules_load_is_interrupted_not_a_traceback():
+    """Ctrl+C in the first tenth of a second (the rules importing) ends as it does later: one line, 130."""
+    script = ("import sys\n"
+              "class Interrupt:\n"
+              "    def find_spec(self, name, path=None, target=None):\n"
+              "        if name == 'ptbilling.rules':\n"
+              "            raise KeyboardInterrupt\n"
+              "sys.meta_path.insert(0, Interrupt())\n"
+              "sys.argv = ['ptbilling', 'data', 'list']\n"
+              "from ptbilling.cli import run\n"
+              "run()\n")
+    got = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=str(ADDIN)),
+                         capture_output=True, text=True, timeout=60)
+    assert (got.returncode, got.stderr) == (130, "ptbilling: interrupted\n")
+
+
+def test_a_closed_stdout_is_one_line_on_stderr(tmp_path):
+    """Started with >&- there is nowhere to write the answer: say so, exit 2, no internal error."""
+    path = write_xlsx(tmp_path / "log.xlsx", HEADER, CLEAN)
+    got = subprocess.run([sys.executable, "-m", "ptbilling", "check", str(path)], env=dict(os.environ, PYTHONPATH=str(ADDIN)),
+                         capture_output=False, stdout=None, stderr=subprocess.PIPE, text=True, timeout=60,
+                         preexec_fn=lambda: os.close(1))
+    assert got.returncode == 2 and got.stderr == (
+        "ptbilling: standard output is closed; run it with its output to a file or a pipe\n")

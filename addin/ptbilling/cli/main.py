@@ -91,6 +91,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if sys.stdout is None:  # started with stdout closed (>&-): no answer could be written
+        if sys.stderr is not None:
+            print("ptbilling: standard output is closed; run it with its output to a file or a pipe",
+                  file=sys.stderr)
+        return EXIT_UNUSABLE
     data_folder.use_default()  # the rules core takes the user data folder from its front door
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
