@@ -85,7 +85,6 @@ KxTotals = dict[tuple[str, int, str], Decimal]
 #: services billed right in total (``unit_findings``): the code, or (code, k) for the k-th
 #: application of a per-application code -> (lines, units, timed)
 Services = dict[str | tuple[str, int], tuple[list[ClaimLine], int, bool]]
-_UNSEEN = object()
 
 
 def validate_lines(lines: Sequence[ClaimLine | None], method: object = None,
