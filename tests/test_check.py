@@ -349,11 +349,17 @@ def assert_same_as_excel(doc, header, rows, payer=None, method=None):
         assert mine == text, (ln, text)
 
 
+
+def write_log(tmp_path, kind: str, header, rows):
+    """The log as an xlsx with a SessionLog table, or as a CSV."""
+    if kind == "xlsx":
+        return write_xlsx(tmp_path / "log.xlsx", header, rows, table="SessionLog")
+    return write_csv(tmp_path / "log.csv", header, rows)
+
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
 def test_units_and_findings_are_those_of_pt_units_and_pt_validate(tmp_path, capsys, kind):
     """Every row's units and findings equal PT_UNITS and PT_VALIDATE through xlwings' own conversion."""
-    path = (write_xlsx(tmp_path / "log.xlsx", HEADER, TRICKY, table="SessionLog") if kind == "xlsx"
-            else write_csv(tmp_path / "log.csv", HEADER, TRICKY))
+    path = write_log(tmp_path, kind, HEADER, TRICKY)
     code, out, _ = run(capsys, path, "--format", "json")
     doc = json.loads(out)
     assert code == 1
@@ -381,8 +387,7 @@ ASSISTED = [
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
 def test_assistant_visits_units_and_findings_are_those_of_pt_units_and_pt_validate(tmp_path, capsys, kind):
     """The CQ/CO split (dated, two-line and one-line shapes, group) is the same in check as in PT_UNITS/PT_VALIDATE."""
-    path = (write_xlsx(tmp_path / "log.xlsx", ASSISTED_HEADER, ASSISTED, table="SessionLog") if kind == "xlsx"
-            else write_csv(tmp_path / "log.csv", ASSISTED_HEADER, ASSISTED))
+    path = write_log(tmp_path, kind, ASSISTED_HEADER, ASSISTED)
     code, out, _ = run(capsys, path, "--format", "json")
     doc = json.loads(out)
     assert code == 1
@@ -827,8 +832,7 @@ def test_csv_injection_is_written_as_text(tmp_path, capsys):
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
 def test_input_file_is_never_written(tmp_path, capsys, kind):
     """The input's bytes and modification time are the same after text, JSON and --out runs."""
-    src = (write_xlsx(tmp_path / "log.xlsx", HEADER, WITH_ERROR, table="SessionLog") if kind == "xlsx"
-           else write_csv(tmp_path / "log.csv", HEADER, WITH_ERROR))
+    src = write_log(tmp_path, kind, HEADER, WITH_ERROR)
     before = digest(src)
     run(capsys, src)
     run(capsys, src, "--format", "json", "--out", tmp_path / "r.xlsx")
